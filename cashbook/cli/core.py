@@ -1,0 +1,68 @@
+"""Core commands: ERP imports, status, the import history and the demo world."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from cashbook.cli.main import Parsers, print_json
+from cashbook.service import Workspace
+
+
+def register(p: Parsers) -> None:
+    for kind, text in (("customers", "the ERP customer master"), ("items", "the ERP open items")):
+        sub = p.imports.add_parser(kind, help=f"import {text} (CSV or XLSX)")
+        sub.add_argument("file", type=Path)
+        sub.add_argument("--mapping", type=Path, help="a saved column-mapping profile (.json or .toml)")
+        sub.add_argument("--json", action="store_true", help="print the report as JSON")
+        sub.set_defaults(handler=_import_table, table=kind)
+
+    status = p.commands.add_parser("status", help="what the workspace holds")
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(handler=_status)
+
+    demo = p.commands.add_parser("demo", help="write a realistic demo world (source files and a workspace)")
+    demo.add_argument("dir", type=Path)
+    demo.add_argument("--customers", type=int, default=None, help="how many customers (default: a small world)")
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--no-workspace", action="store_true", help="write only the source files")
+    demo.set_defaults(handler=_demo, needs_workspace=False)
+
+
+def _import_table(ws: Workspace, args: argparse.Namespace) -> int:
+    method = ws.import_customers if args.table == "customers" else ws.import_items
+    report = method(args.file, mapping=args.mapping)
+    if args.json:
+        print_json(report.as_dict())
+    else:
+        print("\n".join(report.lines()))
+    return 0
+
+
+def _status(ws: Workspace, args: argparse.Namespace) -> int:
+    status = ws.status()
+    if args.json:
+        print_json(status)
+        return 0
+    print(f"workspace {status['workspace']} (schema version {status['schema_version']})")
+    for key in ("customers", "open_items", "groups", "group_members", "payments"):
+        print(f"  {key.replace('_', ' ')}: {status[key]:,}")
+    if status["last_imports"]:
+        print("last imports:")
+        for row in status["last_imports"]:
+            print(f"  #{row['import_id']} {row['imported_at']} {row['kind']:<10} {row['file_name']} "
+                  f"({row['rows']:,} rows, by {row['imported_by']})")
+    return 0
+
+
+def _demo(ws: None, args: argparse.Namespace) -> int:
+    from cashbook.demo import write_demo
+
+    summary = write_demo(args.dir, seed=args.seed, customers=args.customers,
+                         workspace=not args.no_workspace, user=args.user)
+    for line in summary:
+        print(line)
+    return 0
+
+

@@ -1,0 +1,86 @@
+"""Argument parsing and the error boundary: every CashbookError becomes a message and exit code 1.
+
+Area modules (``cashbook.cli.<area>``) each add their subcommands through ``register``; an
+``export KIND FILE`` kind is added to the shared ``export`` parser the same way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from cashbook.errors import CashbookError, FileRefused
+from cashbook.service import Workspace, default_db_path
+
+AREAS = ("core", "hierarchy", "receipts", "matching", "ledger")
+Handler = Callable[[Workspace, argparse.Namespace], int]
+
+
+class Parsers:
+    """What an area module gets to register its commands on."""
+
+    def __init__(self, commands: argparse._SubParsersAction, imports: argparse._SubParsersAction,
+                 exports: argparse._SubParsersAction) -> None:
+        self.commands = commands
+        self.imports = imports
+        self.exports = exports
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cashbook", description="Cash allocation for accounts receivable.")
+    parser.add_argument("--db", default=None, help=f"workspace file (default: $CASHBOOK_DB or ./{'cashbook.duckdb'})")
+    parser.add_argument("--user", default=None, help="who is working (default: $CASHBOOK_USER or your login)")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+    import_parser = commands.add_parser("import", help="import ERP, bank and remittance files")
+    imports = import_parser.add_subparsers(dest="kind", metavar="KIND")
+    imports.required = True
+    export_parser = commands.add_parser("export", help="write a table to a .csv or .xlsx file")
+    exports = export_parser.add_subparsers(dest="kind", metavar="KIND")
+    exports.required = True
+    parsers = Parsers(commands, imports, exports)
+    for area in AREAS:
+        try:
+            module = importlib.import_module(f"cashbook.cli.{area}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"cashbook.cli.{area}":
+                raise
+            continue
+        module.register(parsers)
+    return parser
+
+
+def print_json(value: Any) -> None:
+    print(json.dumps(value, indent=2, default=str))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Handler | None = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 2
+    try:
+        needs_workspace = getattr(args, "needs_workspace", True)
+        if not needs_workspace:
+            return handler(None, args)  # type: ignore[arg-type]
+        with Workspace.open(args.db or default_db_path(), user=args.user) as ws:
+            return handler(ws, args)
+    except FileRefused as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    except CashbookError as exc:
+        print(f"{exc.title}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted; nothing more was written", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,159 @@
+"""The connection to a workspace file: opening, migrating, transactions and error translation."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from cashbook.errors import WorkspaceError
+
+LOCK_WAIT_SECONDS = 30.0
+
+
+def migration_scripts() -> list[tuple[int, str, str]]:
+    """(version, name, sql) of every migration shipped with the package, in order."""
+    folder = resources.files("cashbook.db") / "migrations"
+    found = []
+    for entry in folder.iterdir():
+        match = re.match(r"^(\d{4})_(.+)\.sql$", entry.name)
+        if match:
+            found.append((int(match.group(1)), match.group(2), entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+class Database:
+    """One workspace file. Every statement binds its values; a fresh cursor serves each call,
+    so threads of the app can share one Database."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: str) -> None:
+        self._con = con
+        self.path = path
+        self._local = threading.local()
+
+    # -- plumbing ---------------------------------------------------------------------------
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """The cursor of the current transaction, or a fresh one outside transactions."""
+        current = getattr(self._local, "tx", None)
+        return current if current is not None else self._con.cursor()
+
+    def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> duckdb.DuckDBPyConnection:
+        cur = self.cursor()
+        try:
+            return cur.execute(sql, params) if params is not None else cur.execute(sql)
+        except duckdb.Error as exc:
+            raise WorkspaceError(f"{exc}\nin: {sql.strip()[:400]}", title="Database error") from exc
+
+    def rows(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> list[tuple]:
+        return self.execute(sql, params).fetchall()
+
+    def one(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> tuple | None:
+        return self.execute(sql, params).fetchone()
+
+    def scalar(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> Any:
+        row = self.one(sql, params)
+        return None if row is None else row[0]
+
+    def dicts(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        cur = self.execute(sql, params)
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row)) for row in cur.fetchall()]
+
+    def frame(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None):
+        """A pandas frame for display: DECIMAL columns stay exact as Python Decimal objects."""
+        import pandas as pd
+
+        cur = self.execute(sql, params)
+        names = [d[0] for d in cur.description]
+        return pd.DataFrame(cur.fetchall(), columns=names)
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """All or nothing: a failure inside rolls every statement back."""
+        if getattr(self._local, "tx", None) is not None:
+            yield self._local.tx  # nested: join the outer transaction
+            return
+        cur = self._con.cursor()
+        cur.execute("BEGIN TRANSACTION")
+        self._local.tx = cur
+        try:
+            yield cur
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+        else:
+            try:
+                cur.execute("COMMIT")
+            except duckdb.Error as exc:
+                raise WorkspaceError(
+                    f"another change touched the same rows at the same time; nothing was written ({exc})",
+                    title="Concurrent change",
+                ) from exc
+        finally:
+            self._local.tx = None
+            cur.close()
+
+    def close(self) -> None:
+        self._con.close()
+
+    # -- schema -----------------------------------------------------------------------------
+    def schema_version(self) -> int:
+        return int(self.scalar("SELECT coalesce(max(version), 0) FROM schema_version") or 0)
+
+    def migrate(self) -> list[int]:
+        """Apply every migration newer than the workspace, each in its own transaction."""
+        self._con.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMP)"
+        )
+        current = self.schema_version()
+        applied = []
+        for version, name, sql in migration_scripts():
+            if version <= current:
+                continue
+            with self.transaction() as cur:
+                for statement in _split_sql(sql):
+                    cur.execute(statement)
+                cur.execute("INSERT INTO schema_version VALUES (?, ?, current_timestamp)", [version, name])
+            applied.append(version)
+        return applied
+
+
+def _split_sql(script: str) -> list[str]:
+    """Statements of a migration script (they hold no semicolons inside literals)."""
+    no_comments = "\n".join(line.split("--", 1)[0] for line in script.splitlines())
+    return [s.strip() for s in no_comments.split(";") if s.strip()]
+
+
+def open_database(path: str | Path, *, read_only: bool = False, wait: float = LOCK_WAIT_SECONDS) -> Database:
+    """Open (creating if needed) and migrate a workspace file.
+
+    Another process holding the file's write lock is waited for, up to ``wait`` seconds, so
+    that two clerks' batch runs queue instead of failing.
+    """
+    path = str(path)
+    if path != ":memory:":
+        Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            con = duckdb.connect(path, read_only=read_only)
+            break
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
+                raise WorkspaceError(
+                    f"cannot open workspace {path}: {exc}", title="Workspace busy or unreadable"
+                ) from exc
+            time.sleep(0.1)
+        except duckdb.Error as exc:
+            raise WorkspaceError(f"{path} is not a Cashbook workspace ({exc})", title="Workspace unreadable") from exc
+    db = Database(con, path)
+    if not read_only:
+        db.migrate()
+    return db

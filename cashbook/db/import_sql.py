@@ -1,0 +1,345 @@
+"""SQL for table imports: typed conversion, validation checks and the sync of master and open items.
+
+Every check is one vectorized query over a staged table of text cells (``rn`` is the data row
+number a spreadsheet user counts, ``line`` the row in the file), so a million-row file is
+validated at DuckDB's speed and every problem is reported, not just the first.
+"""
+
+from __future__ import annotations
+
+from cashbook.matching.normalize import normalize_ref_sql
+
+# Amounts: digits with optional thousands commas, optional sign, parentheses or trailing minus.
+MONEY_RE = r"^\(?[+-]?([0-9]{1,3}(,[0-9]{3})+|[0-9]+)(\.[0-9]*)?\)?-?$"
+MONEY_2DP_RE = r"^\(?[+-]?([0-9]{1,3}(,[0-9]{3})+|[0-9]+)(\.[0-9]{0,2}0*)?\)?-?$"
+INT_RE = r"^[0-9]{1,6}$"
+PCT_RE = r"^[0-9]{1,3}(\.[0-9]{1,4})?%?$"
+CURRENCY_RE = r"^[A-Z]{3}$"
+EMAIL_RE = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+ISO_CURRENCIES = (
+    "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP BYN BZD "
+    "CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD "
+    "GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT "
+    "LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR "
+    "NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP "
+    "STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XOF "
+    "XPF YER ZAR ZMW ZWL"
+).split()
+
+DATE_FORMATS_DAY_FIRST = ["%Y-%m-%d", "%Y%m%d", "%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y", "%d-%b-%Y", "%d-%b-%y",
+                          "%d %b %Y", "%Y/%m/%d", "%d/%m/%y", "%d.%m.%y"]
+DATE_FORMATS_MONTH_FIRST = ["%Y-%m-%d", "%Y%m%d", "%m/%d/%Y", "%d.%m.%Y", "%m-%d-%Y", "%d-%b-%Y", "%d-%b-%y",
+                            "%d %b %Y", "%Y/%m/%d", "%m/%d/%y", "%d.%m.%y"]
+
+DOC_TYPE_SYNONYMS = {
+    "INV": ("INV", "INVOICE", "IN", "RI", "DR", "SALES INVOICE", "I"),
+    "CRN": ("CRN", "CREDIT NOTE", "CREDIT", "CN", "CM", "CR", "CREDIT MEMO", "C"),
+    "DBN": ("DBN", "DEBIT NOTE", "DEBIT", "DN", "DM", "DEBIT MEMO", "D"),
+}
+CUSTOMER_TYPE_SYNONYMS = {
+    "walk_in": ("WALK_IN", "WALK IN", "WALK-IN", "WALKIN", "CASH", "POS"),
+    "named": ("NAMED",),
+    "credit": ("CREDIT", "ACCOUNT", ""),
+}
+TRUE_WORDS = ("Y", "YES", "TRUE", "1", "X", "HOLD", "ON HOLD", "BLOCKED", "T")
+FALSE_WORDS = ("N", "NO", "FALSE", "0", "", "F", "RELEASED")
+
+
+def q(text: str) -> str:
+    """A SQL string literal of a code constant (never of user input)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def cell(column: str) -> str:
+    """A staged cell as NULL when blank."""
+    return f"nullif(trim(s.\"{column}\"), '')"
+
+
+def money_sql(expr: str) -> str:
+    """DECIMAL(18,2) from a validated amount text."""
+    body = f"replace(replace(replace(replace({expr}, ',', ''), '(', ''), ')', ''), '+', '')"
+    negative = f"(starts_with({expr}, '(') OR ends_with({expr}, '-'))"
+    body = f"rtrim({body}, '-')"
+    return (
+        f"(CASE WHEN {expr} IS NULL THEN NULL WHEN {negative} THEN -TRY_CAST(ltrim({body}, '-') AS DECIMAL(18,2)) "
+        f"ELSE TRY_CAST({body} AS DECIMAL(18,2)) END)"
+    )
+
+
+def date_sql(expr: str, formats: list[str]) -> str:
+    listed = ", ".join(q(f) for f in formats)
+    return f"CAST(try_strptime(left({expr}, CASE WHEN {expr} ~ '^\\d{{4}}-\\d\\d-\\d\\d[ T].*' THEN 10 ELSE 100 END), [{listed}]) AS DATE)"
+
+
+def enum_sql(expr: str, synonyms: dict[str, tuple[str, ...]]) -> str:
+    cases = " ".join(
+        f"WHEN upper(coalesce({expr}, '')) IN ({', '.join(q(s) for s in words)}) THEN {q(value)}"
+        for value, words in synonyms.items()
+    )
+    return f"(CASE {cases} ELSE NULL END)"
+
+
+def bool_sql(expr: str) -> str:
+    return (
+        f"(CASE WHEN upper(coalesce({expr}, '')) IN ({', '.join(q(w) for w in TRUE_WORDS)}) THEN true "
+        f"WHEN upper(coalesce({expr}, '')) IN ({', '.join(q(w) for w in FALSE_WORDS)}) THEN false ELSE NULL END)"
+    )
+
+
+def slash_order_sql(stage: str, columns: list[str]) -> str:
+    """Counts of slash dates that can only be day-first or only month-first, over the given columns."""
+    parts = []
+    for c in columns:
+        v = f"nullif(trim(\"{c}\"), '')"
+        parts.append(
+            f"SELECT count(*) FILTER (WHERE TRY_CAST(split_part({v}, '/', 1) AS INTEGER) > 12) AS day_first, "
+            f"count(*) FILTER (WHERE TRY_CAST(split_part({v}, '/', 2) AS INTEGER) > 12) AS month_first "
+            f"FROM {stage} WHERE {v} LIKE '%/%/%'"
+        )
+    return f"SELECT sum(day_first), sum(month_first) FROM ({' UNION ALL '.join(parts)})"
+
+
+def problem_sql(condition: str, column: str, message_expr: str, stage: str = "stage", join: str = "") -> str:
+    """One validation check: the rows where ``condition`` holds, as (rn, line, column, message)."""
+    return f"SELECT s.rn, s.line, {q(column)} AS col, {message_expr} AS message FROM {stage} s {join} WHERE {condition}"
+
+
+def value_msg(column: str, text: str) -> str:
+    """A message quoting the cell: '"12.345" <text>'."""
+    return f"'\"' || {cell(column)} || '\" ' || {q(text)}"
+
+
+def required_checks(columns: list[str]) -> list[str]:
+    return [problem_sql(f"{cell(c)} IS NULL", c, q("is empty; a value is required")) for c in columns]
+
+
+def money_checks(columns: list[str], *, required: bool = False) -> list[str]:
+    checks = []
+    for c in columns:
+        v = cell(c)
+        checks.append(problem_sql(f"{v} IS NOT NULL AND NOT regexp_full_match(replace({v}, ' ', ''), {q(MONEY_RE)})",
+                                  c, value_msg(c, "is not an amount")))
+        checks.append(problem_sql(
+            f"{v} IS NOT NULL AND regexp_full_match(replace({v}, ' ', ''), {q(MONEY_RE)}) "
+            f"AND NOT regexp_full_match(replace({v}, ' ', ''), {q(MONEY_2DP_RE)})",
+            c, value_msg(c, "has more than two decimal places")))
+        checks.append(problem_sql(
+            f"{v} IS NOT NULL AND length(regexp_replace({v}, '[^0-9]', '', 'g')) > 18", c,
+            value_msg(c, "is too large for an amount")))
+    return checks
+
+
+def date_checks(columns: list[str], formats: list[str]) -> list[str]:
+    return [
+        problem_sql(f"{cell(c)} IS NOT NULL AND {date_sql(cell(c), formats)} IS NULL", c,
+                    value_msg(c, "is not a date (use YYYY-MM-DD, DD/MM/YYYY or DD.MM.YYYY)"))
+        for c in columns
+    ]
+
+
+def currency_checks(column: str) -> list[str]:
+    codes = ", ".join(q(c) for c in ISO_CURRENCIES)
+    return [problem_sql(f"{cell(column)} IS NOT NULL AND upper({cell(column)}) NOT IN ({codes})", column,
+                        value_msg(column, "is not an ISO 4217 currency code"))]
+
+
+def duplicate_check(key: str, label: str) -> str:
+    return (
+        f"SELECT rn, line, {q(key)}, '{label} \"' || k || '\" appears more than once; first on row ' || first_rn "
+        f"FROM (SELECT s.rn, s.line, {cell(key)} AS k, min(s.rn) OVER (PARTITION BY {cell(key)}) AS first_rn "
+        f"FROM stage s) WHERE k IS NOT NULL AND rn > first_rn"
+    )
+
+
+# -- customers ----------------------------------------------------------------------------------
+def typed_customers_sql() -> str:
+    return f"""
+        CREATE OR REPLACE TEMP TABLE typed AS
+        SELECT s.rn, {cell('customer_no')} AS customer_no, {cell('name')} AS name,
+               {cell('parent_no')} AS parent_no, upper({cell('currency')}) AS currency,
+               {money_sql(cell('credit_limit'))} AS credit_limit,
+               coalesce({bool_sql(cell('on_hold'))}, false) AS on_hold,
+               coalesce({enum_sql(cell('customer_type'), CUSTOMER_TYPE_SYNONYMS)}, 'credit') AS customer_type,
+               array_to_string(list_filter(list_transform(string_split(coalesce({cell('bank_accounts')}, ''), ';'),
+                   lambda x: regexp_replace(upper(x), '[^A-Z0-9]', '', 'g')), lambda x: x <> ''), ';') AS bank_accounts,
+               {cell('email')} AS email, {cell('city')} AS city
+        FROM stage s"""
+
+
+def customer_checks() -> list[str]:
+    checks = required_checks(["customer_no", "name", "currency"])
+    checks += currency_checks("currency")
+    checks += money_checks(["credit_limit"])
+    checks.append(problem_sql(f"{cell('credit_limit')} LIKE '-%' OR {cell('credit_limit')} LIKE '(%'", "credit_limit",
+                              value_msg("credit_limit", "is negative; a credit limit is zero or more")))
+    checks.append(problem_sql(f"{bool_sql(cell('on_hold'))} IS NULL", "on_hold",
+                              value_msg("on_hold", "is not yes/no (use Y, N, TRUE, FALSE, 1 or 0)")))
+    checks.append(problem_sql(f"{enum_sql(cell('customer_type'), CUSTOMER_TYPE_SYNONYMS)} IS NULL", "customer_type",
+                              value_msg("customer_type", "is not a customer type (walk_in, named or credit)")))
+    checks.append(problem_sql(f"{cell('email')} IS NOT NULL AND NOT regexp_full_match({cell('email')}, {q(EMAIL_RE)})",
+                              "email", value_msg("email", "is not an e-mail address")))
+    checks.append(duplicate_check("customer_no", "customer"))
+    checks.append(problem_sql(
+        f"{cell('parent_no')} IS NOT NULL AND {cell('parent_no')} = {cell('customer_no')}", "parent_no",
+        q("a customer cannot be its own parent")))
+    checks.append(problem_sql(
+        f"{cell('parent_no')} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM stage p WHERE trim(p.customer_no) = {cell('parent_no')}) "
+        f"AND NOT EXISTS (SELECT 1 FROM customer c WHERE c.customer_no = {cell('parent_no')})",
+        "parent_no", "'parent \"' || " + cell("parent_no") + " || '\" is neither in this file nor in the workspace'"))
+    checks.append(problem_sql(
+        f"c.currency IS NOT NULL AND upper({cell('currency')}) <> c.currency", "currency",
+        "'customer ' || c.customer_no || ' holds currency ' || c.currency || ' in the workspace; "
+        "a customer''s currency cannot change (file says ' || upper(" + cell("currency") + ") || ')'",
+        join=f"JOIN customer c ON c.customer_no = {cell('customer_no')}"))
+    return checks
+
+
+CUSTOMER_FIELDS = ("name", "parent_no", "currency", "credit_limit", "on_hold", "customer_type", "bank_accounts",
+                   "email", "city")
+
+
+def changed_fields_sql(fields: tuple[str, ...], new: str = "t", old: str = "c") -> str:
+    parts = [
+        f"CASE WHEN {new}.{f} IS DISTINCT FROM {old}.{f} THEN '{f}: ' || coalesce(CAST({old}.{f} AS VARCHAR), '') "
+        f"|| ' -> ' || coalesce(CAST({new}.{f} AS VARCHAR), '') END"
+        for f in fields
+    ]
+    return f"concat_ws('; ', {', '.join(parts)})"
+
+
+def customer_diff_sql() -> str:
+    """Every difference between the typed file and the workspace: new, changed, returned, vanished."""
+    return f"""
+        CREATE OR REPLACE TEMP TABLE diff AS
+        SELECT t.customer_no AS key,
+               CASE WHEN c.customer_no IS NULL THEN 'new'
+                    WHEN c.provisional THEN 'merged'
+                    WHEN NOT c.active THEN 'returned'
+                    ELSE 'changed' END AS change,
+               {changed_fields_sql(CUSTOMER_FIELDS)} AS detail
+        FROM typed t LEFT JOIN customer c ON c.customer_no = t.customer_no
+        WHERE c.customer_no IS NULL OR c.provisional OR NOT c.active
+           OR {' OR '.join(f't.{f} IS DISTINCT FROM c.{f}' for f in CUSTOMER_FIELDS)}
+        UNION ALL
+        SELECT c.customer_no, 'vanished', 'no longer in the ERP master'
+        FROM customer c WHERE c.active AND NOT c.provisional
+          AND NOT EXISTS (SELECT 1 FROM typed t WHERE t.customer_no = c.customer_no)"""
+
+
+def apply_customers_sql() -> list[str]:
+    sets = ", ".join(f"{f} = t.{f}" for f in CUSTOMER_FIELDS)
+    return [
+        f"""UPDATE customer c SET {sets}, active = true, provisional = false, import_id = $import_id,
+                updated_at = $now
+            FROM typed t, diff d
+            WHERE t.customer_no = c.customer_no AND d.key = c.customer_no AND d.change IN ('changed', 'returned', 'merged')""",
+        f"""INSERT INTO customer (customer_no, {', '.join(CUSTOMER_FIELDS)}, active, provisional, import_id, updated_at)
+            SELECT t.customer_no, {', '.join('t.' + f for f in CUSTOMER_FIELDS)}, true, false, $import_id, $now
+            FROM typed t JOIN diff d ON d.key = t.customer_no AND d.change = 'new'""",
+        """UPDATE customer c SET active = false, import_id = $import_id, updated_at = $now
+            FROM diff d WHERE d.key = c.customer_no AND d.change = 'vanished'""",
+        "DELETE FROM customer_bank_account",
+        """INSERT INTO customer_bank_account
+            SELECT DISTINCT unnest(string_split(bank_accounts, ';')) AS account_norm, customer_no
+            FROM customer WHERE bank_accounts <> '' AND active""",
+        "INSERT INTO master_change SELECT $import_id, 'customer', key, change, detail FROM diff",
+    ]
+
+
+# -- open items ---------------------------------------------------------------------------------
+def typed_items_sql(formats: list[str]) -> str:
+    amount = money_sql(cell("amount"))
+    return f"""
+        CREATE OR REPLACE TEMP TABLE typed AS
+        SELECT s.rn, {cell('doc_no')} AS doc_no,
+               {enum_sql(cell('doc_type'), DOC_TYPE_SYNONYMS)} AS doc_type,
+               {cell('customer_no')} AS customer_no,
+               {date_sql(cell('doc_date'), formats)} AS doc_date,
+               coalesce({date_sql(cell('due_date'), formats)}, {date_sql(cell('doc_date'), formats)}) AS due_date,
+               coalesce(upper({cell('currency')}), c.currency) AS currency,
+               {amount} AS amount,
+               coalesce({money_sql(cell('open_amount'))}, {amount}) AS open_amount,
+               {cell('po_number')} AS po_number,
+               TRY_CAST(rtrim({cell('discount_pct')}, '%') AS DECIMAL(9,4)) AS discount_pct,
+               TRY_CAST({cell('discount_days')} AS INTEGER) AS discount_days,
+               {normalize_ref_sql(cell('doc_no'))} AS doc_no_norm
+        FROM stage s LEFT JOIN customer c ON c.customer_no = {cell('customer_no')}"""
+
+
+def item_checks(formats: list[str]) -> list[str]:
+    checks = required_checks(["doc_no", "doc_type", "customer_no", "doc_date", "amount"])
+    checks.append(problem_sql(f"{cell('doc_type')} IS NOT NULL AND {enum_sql(cell('doc_type'), DOC_TYPE_SYNONYMS)} IS NULL",
+                              "doc_type", value_msg("doc_type", "is not a document type (INV, CRN or DBN)")))
+    checks += date_checks(["doc_date", "due_date"], formats)
+    checks += money_checks(["amount", "open_amount"])
+    checks += currency_checks("currency")
+    checks.append(problem_sql(f"{cell('discount_pct')} IS NOT NULL AND (NOT regexp_full_match({cell('discount_pct')}, {q(PCT_RE)}) "
+                              f"OR TRY_CAST(rtrim({cell('discount_pct')}, '%') AS DECIMAL(9,4)) > 100)",
+                              "discount_pct", value_msg("discount_pct", "is not a percentage between 0 and 100")))
+    checks.append(problem_sql(f"{cell('discount_days')} IS NOT NULL AND NOT regexp_full_match({cell('discount_days')}, {q(INT_RE)})",
+                              "discount_days", value_msg("discount_days", "is not a whole number of days")))
+    checks.append(problem_sql(f"{cell('discount_pct')} IS NOT NULL AND {cell('discount_days')} IS NULL "
+                              f"AND TRY_CAST(rtrim({cell('discount_pct')}, '%') AS DECIMAL(9,4)) > 0",
+                              "discount_days", q("is empty but discount_pct is set; say within how many days the discount applies")))
+    checks.append(duplicate_check("doc_no", "document"))
+    checks.append(problem_sql(
+        f"{cell('customer_no')} IS NOT NULL AND c.customer_no IS NULL", "customer_no",
+        "'customer \"' || " + cell("customer_no") + " || '\" is not in the customer master; import customers first'",
+        join=f"LEFT JOIN customer c ON c.customer_no = {cell('customer_no')}"))
+    checks.append(problem_sql(
+        f"{cell('currency')} IS NOT NULL AND c.currency IS NOT NULL AND upper({cell('currency')}) <> c.currency",
+        "currency", "'\"' || upper(" + cell("currency") + ") || '\" differs from customer ' || c.customer_no || '''s currency ' || c.currency",
+        join=f"JOIN customer c ON c.customer_no = {cell('customer_no')}"))
+    return checks
+
+
+def item_sign_checks() -> list[str]:
+    """Run on the typed table, once amounts are known to be numbers."""
+    return [
+        "SELECT t.rn, s.line, 'amount', 'credit notes carry negative amounts; got ' || CAST(t.amount AS VARCHAR) "
+        "FROM typed t JOIN stage s ON s.rn = t.rn WHERE t.doc_type = 'CRN' AND t.amount >= 0",
+        "SELECT t.rn, s.line, 'amount', t.doc_type || ' documents carry positive amounts; got ' || CAST(t.amount AS VARCHAR) "
+        "|| CASE WHEN t.amount < 0 THEN ' (a credit note is doc_type CRN)' ELSE '' END "
+        "FROM typed t JOIN stage s ON s.rn = t.rn WHERE t.doc_type IN ('INV', 'DBN') AND t.amount <= 0",
+        "SELECT t.rn, s.line, 'open_amount', 'open amount ' || CAST(t.open_amount AS VARCHAR) || ' must have the sign of the amount "
+        "and not exceed it (' || CAST(t.amount AS VARCHAR) || ')' "
+        "FROM typed t JOIN stage s ON s.rn = t.rn WHERE t.amount IS NOT NULL AND t.open_amount IS NOT NULL "
+        "AND t.amount <> 0 AND (sign(t.open_amount) NOT IN (0, sign(t.amount)) OR abs(t.open_amount) > abs(t.amount))",
+        "SELECT t.rn, s.line, 'due_date', 'due date ' || CAST(t.due_date AS VARCHAR) || ' is before the document date ' "
+        "|| CAST(t.doc_date AS VARCHAR) FROM typed t JOIN stage s ON s.rn = t.rn WHERE t.due_date < t.doc_date",
+    ]
+
+
+ITEM_FIELDS = ("doc_type", "customer_no", "doc_date", "due_date", "currency", "amount", "open_amount", "po_number",
+               "discount_pct", "discount_days")
+
+
+def item_diff_sql() -> str:
+    return f"""
+        CREATE OR REPLACE TEMP TABLE diff AS
+        SELECT t.doc_no AS key,
+               CASE WHEN i.doc_no IS NULL THEN 'new' WHEN i.status <> 'open' THEN 'returned' ELSE 'changed' END AS change,
+               CASE WHEN i.doc_no IS NULL THEN NULL ELSE {changed_fields_sql(ITEM_FIELDS, 't', 'i')} END AS detail
+        FROM typed t LEFT JOIN open_item i ON i.doc_no = t.doc_no
+        WHERE i.doc_no IS NULL OR i.status <> 'open'
+           OR {' OR '.join(f't.{f} IS DISTINCT FROM i.{f}' for f in ITEM_FIELDS)}
+        UNION ALL
+        SELECT i.doc_no, 'vanished', 'settled in the ERP (no longer in its open items)'
+        FROM open_item i WHERE i.status = 'open' AND NOT EXISTS (SELECT 1 FROM typed t WHERE t.doc_no = i.doc_no)"""
+
+
+def apply_items_sql() -> list[str]:
+    sets = ", ".join(f"{f} = t.{f}" for f in ITEM_FIELDS)
+    return [
+        f"""UPDATE open_item i SET {sets}, doc_no_norm = t.doc_no_norm, status = 'open', import_id = $import_id,
+                updated_at = $now
+            FROM typed t, diff d
+            WHERE t.doc_no = i.doc_no AND d.key = i.doc_no AND d.change IN ('changed', 'returned')""",
+        f"""INSERT INTO open_item (doc_no, {', '.join(ITEM_FIELDS)}, status, doc_no_norm, import_id, updated_at)
+            SELECT t.doc_no, {', '.join('t.' + f for f in ITEM_FIELDS)}, 'open', t.doc_no_norm, $import_id, $now
+            FROM typed t WHERE NOT EXISTS (SELECT 1 FROM open_item i WHERE i.doc_no = t.doc_no)""",
+        """UPDATE open_item i SET status = 'settled', import_id = $import_id, updated_at = $now
+            FROM diff d WHERE d.key = i.doc_no AND d.change = 'vanished'""",
+        "INSERT INTO master_change SELECT $import_id, 'item', key, change, detail FROM diff",
+    ]

@@ -1,0 +1,71 @@
+"""The errors Cashbook raises: each has a title and a detail a clerk can act on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input: where it is and what is wrong, as data."""
+
+    file: str
+    location: str  # "row 41", "segment 12 (BPR)", "line 3", "entry 2"; "" for the whole file
+    column: str  # the column, field or element; "" when none applies
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.location}" if self.location else self.file
+        return f"{where}: {self.column}: {self.message}" if self.column else f"{where}: {self.message}"
+
+
+class CashbookError(Exception):
+    """Base class: ``title`` says what failed, ``detail`` what to do about it."""
+
+    title = "Cashbook could not do that"
+
+    def __init__(self, detail: str = "", *, title: str | None = None) -> None:
+        super().__init__(detail or self.title)
+        if title:
+            self.title = title
+        self.detail = detail
+
+    def __str__(self) -> str:
+        return self.detail or self.title
+
+
+class FileRefused(CashbookError):
+    """An input file with problems; nothing of it was written."""
+
+    title = "File refused"
+
+    def __init__(self, file: str, problems: list[Problem] | tuple[Problem, ...]) -> None:
+        self.file = file
+        self.problems = tuple(problems)
+        count = len(self.problems)
+        lines = "\n".join(str(p) for p in self.problems)
+        super().__init__(f"{file}: refused, {count} problem{'s' if count != 1 else ''}; nothing was written\n{lines}")
+
+
+class WorkspaceError(CashbookError):
+    title = "Workspace problem"
+
+
+class NotFound(CashbookError):
+    title = "Not found"
+
+
+class HierarchyError(CashbookError):
+    title = "Hierarchy change refused"
+
+
+class AllocationError(CashbookError):
+    title = "Allocation refused"
+
+
+class OverAllocation(AllocationError):
+    title = "Over-allocation refused"
+
+
+class SettingsError(CashbookError):
+    title = "Settings problem"

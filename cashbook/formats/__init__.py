@@ -1,0 +1,1 @@
+"""File formats: parsers that turn bytes into typed rows and problems, never touching the database."""

@@ -1,0 +1,69 @@
+"""What every payment-file parser returns: typed payments, remittance lines and problems, no database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Literal
+
+from cashbook.errors import Problem
+
+MAX_FILE_BYTES = 200 * 1024 * 1024  # larger files are refused with this limit named
+
+PaymentKind = Literal["bank", "advice"]
+
+
+@dataclass(frozen=True)
+class RemittanceLine:
+    """One line of "what this money pays", as the payer wrote it."""
+
+    reference: str  # the document reference as written (invoice number, credit-note number, PO...)
+    paid_amount: Decimal | None  # cash paid against it; negative for a credit note netted in
+    gross_amount: Decimal | None = None  # the document's amount as the payer sees it
+    discount: Decimal | None = None  # early-payment discount taken
+    adjustment: Decimal | None = None  # deduction or adjustment amount (positive = paid less)
+    reason_code: str | None = None  # adjustment reason code (X12 ADX02, EDIFACT AJT, sheet column)
+    adjustment_text: str | None = None
+    doc_date: date | None = None
+    ref_type: str | None = None  # qualifier as the file gives it: "IV", "CM", "PO", "SCOR"...
+    po_number: str | None = None
+    customer_ref: str | None = None  # the payer's own account or sub-unit id for this line, where named
+
+
+@dataclass(frozen=True)
+class ParsedPayment:
+    """A bank entry (money seen on the company's account) or an advice (news of a payment).
+
+    A camt entry with structured remittance is a bank entry that carries its lines; an X12 820
+    or a customer's spreadsheet is an advice that carries its own total.
+    """
+
+    kind: PaymentKind
+    payment_ref: str | None  # the payer's reference (EndToEndId, TRN02, customer reference...)
+    value_date: date | None
+    amount: Decimal | None  # positive: money received
+    currency: str | None
+    payer_name: str | None = None
+    payer_account: str | None = None  # IBAN or account number the money came from
+    payer_id: str | None = None  # the payer's id where the file names one (N1*PR id, NAD, ...)
+    bank_ref: str | None = None  # the bank's own reference (AcctSvcrRef, BAI2 bank ref, ...)
+    bank_text: str = ""  # free text for the clerk and the reference search
+    lines: tuple[RemittanceLine, ...] = ()
+    location: str = ""  # where in the file: "entry 3", "segment 14", "row 12"
+    account: str | None = None  # the company's own account the money arrived on, where known
+
+
+@dataclass(frozen=True)
+class ParsedFile:
+    """The parse of one file: what it holds, what was skipped, and every problem found."""
+
+    format: str  # "camt053", "camt054", "bai2", "bai_lockbox", "mt940", "mt942", "x12_820", "edifact_remadv", "nacha", "sheet"
+    file: str
+    payments: tuple[ParsedPayment, ...] = ()
+    skipped: dict[str, int] = field(default_factory=dict)  # e.g. {"debits": 3, "returns": 1}
+    problems: tuple[Problem, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems

@@ -1,0 +1,317 @@
+"""Validated, atomic and idempotent imports of the ERP's customer master, open items and hierarchy file.
+
+A file is staged as text cells, checked by vectorized SQL, and only then synced into the
+workspace in one transaction: a file with any problem writes nothing, the same content twice
+changes nothing, and a newer file reports what is new, changed and vanished.
+"""
+
+from __future__ import annotations
+
+import csv
+import getpass
+import hashlib
+import io
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from cashbook.db import Database
+from cashbook.db import import_sql as sql
+from cashbook.errors import FileRefused, Problem
+from cashbook.formats.tabular import Sheet, TableReadError, decode_text, is_xlsx, looks_binary, read_sheet
+from cashbook.formats.base import MAX_FILE_BYTES
+from cashbook.templates import CUSTOMERS, ITEMS, MappingProfile, Template, header_score, map_headers
+
+MAX_PROBLEMS = 10_000  # beyond this a report is unreadable; the count of the rest is still given
+HEADER_SEARCH_ROWS = 30
+Progress = Callable[[float, str], None]
+
+
+def current_user() -> str:
+    """Who is working: CASHBOOK_USER, else the operating-system login."""
+    return os.environ.get("CASHBOOK_USER") or getpass.getuser() or "unknown"
+
+
+@dataclass
+class ImportReport:
+    """What an import did (or would do), in terms a clerk reads."""
+
+    kind: str
+    file: str
+    sha256: str
+    rows: int
+    noop: bool = False
+    import_id: int | None = None
+    counts: dict[str, int] = field(default_factory=dict)  # new, changed, vanished, returned, merged...
+    samples: dict[str, list[str]] = field(default_factory=dict)  # a few keys of each change
+    warnings: list[str] = field(default_factory=list)
+    format: str = ""
+    message: str = ""
+
+    def lines(self) -> list[str]:
+        if self.noop:
+            out = [f"{self.file}: nothing changed ({self.message or 'the workspace already holds this content'})"]
+        else:
+            counts = ", ".join(f"{n} {k}" for k, n in self.counts.items() if n) or "no changes"
+            out = [f"{self.file}: imported {self.rows} {self.kind} rows as import #{self.import_id}: {counts}"]
+            for change, keys in self.samples.items():
+                more = self.counts.get(change, 0) - len(keys)
+                out.append(f"  {change}: {', '.join(keys)}{f' and {more} more' if more > 0 else ''}")
+        out += [f"  warning: {w}" for w in self.warnings]
+        return out
+
+    def as_dict(self) -> dict:
+        return {
+            "kind": self.kind, "file": self.file, "sha256": self.sha256, "rows": self.rows, "noop": self.noop,
+            "import_id": self.import_id, "counts": self.counts, "warnings": self.warnings, "format": self.format,
+        }
+
+
+# -- staging ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Staged:
+    """A file's data rows in the temp table ``stage``: rn, line and one text column per template column."""
+
+    rows: int
+    mapping: dict[str, int]
+    header_line: int
+
+
+def _find_header(template: Template, rows: list[list[str]], file: str, profile: MappingProfile | None) -> int:
+    best, best_score = 0, -1
+    for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        score = len(map_headers(template, row, profile)[0]) if profile else header_score(template, row)
+        if score > best_score:
+            best, best_score = index, score
+    return best
+
+
+def _missing_columns_problem(file: str, template: Template, missing: list[str], header: list[str]) -> Problem:
+    seen = ", ".join(h for h in header if h) or "none"
+    names = ", ".join(missing)
+    return Problem(file, "header", ", ".join(missing),
+                   f"required column{'s' if len(missing) > 1 else ''} {names} not found; the header has: {seen}. "
+                   f"Rename the column or pass a mapping profile (--mapping).")
+
+
+def stage_file(db: Database, data: bytes, file: str, template: Template, profile: MappingProfile | None,
+               path: Path | None = None) -> Staged:
+    """Load a CSV or XLSX into the temp table ``stage`` inside the current transaction."""
+    if len(data) > MAX_FILE_BYTES:
+        raise FileRefused(file, [Problem(file, "", "", f"the file is {len(data):,} bytes; the limit is {MAX_FILE_BYTES:,}")])
+    if not data.strip():
+        raise FileRefused(file, [Problem(file, "", "", "the file is empty")])
+    xlsx = is_xlsx(data)
+    if not xlsx and (looks_binary(data) or data.startswith(b"PK")):
+        raise FileRefused(file, [Problem(file, "", "", "this is a binary file, not a CSV or XLSX table")])
+    if xlsx or b"\n\n" in data or b"\r\n\r\n" in data or len(data) < 2_000_000:
+        return _stage_rows(db, data, file, template, profile)
+    return _stage_csv_with_duckdb(db, data, file, template, profile, path)
+
+
+def _stage_rows(db: Database, data: bytes, file: str, template: Template, profile: MappingProfile | None) -> Staged:
+    try:
+        sheet: Sheet = read_sheet(data, file)
+    except TableReadError as exc:
+        raise FileRefused(file, [exc.problem]) from exc
+    rows = sheet.rows
+    if not rows:
+        raise FileRefused(file, [Problem(file, "", "", "the file has no rows")])
+    header_index = _find_header(template, rows, file, profile)
+    mapping, missing = map_headers(template, rows[header_index], profile)
+    if missing:
+        raise FileRefused(file, [_missing_columns_problem(file, template, missing, rows[header_index])])
+    rn, line, columns = [], [], {name: [] for name in template.names}
+    number = 0
+    for offset, row in enumerate(rows[header_index + 1:], start=header_index + 2):
+        number += 1  # blank rows keep their number: the user sees them too
+        if not any(c.strip() for c in row):
+            continue
+        rn.append(number)
+        line.append(offset)
+        for name in template.names:
+            index = mapping.get(name)
+            columns[name].append(row[index] if index is not None and index < len(row) else None)
+    table = pa.table({"rn": pa.array(rn, pa.int64()), "line": pa.array(line, pa.int64()),
+                      **{name: pa.array(values, pa.string()) for name, values in columns.items()}})
+    cur = db.cursor()
+    cur.register("staged_arrow", table)
+    cur.execute("CREATE OR REPLACE TEMP TABLE stage AS SELECT * FROM staged_arrow")
+    cur.unregister("staged_arrow")
+    return Staged(rows=len(rn), mapping=mapping, header_line=header_index + 1)
+
+
+def _stage_csv_with_duckdb(db: Database, data: bytes, file: str, template: Template,
+                           profile: MappingProfile | None, path: Path | None) -> Staged:
+    """Large CSVs are read by DuckDB itself: only the header is looked at in Python."""
+    head = decode_text(data[:65536])
+    delimiter = max((",", ";", "\t", "|"), key=lambda d: head.count(d))
+    head_rows = list(csv.reader(io.StringIO(head), delimiter=delimiter))[:HEADER_SEARCH_ROWS]
+    header_index = _find_header(template, head_rows, file, profile)
+    mapping, missing = map_headers(template, head_rows[header_index], profile)
+    if missing:
+        raise FileRefused(file, [_missing_columns_problem(file, template, missing, head_rows[header_index])])
+    try:
+        data.decode("utf-8")
+        encoding = "utf-8"
+    except UnicodeDecodeError:
+        encoding = "latin-1"
+    temp = None
+    if path is None:
+        temp = tempfile.NamedTemporaryFile(suffix=".csv", delete=False)
+        temp.write(data)
+        temp.close()
+        source = temp.name
+    else:
+        source = str(path)
+    width = len(head_rows[header_index])
+    names = {f"column{i}": "VARCHAR" for i in range(width)}
+    selects = ", ".join(
+        f"column{mapping[name]} AS \"{name}\"" if name in mapping else f"CAST(NULL AS VARCHAR) AS \"{name}\""
+        for name in template.names
+    )
+    skip = header_index + 1
+    try:
+        db.cursor().execute(
+            f"""CREATE OR REPLACE TEMP TABLE stage AS
+                SELECT CAST(row_number() OVER () AS BIGINT) AS rn, CAST(row_number() OVER () + {skip} AS BIGINT) AS line, {selects}
+                FROM read_csv(?, header = false, skip = {skip}, delim = ?, quote = '"', escape = '"',
+                              columns = {names!r}, null_padding = true, encoding = ?, strict_mode = false,
+                              parallel = true)""",
+            [source, delimiter, encoding],
+        )
+    except duckdb.Error as exc:
+        raise FileRefused(file, [Problem(file, "", "", f"the CSV cannot be read: {str(exc).splitlines()[0]}")]) from exc
+    finally:
+        if temp is not None:
+            os.unlink(temp.name)
+    rows = db.cursor().execute("SELECT count(*) FROM stage").fetchone()[0]
+    return Staged(rows=int(rows), mapping=mapping, header_line=header_index + 1)
+
+
+# -- validation ---------------------------------------------------------------------------------
+def _collect(db: Database, file: str, checks: list[str], line_kind: str) -> list[Problem]:
+    query = " UNION ALL ".join(f"({c})" for c in checks)
+    found = db.cursor().execute(f"SELECT * FROM ({query}) ORDER BY 1, 3 LIMIT {MAX_PROBLEMS + 1}").fetchall()
+    problems = [Problem(file, f"{rn}", col, f"{msg} ({line_kind} {line})") for rn, line, col, msg in found[:MAX_PROBLEMS]]
+    if len(found) > MAX_PROBLEMS:
+        problems.append(Problem(file, "", "", f"more than {MAX_PROBLEMS} problems; fix these first"))
+    return problems
+
+
+def _date_formats(db: Database, file: str, columns: list[str], profile: MappingProfile | None) -> tuple[list[str], list[Problem]]:
+    if profile and profile.date_format:
+        return [profile.date_format, "%Y-%m-%d"], []
+    day_first, month_first = db.cursor().execute(sql.slash_order_sql("stage", columns)).fetchone()
+    if day_first and month_first:
+        return sql.DATE_FORMATS_DAY_FIRST, [Problem(
+            file, "", ", ".join(columns),
+            "slash dates are written both day-first and month-first in this file; "
+            "use one order, or pass a mapping profile with date_format")]
+    if month_first:
+        return sql.DATE_FORMATS_MONTH_FIRST, []
+    return sql.DATE_FORMATS_DAY_FIRST, []
+
+
+def _line_kind(data: bytes) -> str:
+    return "sheet row" if is_xlsx(data) else "file line"
+
+
+# -- the imports --------------------------------------------------------------------------------
+def _report_changes(db: Database, report: ImportReport) -> None:
+    counts = dict(db.cursor().execute("SELECT change, count(*) FROM diff GROUP BY change ORDER BY change").fetchall())
+    report.counts = {k: int(counts.get(k, 0)) for k in ("new", "changed", "returned", "merged", "vanished") if counts.get(k)}
+    for change in report.counts:
+        keys = db.cursor().execute("SELECT key FROM diff WHERE change = ? ORDER BY key LIMIT 10", [change]).fetchall()
+        report.samples[change] = [k for (k,) in keys]
+
+
+def _record_import(db: Database, report: ImportReport, user: str, now: datetime) -> int:
+    import_id = int(db.cursor().execute("SELECT nextval('import_seq')").fetchone()[0])
+    db.cursor().execute(
+        "INSERT INTO import_batch VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [import_id, report.kind, report.file, report.sha256, report.rows, now, user, report.format,
+         json.dumps({"counts": report.counts, "warnings": report.warnings})],
+    )
+    return import_id
+
+
+def _previous_import(db: Database, kind: str, sha: str) -> str:
+    row = db.cursor().execute(
+        "SELECT file_name, imported_at FROM import_batch WHERE kind = ? AND sha256 = ? ORDER BY import_id DESC LIMIT 1",
+        [kind, sha]).fetchone()
+    return f"the same file was imported as {row[0]} on {row[1]:%Y-%m-%d %H:%M}" if row else \
+        "the workspace already holds exactly this content"
+
+
+def import_table(db: Database, kind: str, data: bytes, file: str, *, profile: MappingProfile | None = None,
+                 user: str | None = None, path: Path | None = None, progress: Progress | None = None) -> ImportReport:
+    """Validate and sync one customers or items file; raise FileRefused with every problem."""
+    template = {"customers": CUSTOMERS, "items": ITEMS}[kind]
+    user = user or current_user()
+    sha = hashlib.sha256(data).hexdigest()
+    now = datetime.now().replace(microsecond=0)
+    step = progress or (lambda fraction, text: None)
+    report = ImportReport(kind=kind, file=file, sha256=sha, rows=0, format="xlsx" if is_xlsx(data) else "csv")
+    with db.transaction():
+        step(0.1, "reading the file")
+        staged = stage_file(db, data, file, template, profile, path)
+        report.rows = staged.rows
+        if staged.rows == 0:
+            raise FileRefused(file, [Problem(file, "", "", "the file has a header but no data rows")])
+        step(0.4, f"checking {staged.rows:,} rows")
+        line_kind = _line_kind(data)
+        problems: list[Problem] = []
+        if kind == "customers":
+            problems += _collect(db, file, sql.customer_checks(), line_kind)
+            db.cursor().execute(sql.typed_customers_sql())
+        else:
+            formats, order_problems = _date_formats(db, file, ["doc_date", "due_date"], profile)
+            problems += order_problems
+            db.cursor().execute(sql.typed_items_sql(formats))
+            problems += _collect(db, file, sql.item_checks(formats) + sql.item_sign_checks(), line_kind)
+        if problems:
+            raise FileRefused(file, problems)
+        step(0.7, "comparing with the workspace")
+        db.cursor().execute(sql.customer_diff_sql() if kind == "customers" else sql.item_diff_sql())
+        _report_changes(db, report)
+        if not report.counts:
+            report.noop = True
+            report.message = _previous_import(db, kind, sha)
+            return report  # the transaction commits nothing but temp tables
+        if kind == "customers":
+            report.warnings += _hierarchy_warnings(db)
+        report.import_id = _record_import(db, report, user, now)
+        step(0.85, "writing")
+        params = {"import_id": report.import_id, "now": now}
+        for statement in (sql.apply_customers_sql() if kind == "customers" else sql.apply_items_sql()):
+            db.cursor().execute(statement, {k: v for k, v in params.items() if f"${k}" in statement})
+    step(1.0, "done")
+    return report
+
+
+def _hierarchy_warnings(db: Database) -> list[str]:
+    """Group members that the new master drops or re-parents: reported, never dropped silently."""
+    from cashbook import hierarchy  # the hierarchy owns its tables; imported late to keep this module small
+
+    return hierarchy.master_sync_warnings(db)
+
+
+def read_file(path: str | Path) -> bytes:
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise FileRefused(path.name, [Problem(str(path), "", "", f"the file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}")])
+        return path.read_bytes()
+    except FileNotFoundError as exc:
+        raise FileRefused(str(path), [Problem(str(path), "", "", "no such file")]) from exc
+    except IsADirectoryError as exc:
+        raise FileRefused(str(path), [Problem(str(path), "", "", "is a folder, not a file")]) from exc
