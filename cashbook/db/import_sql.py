@@ -217,7 +217,7 @@ def customer_diff_sql() -> str:
                     WHEN c.provisional THEN 'merged'
                     WHEN NOT c.active THEN 'returned'
                     ELSE 'changed' END AS change,
-               {changed_fields_sql(CUSTOMER_FIELDS)} AS detail
+               CASE WHEN c.customer_no IS NULL THEN NULL ELSE {changed_fields_sql(CUSTOMER_FIELDS)} END AS detail
         FROM typed t LEFT JOIN customer c ON c.customer_no = t.customer_no
         WHERE c.customer_no IS NULL OR c.provisional OR NOT c.active
            OR {' OR '.join(f't.{f} IS DISTINCT FROM c.{f}' for f in CUSTOMER_FIELDS)}
@@ -288,7 +288,8 @@ def item_checks(formats: list[str]) -> list[str]:
         "'customer \"' || " + cell("customer_no") + " || '\" is not in the customer master; import customers first'",
         join=f"LEFT JOIN customer c ON c.customer_no = {cell('customer_no')}"))
     checks.append(problem_sql(
-        f"{cell('currency')} IS NOT NULL AND c.currency IS NOT NULL AND upper({cell('currency')}) <> c.currency",
+        f"{cell('currency')} IS NOT NULL AND c.currency IS NOT NULL AND upper({cell('currency')}) <> c.currency "
+        f"AND upper({cell('currency')}) IN ({', '.join(q(c) for c in ISO_CURRENCIES)})",
         "currency", "'\"' || upper(" + cell("currency") + ") || '\" differs from customer ' || c.customer_no || '''s currency ' || c.currency",
         join=f"JOIN customer c ON c.customer_no = {cell('customer_no')}"))
     return checks

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -148,6 +149,7 @@ def _show(minor: int, places: int = 2) -> str:
     return f"{Decimal(minor).scaleb(-places):,.{places}f}"
 
 
+@lru_cache(maxsize=4096)
 def _yymmdd(text: str) -> date | None:
     if len(text) != 6 or not text.isdigit():
         return None
@@ -177,6 +179,8 @@ def payer_from_text(segments: Sequence[str]) -> tuple[str | None, str | None]:
     """Payer name and account from keyed bank text ("ORIG CO NAME:", "B/O:", "ORG=", "DBNM:", "BO1:")."""
     found: dict[str, str] = {}
     for segment in segments:
+        if ":" not in segment and "=" not in segment:
+            continue
         for match in _KEY_VALUE.finditer(segment):
             key, value = match.group(1).upper(), match.group(2).strip()
             if value and key not in found:
@@ -398,9 +402,11 @@ class _Reader:
             return
         places = _places(account.currency)
         amount = Decimal(minor).scaleb(-places)
-        if amount != amount.quantize(CENT):
-            self._problem(location, "amount", f"The amount {amount} {account.currency} has a fraction of a cent.")
-            return
+        if places != 2:
+            if amount != amount.quantize(CENT):
+                self._problem(location, "amount", f"The amount {amount} {account.currency} has a fraction of a cent.")
+                return
+            amount = amount.quantize(CENT)
         payer_name, payer_account = payer_from_text(segments)
         bank_text = " ".join(t for t in (" ".join(s.split()) for s in segments) if t)
         self.payments.append(
@@ -408,7 +414,7 @@ class _Reader:
                 kind="bank",
                 payment_ref=customer_ref or bank_ref or None,
                 value_date=value_date or (group.as_of if group else None),
-                amount=amount.quantize(CENT),
+                amount=amount,
                 currency=account.currency,
                 payer_name=payer_name,
                 payer_account=payer_account,

@@ -6,9 +6,10 @@ import io
 import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
@@ -35,7 +36,7 @@ _CREDIT_NOTE_TYPES = frozenset(("CREN", "CNFA"))
 _NOT_PROVIDED = "NOTPROVIDED"
 _PENDING_NOTE = "(pending entry, not yet booked)"
 
-_AMOUNT_TEXT = re.compile(r"^\s*\d{1,18}(\.\d{0,5})?\s*$")
+_AMOUNT_TEXT = re.compile(r"^\d{1,18}(\.\d{0,5})?$")
 _SNIFF_NAMESPACE = re.compile(r"urn:iso:std:iso:20022:tech:xsd:camt\.05([34])\.001\.\d\d")
 _DECLARATION = re.compile(rb"<!(DOCTYPE|ENTITY)")
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -105,51 +106,54 @@ def _precheck(data: bytes) -> tuple[str, str] | None:
     return None
 
 
-class _Navigator:
-    """Finds camt elements by local-name paths; child maps are built once per element and dropped per entry.
+_TAG_NAMES = (
+    "Amt", "CdtDbtInd", "RvslInd", "Sts", "Cd", "Prtry", "BookgDt", "ValDt", "Dt", "DtTm", "AcctSvcrRef",
+    "AddtlNtryInf", "NtryDtls", "TxDtls", "RtrInf", "AmtDtls", "TxAmt", "CntrValAmt", "Refs", "EndToEndId",
+    "RltdPties", "Dbtr", "Pty", "Nm", "Id", "DbtrAcct", "IBAN", "Othr", "RmtInf", "Ustrd", "Strd", "AddtlRmtInf",
+    "AddtlTxInf", "RfrdDocInf", "Nb", "Tp", "CdOrPrtry", "RltdDt", "CdtrRefInf", "Ref", "RfrdDocAmt", "RmtdAmt",
+    "CdtNoteAmt", "DuePyblAmt", "DscntApldAmt", "AdjstmntAmtAndRsn", "Rsn", "AddtlInf", "OrgId", "PrvtId",
+    "AnyBIC", "BICOrBEI", "BIC",
+)
 
-    A map of children per visited element is several times faster than lxml's find() with
-    namespaced paths, which matters at 100,000 entries.
+
+class _Navigator:
+    """Reads camt elements through maps of their children, built once per element and dropped per entry.
+
+    Dictionary look-ups on full tag names are several times faster than lxml's find() with
+    namespaced paths, which matters at 100,000 entries; ``t`` holds the tag names of this
+    file's namespace (camt namespaces vary by version).
     """
 
     def __init__(self, namespace: str = "") -> None:
         self.prefix = f"{{{namespace}}}" if namespace else ""
-        self._skip = len(self.prefix)
-        self._children: dict[Any, dict[str, Any]] = {}
-        self._steps: dict[str, tuple[str, ...]] = {}
+        self.t = SimpleNamespace(**{name: self.prefix + name for name in _TAG_NAMES})
+        self._children: dict[Any, dict[Any, Any]] = {}
 
     def forget(self) -> None:
         self._children.clear()
 
-    def children(self, element: Any) -> dict[str, Any]:
-        found = self._children.get(element)
-        if found is None:
-            found = {}
-            skip = self._skip
+    def kids(self, element: Any | None) -> dict[Any, Any]:
+        """The first child of each tag; an empty map for a missing element."""
+        if element is None:
+            return _NO_CHILDREN
+        children = self._children.get(element)
+        if children is None:
+            children = {}
             for child in element:
-                tag = child.tag
-                if type(tag) is str:
-                    found.setdefault(tag[skip:], child)
-            self._children[element] = found
-        return found
+                children.setdefault(child.tag, child)
+            self._children[element] = children
+        return children
 
-    def find(self, element: Any, path: str) -> Any | None:
-        steps = self._steps.get(path)
-        if steps is None:
-            steps = self._steps[path] = tuple(path.split("/"))
-        for step in steps:
-            element = self.children(element).get(step)
+    def text(self, element: Any | None, *tags: str) -> str | None:
+        """Text at a path of full tags below ``element``, or None."""
+        for tag in tags:
             if element is None:
                 return None
-        return element
+            element = self.kids(element).get(tag)
+        return None if element is None else _node_text(element)
 
-    def findall(self, element: Any, path: str) -> list[Any]:
-        """Every element at the path; only the last step may repeat."""
-        parent_path, _, last = path.rpartition("/")
-        parent = self.find(element, parent_path) if parent_path else element
-        if parent is None:
-            return []
-        return list(parent.iterchildren(self.prefix + last))
+
+_NO_CHILDREN: dict[Any, Any] = {}
 
 
 def _local(tag: object) -> str:
@@ -286,7 +290,8 @@ class _Reader:
         self.problems.append(Problem(self.file, location, column, message))
 
     def _account_id(self, account: Any) -> str | None:
-        found = self._first_text(account, ("Id/IBAN", "Id/Othr/Id"))
+        t = self.nav.t
+        found = self.nav.text(account, t.Id, t.IBAN) or self.nav.text(account, t.Id, t.Othr, t.Id)
         self.nav.forget()
         return found
 
@@ -309,16 +314,18 @@ class _Reader:
                     del parent[0]
 
     def _read_entry(self, entry: Any, location: str) -> None:
-        amount, currency = self._amount(self.nav.find(entry, "Amt"), location, "Amt", required=True)
-        indicator = self._text(entry, "CdtDbtInd")
+        nav, t = self.nav, self.nav.t
+        k = nav.kids(entry)
+        amount, currency = self._amount(k.get(t.Amt), location, "Amt", required=True)
+        indicator = nav.text(k.get(t.CdtDbtInd))
         if indicator not in ("CRDT", "DBIT"):
             shown = f'"{indicator}"' if indicator else "missing"
             self._problem(location, "CdtDbtInd", f"The credit/debit indicator is {shown}; it must be CRDT or DBIT.")
-        status = self._status(entry, location)
-        value_date = self._entry_date(entry, location)
+        status = self._status(k.get(t.Sts), location)
+        value_date = self._entry_date(k, location)
         if amount is None or indicator not in ("CRDT", "DBIT") or status is None:
             return
-        if (self._text(entry, "RvslInd") or "").lower() == "true":
+        if (nav.text(k.get(t.RvslInd)) or "").lower() == "true":
             self.skipped["returns"] += 1
             return
         if indicator == "DBIT":
@@ -331,14 +338,12 @@ class _Reader:
             amount=amount,
             currency=currency,
             value_date=value_date,
-            bank_ref=self._text(entry, "AcctSvcrRef"),
-            extra_text=self._text(entry, "AddtlNtryInf"),
+            bank_ref=nav.text(k.get(t.AcctSvcrRef)),
+            extra_text=nav.text(k.get(t.AddtlNtryInf)),
             pending=status in _PENDING,
             account=self.current.account if self.current else None,
         )
-        details = [
-            tx for group in entry.iterchildren(self.nav.prefix + "NtryDtls") for tx in self.nav.findall(group, "TxDtls")
-        ]
+        details = [tx for group in entry.iterchildren(t.NtryDtls) for tx in group.iterchildren(t.TxDtls)]
         if not details:
             self.payments.append(self._payment(context, None, amount, currency, location))
             return
@@ -350,7 +355,10 @@ class _Reader:
             tx = self._judge(details[0], location, context, single=True)
             self._emit(context, [tx])
             return
-        txs = [self._judge(element, f"{location} tx {number}", context, single=False) for number, element in enumerate(details, 1)]
+        txs = [
+            self._judge(element, f"{location} tx {number}", context, single=False)
+            for number, element in enumerate(details, 1)
+        ]
         signed = [(-tx.amount if tx.is_debit else tx.amount) for tx in txs if tx.amount is not None]
         consistent = (
             len(signed) == len(txs)
@@ -363,22 +371,28 @@ class _Reader:
             self._emit_merged(context, txs, location)
 
     def _judge(self, element: Any, location: str, context: _EntryContext, *, single: bool) -> _Tx:
-        tx = _Tx(element, location)
-        tx.is_return = self.nav.find(element, "RtrInf") is not None
-        tx.is_debit = self._text(element, "CdtDbtInd") == "DBIT"
+        t = self.nav.t
+        k = self.nav.kids(element)
+        tx = _Tx(element, location, is_return=t.RtrInf in k, is_debit=self.nav.text(k.get(t.CdtDbtInd)) == "DBIT")
         if single:
             tx.amount, tx.currency = context.amount, context.currency
         else:
-            tx.amount, tx.currency = self._tx_amount(element, location, context.currency)
+            tx.amount, tx.currency = self._tx_amount(k, location, context.currency)
         return tx
 
-    def _tx_amount(self, element: Any, location: str, entry_currency: str | None) -> tuple[Decimal | None, str | None]:
+    def _tx_amount(self, k: dict[Any, Any], location: str, entry_currency: str | None) -> tuple[Decimal | None, str | None]:
         """The transaction's own amount, preferring one in the entry's currency."""
+        t = self.nav.t
+        details = self.nav.kids(k.get(t.AmtDtls))
+        candidates = (
+            ("Amt", k.get(t.Amt)),
+            ("AmtDtls.TxAmt.Amt", self.nav.kids(details.get(t.TxAmt)).get(t.Amt)),
+            ("AmtDtls.CntrValAmt.Amt", self.nav.kids(details.get(t.CntrValAmt)).get(t.Amt)),
+        )
         found: list[tuple[Decimal | None, str | None]] = []
-        for path in ("Amt", "AmtDtls/TxAmt/Amt", "AmtDtls/CntrValAmt/Amt"):
-            node = self.nav.find(element, path)
+        for column, node in candidates:
             if node is not None:
-                amount, currency = self._amount(node, location, path.replace("/", "."), required=True)
+                amount, currency = self._amount(node, location, column, required=True)
                 if amount is not None and currency == entry_currency:
                     return amount, currency
                 found.append((amount, currency))
@@ -401,46 +415,43 @@ class _Reader:
         first = next((tx for tx in txs if not tx.is_return and not tx.is_debit), txs[0])
         payment = self._payment(context, first.element, context.amount, context.currency, location)
         lines: list[RemittanceLine] = []
-        texts: list[str] = []
+        texts: list[str | None] = []
         for tx in txs:
-            lines.extend(self._lines(tx.element, tx.location))
-            texts.extend(self._tx_texts(tx.element))
-        texts.append(f"(batch of {len(txs)} transactions)")
-        bank_text = _join_text([*texts, context.extra_text, _PENDING_NOTE if context.pending else None])
+            self._remittance(self.nav.kids(tx.element), tx.location, texts, lines)
+        texts.extend((f"(batch of {len(txs)} transactions)", context.extra_text))
+        if context.pending:
+            texts.append(_PENDING_NOTE)
         self.payments.append(
-            ParsedPayment(
-                kind="bank",
+            replace(
+                payment,
                 payment_ref=context.bank_ref or payment.payment_ref,
-                value_date=payment.value_date,
-                amount=payment.amount,
-                currency=payment.currency,
-                payer_name=payment.payer_name,
-                payer_account=payment.payer_account,
-                payer_id=payment.payer_id,
                 bank_ref=context.bank_ref or payment.bank_ref,
-                bank_text=bank_text,
+                bank_text=_join_text(texts),
                 lines=tuple(lines),
-                location=location,
-                account=context.account,
             )
         )
 
     def _payment(
         self, context: _EntryContext, tx: Any | None, amount: Decimal | None, currency: str | None, location: str
     ) -> ParsedPayment:
+        nav, t = self.nav, self.nav.t
         end_to_end = tx_ref = None
         payer_name = payer_account = payer_id = None
-        lines: tuple[RemittanceLine, ...] = ()
-        texts: list[str] = []
+        lines: list[RemittanceLine] = []
+        texts: list[str | None] = []
         if tx is not None:
-            end_to_end = self._text(tx, "Refs/EndToEndId")
+            k = nav.kids(tx)
+            refs = nav.kids(k.get(t.Refs))
+            end_to_end = nav.text(refs.get(t.EndToEndId))
             if end_to_end is not None and end_to_end.upper() == _NOT_PROVIDED:
                 end_to_end = None
-            tx_ref = self._text(tx, "Refs/AcctSvcrRef")
-            payer_name, payer_account, payer_id = self._debtor(tx)
-            lines = tuple(self._lines(tx, location))
-            texts = self._tx_texts(tx)
+            tx_ref = nav.text(refs.get(t.AcctSvcrRef))
+            payer_name, payer_account, payer_id = self._debtor(nav.kids(k.get(t.RltdPties)))
+            self._remittance(k, location, texts, lines)
         bank_ref = tx_ref or context.bank_ref
+        texts.append(context.extra_text)
+        if context.pending:
+            texts.append(_PENDING_NOTE)
         return ParsedPayment(
             kind="bank",
             payment_ref=end_to_end or bank_ref,
@@ -451,57 +462,78 @@ class _Reader:
             payer_account=payer_account,
             payer_id=payer_id,
             bank_ref=bank_ref,
-            bank_text=_join_text([*texts, context.extra_text, _PENDING_NOTE if context.pending else None]),
-            lines=lines,
+            bank_text=_join_text(texts),
+            lines=tuple(lines),
             location=location,
             account=context.account,
         )
 
-    def _debtor(self, tx: Any) -> tuple[str | None, str | None, str | None]:
-        party = self.nav.find(tx, "RltdPties/Dbtr/Pty")
-        if party is None:
-            party = self.nav.find(tx, "RltdPties/Dbtr")
+    def _debtor(self, parties: dict[Any, Any]) -> tuple[str | None, str | None, str | None]:
+        if not parties:
+            return None, None, None
+        nav, t = self.nav, self.nav.t
         name = payer_id = None
+        party = parties.get(t.Dbtr)
         if party is not None:
-            name = self._text(party, "Nm")
-            payer_id = self._first_text(
-                party,
-                ("Id/OrgId/Othr/Id", "Id/OrgId/AnyBIC", "Id/OrgId/BICOrBEI", "Id/OrgId/BIC", "Id/PrvtId/Othr/Id"),
-            )
-        account = self._first_text(tx, ("RltdPties/DbtrAcct/Id/IBAN", "RltdPties/DbtrAcct/Id/Othr/Id"))
+            wrapped = nav.kids(party).get(t.Pty)  # v08+ wraps the debtor in Pty
+            party = nav.kids(party if wrapped is None else wrapped)
+            name = nav.text(party.get(t.Nm))
+            ident = nav.kids(party.get(t.Id))
+            if ident:
+                org = nav.kids(ident.get(t.OrgId))
+                payer_id = (
+                    nav.text(org.get(t.Othr), t.Id)
+                    or nav.text(org.get(t.AnyBIC))
+                    or nav.text(org.get(t.BICOrBEI))
+                    or nav.text(org.get(t.BIC))
+                    or nav.text(ident.get(t.PrvtId), t.Othr, t.Id)
+                )
+        account_id = nav.kids(nav.kids(parties.get(t.DbtrAcct)).get(t.Id))
+        account = nav.text(account_id.get(t.IBAN)) or nav.text(account_id.get(t.Othr), t.Id)
         return name, account, payer_id
 
-    def _tx_texts(self, tx: Any) -> list[str]:
-        texts = [_node_text(node) for node in self.nav.findall(tx, "RmtInf/Ustrd")]
-        for block in self.nav.findall(tx, "RmtInf/Strd"):
-            texts.extend(_node_text(node) for node in self.nav.findall(block, "AddtlRmtInf"))
-        texts.append(self._text(tx, "AddtlTxInf"))
-        return [text for text in texts if text]
+    def _remittance(self, k: dict[Any, Any], location: str, texts: list[str | None], lines: list[RemittanceLine]) -> None:
+        """Ustrd and Strd/AddtlRmtInf texts into ``texts``, each Strd block's documents into ``lines``."""
+        t = self.nav.t
+        info = k.get(t.RmtInf)
+        if info is not None:
+            number = 0
+            for child in info:
+                if child.tag == t.Ustrd:
+                    texts.append(_node_text(child))
+                elif child.tag == t.Strd:
+                    number += 1
+                    lines.extend(self._strd(child, f"{location} strd {number}", texts))
+        texts.append(self.nav.text(k.get(t.AddtlTxInf)))
 
     # -- structured remittance --------------------------------------------
 
-    def _lines(self, tx: Any, location: str) -> list[RemittanceLine]:
-        lines: list[RemittanceLine] = []
-        for number, block in enumerate(self.nav.findall(tx, "RmtInf/Strd"), 1):
-            lines.extend(self._strd(block, f"{location} strd {number}"))
-        return lines
-
-    def _strd(self, block: Any, location: str) -> list[RemittanceLine]:
+    def _strd(self, block: Any, location: str, texts: list[str | None]) -> list[RemittanceLine]:
         """One Strd block: each referred document (or the creditor reference) with its amounts."""
-        documents = [doc for doc in self.nav.findall(block, "RfrdDocInf") if self._text(doc, "Nb") is not None]
+        nav, t = self.nav, self.nav.t
         refs: list[tuple[str, str | None, date | None]] = []
-        for doc in documents:
-            ref_type = self._first_text(doc, ("Tp/CdOrPrtry/Cd", "Tp/CdOrPrtry/Prtry"))
-            doc_date = self._related_date(doc, location)
-            refs.append((self._text(doc, "Nb") or "", ref_type, doc_date))
+        for doc in block.iterchildren(t.RfrdDocInf):
+            k = nav.kids(doc)
+            number = nav.text(k.get(t.Nb))
+            if number is not None:
+                refs.append((number, self._code(k.get(t.Tp)), self._related_date(k.get(t.RltdDt), location)))
+        for extra in block.iterchildren(t.AddtlRmtInf):
+            texts.append(_node_text(extra))
+        k = nav.kids(block)
         if not refs:
-            creditor_ref = self._text(block, "CdtrRefInf/Ref")
+            creditor = nav.kids(k.get(t.CdtrRefInf))
+            creditor_ref = nav.text(creditor.get(t.Ref))
             if creditor_ref is None:
                 return []
-            ref_type = self._first_text(block, ("CdtrRefInf/Tp/CdOrPrtry/Cd", "CdtrRefInf/Tp/CdOrPrtry/Prtry"))
-            refs.append((creditor_ref, ref_type or "SCOR", None))
-        amounts = self._document_amounts(self.nav.find(block, "RfrdDocAmt"), location) if len(refs) == 1 else _Amounts()
+            refs.append((creditor_ref, self._code(creditor.get(t.Tp)) or "SCOR", None))
+        amounts = self._document_amounts(k.get(t.RfrdDocAmt), location) if len(refs) == 1 else _NO_AMOUNTS
         return [self._line(reference, ref_type, doc_date, amounts) for reference, ref_type, doc_date in refs]
+
+    def _code(self, kind: Any | None) -> str | None:
+        """Tp/CdOrPrtry/Cd, else its Prtry text."""
+        t = self.nav.t
+        choice = self.nav.kids(self.nav.kids(kind).get(t.CdOrPrtry))
+        return self.nav.text(choice.get(t.Cd)) or self.nav.text(choice.get(t.Prtry))
 
     def _line(self, reference: str, ref_type: str | None, doc_date: date | None, amounts: _Amounts) -> RemittanceLine:
         paid, gross = amounts.paid, amounts.gross
@@ -521,50 +553,36 @@ class _Reader:
         )
 
     def _document_amounts(self, node: Any | None, location: str) -> _Amounts:
-        amounts = _Amounts()
         if node is None:
-            return amounts
-        amounts.paid = self._plain_amount(node, "RmtdAmt", location)
-        if amounts.paid is None:
-            credit_note = self._plain_amount(node, "CdtNoteAmt", location)
-            amounts.paid = -credit_note if credit_note is not None else None
-        amounts.gross = self._plain_amount(node, "DuePyblAmt", location)
-        discount = self.nav.find(node, "DscntApldAmt")
+            return _NO_AMOUNTS
+        nav, t = self.nav, self.nav.t
+        k = nav.kids(node)
+        paid = self._amount(k.get(t.RmtdAmt), location, "RmtdAmt")[0]
+        if paid is None:
+            credit_note = self._amount(k.get(t.CdtNoteAmt), location, "CdtNoteAmt")[0]
+            paid = -credit_note if credit_note is not None else None
+        amounts = _Amounts(paid=paid, gross=self._amount(k.get(t.DuePyblAmt), location, "DuePyblAmt")[0])
+        discount = k.get(t.DscntApldAmt)
         if discount is not None:
-            inner = self.nav.find(discount, "Amt")  # v03+: DiscountAmountAndType with its own Amt
+            inner = nav.kids(discount).get(t.Amt)  # v03+: DiscountAmountAndType with its own Amt
             amounts.discount = self._amount(inner if inner is not None else discount, location, "DscntApldAmt")[0]
-        adjustment = self.nav.find(node, "AdjstmntAmtAndRsn")
-        if adjustment is not None:
-            value = self._amount(self.nav.find(adjustment, "Amt"), location, "AdjstmntAmtAndRsn.Amt", required=True)[0]
-            if value is not None and self._text(adjustment, "CdtDbtInd") == "CRDT":
+        adjustment = nav.kids(k.get(t.AdjstmntAmtAndRsn))
+        if adjustment:
+            value = self._amount(adjustment.get(t.Amt), location, "AdjstmntAmtAndRsn.Amt", required=True)[0]
+            if value is not None and nav.text(adjustment.get(t.CdtDbtInd)) == "CRDT":
                 value = -value  # CRDT adds to the total: the payer paid more, not less
             amounts.adjustment = value
-            amounts.reason_code = self._text(adjustment, "Rsn")
-            amounts.adjustment_text = self._text(adjustment, "AddtlInf")
+            amounts.reason_code = nav.text(adjustment.get(t.Rsn))
+            amounts.adjustment_text = nav.text(adjustment.get(t.AddtlInf))
         return amounts
 
-    def _plain_amount(self, node: Any, name: str, location: str) -> Decimal | None:
-        return self._amount(self.nav.find(node, name), location, name)[0]
-
-    def _related_date(self, doc: Any, location: str) -> date | None:
-        node = self.nav.find(doc, "RltdDt")
+    def _related_date(self, node: Any | None, location: str) -> date | None:
         if node is None:
             return None
-        inner = self.nav.find(node, "Dt")  # newer schemas wrap the date with its type
+        inner = self.nav.kids(node).get(self.nav.t.Dt)  # newer schemas wrap the date with its type
         return self._date(inner if inner is not None else node, location, "RltdDt")
 
     # -- small readers -----------------------------------------------------
-
-    def _text(self, element: Any, path: str) -> str | None:
-        found = self.nav.find(element, path)
-        return None if found is None else _node_text(found)
-
-    def _first_text(self, element: Any, paths: Sequence[str]) -> str | None:
-        for path in paths:
-            text = self._text(element, path)
-            if text is not None:
-                return text
-        return None
 
     def _amount(
         self, node: Any | None, location: str, column: str, *, required: bool = False
@@ -579,34 +597,40 @@ class _Reader:
             shown = f'"{text}"' if text else "empty"
             self._problem(location, column, f"The amount is {shown}; it must be a number like 1234.56.")
             return None, currency
-        value = Decimal(text.strip())
+        value = Decimal(text)
         cents = value.quantize(CENT)
         if cents != value:
-            self._problem(location, column, f"The amount {text.strip()} has more than 2 decimal places.")
+            self._problem(location, column, f"The amount {text} has more than 2 decimal places.")
             return None, currency
         return cents, currency
 
-    def _status(self, entry: Any, location: str) -> str | None:
+    def _status(self, node: Any | None, location: str) -> str | None:
         """Sts as text (up to v07) or Sts/Cd (v08+); None after a problem."""
-        node = self.nav.find(entry, "Sts")
         if node is None:
             return "BOOK"  # lenient: a missing status is read as booked
-        code = self._first_text(node, ("Cd", "Prtry")) if len(node) else _node_text(node)
+        if len(node):
+            k = self.nav.kids(node)
+            code = self.nav.text(k.get(self.nav.t.Cd)) or self.nav.text(k.get(self.nav.t.Prtry))
+        else:
+            code = _node_text(node)
         code = (code or "").upper()
         if code in _BOOKED or code in _PENDING or code in _INFO:
             return code
         self._problem(location, "Sts", f'The entry status "{code}" is not BOOK, PDNG, FUTR or INFO.')
         return None
 
-    def _entry_date(self, entry: Any, location: str) -> date | None:
-        for path in ("ValDt", "BookgDt"):
-            node = self.nav.find(entry, path)
+    def _entry_date(self, k: dict[Any, Any], location: str) -> date | None:
+        """ValDt (Dt or DtTm), else BookgDt."""
+        t = self.nav.t
+        for tag, column in ((t.ValDt, "ValDt"), (t.BookgDt, "BookgDt")):
+            node = k.get(tag)
             if node is not None:
-                inner = self.nav.find(node, "Dt")
-                if inner is None:
-                    inner = self.nav.find(node, "DtTm")
-                if inner is not None:
-                    return self._date(inner, location, path)
+                inner = self.nav.kids(node)
+                found = inner.get(t.Dt)
+                if found is None:
+                    found = inner.get(t.DtTm)
+                if found is not None:
+                    return self._date(found, location, column)
         return None
 
     def _date(self, node: Any, location: str, column: str) -> date | None:
@@ -639,6 +663,9 @@ class _Amounts:
     adjustment: Decimal | None = None
     reason_code: str | None = None
     adjustment_text: str | None = None
+
+
+_NO_AMOUNTS = _Amounts()
 
 
 def _join_text(parts: Sequence[str | None]) -> str:

@@ -413,9 +413,11 @@ class _Reader:
             self._problem(location, ":61:", f"cannot read the statement line {first!r}: expected a value date, a C/D mark, an amount and a transaction type")
             return
         value_date = self._date(match.group("vdate"), location, ":61:")
-        if value_date is not None and match.group("edate"):
+        if match.group("edate"):
+            year = int(match.group("vdate")[:2])
+            around = value_date or date(1900 + year if year >= 80 else 2000 + year, 7, 1)
             try:
-                _entry_date(match.group("edate"), value_date)
+                _entry_date(match.group("edate"), around)
             except ValueError:
                 self._problem(location, ":61:", f"the entry date {match.group('edate')} (MMDD) is not a real calendar date")
         amount = self._amount(match.group("amount"), location, ":61:")

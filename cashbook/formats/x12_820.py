@@ -410,7 +410,7 @@ class _Reader:
         if not count.isdigit():
             self.problem(index, f"{tag}01", f"'{count}' is not a count of {what}")
         elif int(count) != actual:
-            self.problem(index, f"{tag}01", f"{tag}01 says {int(count)} {what} but there are {actual}.")
+            self.problem(index, f"{tag}01", f"The trailer counts {int(count)} {what} but there are {actual}.")
         control, expected = _el(trailer, trailer_control_at), _el(header, control_at)
         if not _same_control(control, expected):
             self.problem(
