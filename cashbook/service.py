@@ -15,6 +15,7 @@ from typing import Any
 from cashbook import imports
 from cashbook.db import Database, open_database
 from cashbook.imports import ImportReport, Progress, current_user
+from cashbook.settings import Settings, load_settings
 from cashbook.templates import MappingProfile
 
 DEFAULT_DB = "cashbook.duckdb"
@@ -82,6 +83,32 @@ class Workspace:
         from cashbook.receipts import ReceiptService
 
         return ReceiptService(self.db, self.user)
+
+    @cached_property
+    def matching(self) -> Any:
+        from cashbook.matching.service import MatchingService
+
+        return MatchingService(self.db, self.user, self.settings)
+
+    @cached_property
+    def ledger(self) -> Any:
+        from cashbook.ledger_service import LedgerService
+
+        return LedgerService(self.db, self.user, self.settings)
+
+    @property
+    def settings(self) -> Settings:
+        """The settings file's values with the workspace's own overrides (read fresh: clerks change them)."""
+        overrides = dict(self.db.rows("SELECT key, value FROM setting"))
+        return load_settings(self.path, overrides)
+
+    def set_setting(self, key: str, value: str) -> Settings:
+        """Keep a setting in the workspace; refused when the key or value is not valid."""
+        overrides = dict(self.db.rows("SELECT key, value FROM setting"))
+        overrides[key] = value
+        checked = load_settings(self.path, overrides)
+        self.db.execute("INSERT OR REPLACE INTO setting VALUES (?, ?)", [key, value])
+        return checked
 
     # -- reading ----------------------------------------------------------------------------
     def status(self) -> dict[str, Any]:

@@ -117,32 +117,22 @@ _TAG_NAMES = (
 
 
 class _Navigator:
-    """Reads camt elements through maps of their children, built once per element and dropped per entry.
+    """Reads camt elements through maps of their children keyed by full tag names.
 
-    Dictionary look-ups on full tag names are several times faster than lxml's find() with
-    namespaced paths, which matters at 100,000 entries; ``t`` holds the tag names of this
-    file's namespace (camt namespaces vary by version).
+    One dict per visited element is several times faster than lxml's find() with namespaced
+    paths, which matters at 100,000 entries; ``t`` holds the tag names of this file's
+    namespace (camt namespaces vary by version).
     """
 
     def __init__(self, namespace: str = "") -> None:
         self.prefix = f"{{{namespace}}}" if namespace else ""
         self.t = SimpleNamespace(**{name: self.prefix + name for name in _TAG_NAMES})
-        self._children: dict[Any, dict[Any, Any]] = {}
-
-    def forget(self) -> None:
-        self._children.clear()
 
     def kids(self, element: Any | None) -> dict[Any, Any]:
-        """The first child of each tag; an empty map for a missing element."""
+        """Each child by its tag (the last one when a tag repeats); an empty map for a missing element."""
         if element is None:
             return _NO_CHILDREN
-        children = self._children.get(element)
-        if children is None:
-            children = {}
-            for child in element:
-                children.setdefault(child.tag, child)
-            self._children[element] = children
-        return children
+        return {child.tag: child for child in element}
 
     def text(self, element: Any | None, *tags: str) -> str | None:
         """Text at a path of full tags below ``element``, or None."""
@@ -182,6 +172,7 @@ class _Tx:
 
     element: Any | None
     location: str
+    kids: dict[Any, Any] = field(default_factory=dict)
     amount: Decimal | None = None
     currency: str | None = None
     is_debit: bool = False
@@ -291,9 +282,7 @@ class _Reader:
 
     def _account_id(self, account: Any) -> str | None:
         t = self.nav.t
-        found = self.nav.text(account, t.Id, t.IBAN) or self.nav.text(account, t.Id, t.Othr, t.Id)
-        self.nav.forget()
-        return found
+        return self.nav.text(account, t.Id, t.IBAN) or self.nav.text(account, t.Id, t.Othr, t.Id)
 
     # -- one entry ---------------------------------------------------------
 
@@ -306,7 +295,6 @@ class _Reader:
         try:
             self._read_entry(entry, location)
         finally:
-            self.nav.forget()
             entry.clear(keep_tail=False)
             parent = entry.getparent()
             if parent is not None:
@@ -345,7 +333,7 @@ class _Reader:
         )
         details = [tx for group in entry.iterchildren(t.NtryDtls) for tx in group.iterchildren(t.TxDtls)]
         if not details:
-            self.payments.append(self._payment(context, None, amount, currency, location))
+            self.payments.append(self._payment(context, _NO_CHILDREN, amount, currency, location))
             return
         self._read_details(context, details, location)
 
@@ -373,7 +361,7 @@ class _Reader:
     def _judge(self, element: Any, location: str, context: _EntryContext, *, single: bool) -> _Tx:
         t = self.nav.t
         k = self.nav.kids(element)
-        tx = _Tx(element, location, is_return=t.RtrInf in k, is_debit=self.nav.text(k.get(t.CdtDbtInd)) == "DBIT")
+        tx = _Tx(element, location, k, is_return=t.RtrInf in k, is_debit=self.nav.text(k.get(t.CdtDbtInd)) == "DBIT")
         if single:
             tx.amount, tx.currency = context.amount, context.currency
         else:
@@ -405,7 +393,7 @@ class _Reader:
             elif tx.is_debit:
                 self.skipped["debits"] += 1
             else:
-                self.payments.append(self._payment(context, tx.element, tx.amount, tx.currency, tx.location))
+                self.payments.append(self._payment(context, tx.kids, tx.amount, tx.currency, tx.location))
 
     def _emit_merged(self, context: _EntryContext, txs: list[_Tx], location: str) -> None:
         """Transactions that do not add up to the entry: the entry amount is the one truth, kept whole."""
@@ -413,11 +401,11 @@ class _Reader:
             self.skipped["returns"] += 1
             return
         first = next((tx for tx in txs if not tx.is_return and not tx.is_debit), txs[0])
-        payment = self._payment(context, first.element, context.amount, context.currency, location)
+        payment = self._payment(context, first.kids, context.amount, context.currency, location)
         lines: list[RemittanceLine] = []
         texts: list[str | None] = []
         for tx in txs:
-            self._remittance(self.nav.kids(tx.element), tx.location, texts, lines)
+            self._remittance(tx.kids, tx.location, texts, lines)
         texts.extend((f"(batch of {len(txs)} transactions)", context.extra_text))
         if context.pending:
             texts.append(_PENDING_NOTE)
@@ -432,15 +420,15 @@ class _Reader:
         )
 
     def _payment(
-        self, context: _EntryContext, tx: Any | None, amount: Decimal | None, currency: str | None, location: str
+        self, context: _EntryContext, k: dict[Any, Any], amount: Decimal | None, currency: str | None, location: str
     ) -> ParsedPayment:
+        """One payment from an entry and one of its transactions (``k``: the TxDtls children, or empty)."""
         nav, t = self.nav, self.nav.t
         end_to_end = tx_ref = None
         payer_name = payer_account = payer_id = None
         lines: list[RemittanceLine] = []
         texts: list[str | None] = []
-        if tx is not None:
-            k = nav.kids(tx)
+        if k:
             refs = nav.kids(k.get(t.Refs))
             end_to_end = nav.text(refs.get(t.EndToEndId))
             if end_to_end is not None and end_to_end.upper() == _NOT_PROVIDED:

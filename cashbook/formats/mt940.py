@@ -145,14 +145,17 @@ def _decode(data: bytes) -> str:
     return data.decode("latin-1")
 
 
-def _clean(line: str) -> str:
-    """Drop SWIFT framing characters and replace other control characters so text stays readable."""
-    line = line.strip(_FRAMING).replace("\t", " ")
-    return _CONTROL.sub("\ufffd", line) if _CONTROL.search(line) else line
-
-
 def _split_lines(text: str) -> list[str]:
-    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    """Lines whatever their ends; SWIFT framing characters dropped, other control characters replaced.
+
+    A stray control character is shown as U+FFFD so the text stays readable and the file imports.
+    """
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
+    for char in _FRAMING:
+        text = text.replace(char, "")
+    if _CONTROL.search(text):
+        text = _CONTROL.sub("\ufffd", text)
+    return text.split("\n")
 
 
 def _swift_date(text: str) -> date:
@@ -163,6 +166,12 @@ def _swift_date(text: str) -> date:
 
 def _entry_date(text: str, value_date: date) -> date:
     """An MMDD entry date placed in the year that puts it closest to the value date."""
+    month, day = int(text[:2]), int(text[2:])
+    if abs(month - value_date.month) <= 5:  # the usual case: same year, no rollover to weigh
+        try:
+            return date(value_date.year, month, day)
+        except ValueError:
+            pass
     candidates = []
     for year in (value_date.year - 1, value_date.year, value_date.year + 1):
         try:
@@ -240,8 +249,7 @@ class _Reader:
         """Group lines into tagged fields; envelope lines, headers and terminators end a field."""
         current: _Field | None = None
         pending_colon: int | None = None  # a line holding only ":" (a tag broken over a line break)
-        for number, raw in enumerate(lines, start=1):
-            line = _clean(raw)
+        for number, line in enumerate(lines, start=1):
             if pending_colon is not None:
                 joined = ":" + line
                 pending_colon = None
@@ -252,7 +260,8 @@ class _Reader:
             if line == ":":
                 pending_colon = number
                 continue
-            if _ENVELOPE.match(line):
+            first = line[:1]
+            if first == "{" and _ENVELOPE.match(line):
                 if block := _BLOCK2.search(line):
                     self.format = "mt942" if block.group(1) == "942" else "mt940"
                 if current is not None:
@@ -261,13 +270,13 @@ class _Reader:
                 rest = line.rsplit("{4:", 1)[1] if "{4:" in line else ""
                 if not rest.strip():
                     continue
-                line = rest
-            match = _TAG.match(line)
+                line, first = rest, rest[:1]
+            match = _TAG.match(line) if first == ":" else None
             if match:
                 if current is not None:
                     yield current
                 current = _Field(match.group(1), [match.group(2)], number)
-            elif _END.match(line):
+            elif first == "-" and _END.match(line):
                 if current is not None:
                     yield current
                 current = _Field("-", [""], number)

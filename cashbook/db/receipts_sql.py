@@ -1,0 +1,300 @@
+"""SQL for remittance imports: keys, duplicate detection, link candidates, receipt merging and reads.
+
+Every builder returns a statement whose values are bound (``$import_id``, ``$days``...);
+identifiers and constants come from code only. Temp tables used across statements:
+``staged_source``/``staged_line`` (the parsed file), ``new_advice``/``new_bank``/``open_advice``/
+``open_bank`` (link candidates), ``link`` (the decided links), ``assign`` and ``merged``.
+"""
+
+from __future__ import annotations
+
+from cashbook.linking import MIN_SQUASHED_TEXT_REF, MIN_TEXT_REF, USELESS_REFS
+from cashbook.matching.normalize import normalize_ref_sql
+
+SOURCE_FIELDS = ("kind", "format", "file_name", "location", "payment_ref", "value_date", "amount", "currency",
+                 "payer_name", "payer_account", "payer_id", "bank_ref", "bank_text", "account", "line_count")
+LINE_FIELDS = ("reference", "paid_amount", "gross_amount", "discount", "adjustment", "reason_code",
+               "adjustment_text", "doc_date", "ref_type", "po_number", "customer_ref")
+
+
+def _q(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def squash_sql(expr: str) -> str:
+    return f"regexp_replace(upper(coalesce({expr}, '')), '[^A-Z0-9]', '', 'g')"
+
+
+def ref_key_sql(expr: str) -> str:
+    """SQL of linking.payment_ref_key: '' for a missing or useless reference."""
+    useless = ", ".join(_q(r) for r in sorted(USELESS_REFS))
+    squashed = squash_sql(expr)
+    return f"(CASE WHEN {squashed} IN ({useless}) OR ltrim({squashed}, '0') = '' THEN '' ELSE {squashed} END)"
+
+
+def tokens_sql(expr: str) -> str:
+    """SQL of linking.text_tokens: ' WORD WORD '."""
+    return f"(' ' || trim(regexp_replace(upper(coalesce({expr}, '')), '[^A-Z0-9]+', ' ', 'g')) || ' ')"
+
+
+def insert_sources_sql() -> str:
+    """Staged payments into payment_source, numbered after the existing ones, keys computed."""
+    return f"""
+        INSERT INTO payment_source
+        SELECT $base + s.seq, $import_id, s.seq, {', '.join('s.' + f for f in SOURCE_FIELDS)},
+               {ref_key_sql('s.payment_ref')}, {squash_sql('s.bank_ref')}, {tokens_sql('s.bank_text')},
+               {squash_sql('s.payer_account')}, {squash_sql('s.payer_id')}, NULL, NULL
+        FROM staged_source s"""
+
+
+def insert_source_lines_sql() -> str:
+    return f"""
+        INSERT INTO payment_source_line
+        SELECT $base + l.seq, l.line_no, {', '.join('l.' + f for f in LINE_FIELDS)} FROM staged_line l"""
+
+
+def mark_duplicates_sql() -> str:
+    """A new payment already imported from another file (camt.053 and camt.054 of one entry) is a duplicate.
+
+    Same kind, amount, value date and company account, and the same bank reference or the same
+    useful payment reference. The duplicate joins the original's receipt and adds nothing to it.
+    """
+    return """
+        UPDATE payment_source n SET duplicate_of = d.original, receipt_id = d.receipt_id
+        FROM (
+            SELECT n.source_id, arg_min(e.source_id, e.source_id) AS original, arg_min(e.receipt_id, e.source_id) AS receipt_id
+            FROM payment_source n JOIN payment_source e
+              ON e.kind = n.kind AND e.amount = n.amount AND e.value_date IS NOT DISTINCT FROM n.value_date
+             AND e.account IS NOT DISTINCT FROM n.account
+            WHERE n.import_id = $import_id AND e.import_id <> $import_id AND e.duplicate_of IS NULL
+              AND ((n.bank_ref_key <> '' AND n.bank_ref_key = e.bank_ref_key) OR (n.ref_key <> '' AND n.ref_key = e.ref_key))
+            GROUP BY n.source_id
+        ) d
+        WHERE n.source_id = d.source_id"""
+
+
+def open_sources_sql() -> list[str]:
+    """Sources still waiting for their other half: new ones, and receipts with only a bank entry or only advices."""
+    cols = ("source_id, import_id, kind, payment_ref, value_date, amount, currency, payer_name, ref_key, "
+            "bank_ref_key, text_tokens, payer_account_key, payer_id_key")
+    open_where = """duplicate_of IS NULL AND (receipt_id IS NULL OR receipt_id IN (
+                        SELECT receipt_id FROM receipt WHERE bank_source_id IS NULL OR len(advice_source_ids) = 0))"""
+    return [
+        f"CREATE OR REPLACE TEMP TABLE open_advice AS SELECT {cols} FROM payment_source WHERE kind = 'advice' AND {open_where}",
+        f"CREATE OR REPLACE TEMP TABLE open_bank AS SELECT {cols} FROM payment_source WHERE kind = 'bank' AND {open_where}",
+        "CREATE OR REPLACE TEMP TABLE new_advice AS SELECT * FROM open_advice WHERE import_id = $import_id",
+        "CREATE OR REPLACE TEMP TABLE new_bank AS SELECT * FROM open_bank WHERE import_id = $import_id",
+    ]
+
+
+def involved_sql() -> list[str]:
+    """Old open sources that a new one could link to: their other candidates decide whether the link is unique."""
+    return [
+        "CREATE OR REPLACE TEMP TABLE involved_advice AS SELECT * FROM open_advice WHERE import_id <> $import_id "
+        "AND source_id IN (SELECT advice_id FROM pair)",
+        "CREATE OR REPLACE TEMP TABLE involved_bank AS SELECT * FROM open_bank WHERE import_id <> $import_id "
+        "AND source_id IN (SELECT bank_id FROM pair)",
+    ]
+
+
+def pairs_sql(advices: str, banks: str) -> str:
+    """Candidate (advice, bank entry) pairs between two temp tables.
+
+    By reference: the advice's useful reference equals the bank entry's payment or bank reference,
+    or appears as whole words in its text (value dates within $days). By amount: an advice with no
+    useful reference, the same amount, value dates within $days; the payer is checked in Python.
+    """
+    ref_tokens = tokens_sql("a.payment_ref")
+    same_currency = "(a.currency IS NULL OR b.currency IS NULL OR a.currency = b.currency)"
+    near = "b.value_date BETWEEN a.value_date - CAST($days AS INTEGER) AND a.value_date + CAST($days AS INTEGER)"
+    cols = ("a.source_id AS advice_id, b.source_id AS bank_id, a.amount = b.amount AS amount_equal, "
+            "(a.payer_account_key <> '' AND a.payer_account_key = b.payer_account_key) AS account_match, "
+            "(a.payer_id_key <> '' AND a.payer_id_key = b.payer_id_key) AS payer_id_match, "
+            "a.payer_name AS advice_payer, b.payer_name AS bank_payer")
+    return f"""
+        SELECT {cols}, 'reference' AS method FROM {advices} a JOIN {banks} b ON b.ref_key = a.ref_key
+        WHERE a.ref_key <> '' AND {same_currency}
+        UNION
+        SELECT {cols}, 'reference' FROM {advices} a JOIN {banks} b ON b.bank_ref_key = a.ref_key
+        WHERE a.ref_key <> '' AND {same_currency}
+        UNION
+        SELECT {cols}, 'reference' FROM {advices} a JOIN {banks} b ON {near}
+        WHERE length(a.ref_key) >= {MIN_TEXT_REF} AND {same_currency}
+          AND (contains(b.text_tokens, {ref_tokens})
+               OR (length(a.ref_key) >= {MIN_SQUASHED_TEXT_REF} AND contains(replace(b.text_tokens, ' ', ''), a.ref_key)))
+        UNION
+        SELECT {cols}, 'amount' FROM {advices} a JOIN {banks} b ON b.amount = a.amount AND {near}
+        WHERE a.ref_key = '' AND {same_currency}"""
+
+
+def create_pairs_sql() -> str:
+    return f"CREATE OR REPLACE TEMP TABLE pair AS {pairs_sql('new_advice', 'open_bank')} UNION {pairs_sql('open_advice', 'new_bank')}"
+
+
+def more_pairs_sql() -> str:
+    return f"{pairs_sql('involved_advice', 'open_bank')} UNION {pairs_sql('open_advice', 'involved_bank')}"
+
+
+def assign_sql() -> str:
+    """The receipt of every new, non-duplicate source: its linked partner's existing receipt, else a new one.
+
+    New receipts are numbered after $base in the order of their first source.
+    """
+    return """
+        CREATE OR REPLACE TEMP TABLE assign AS
+        WITH n AS (SELECT source_id FROM payment_source WHERE import_id = $import_id AND duplicate_of IS NULL),
+        partner AS (SELECT advice_id AS sid, bank_id AS other FROM link UNION ALL SELECT bank_id, advice_id FROM link),
+        x AS (SELECT n.source_id, p.other, o.receipt_id AS other_receipt
+              FROM n LEFT JOIN partner p ON p.sid = n.source_id LEFT JOIN payment_source o ON o.source_id = p.other)
+        SELECT source_id, other_receipt AS receipt_id, false AS new_receipt FROM x WHERE other_receipt IS NOT NULL
+        UNION ALL
+        SELECT source_id, $base + dense_rank() OVER (ORDER BY least(source_id, coalesce(other, source_id))), true
+        FROM x WHERE other_receipt IS NULL"""
+
+
+def set_source_receipts_sql() -> str:
+    return "UPDATE payment_source s SET receipt_id = a.receipt_id FROM assign a WHERE s.source_id = a.source_id"
+
+
+def merged_sql() -> str:
+    """A receipt's fields from its sources: bank fields win, the advice fills gaps.
+
+    payment_ref is the advice's useful reference, else the bank entry's; the lines are the
+    advice's when it has any, else the bank entry's.
+    """
+    return """
+        CREATE OR REPLACE TEMP TABLE merged AS
+        WITH touched AS (SELECT DISTINCT receipt_id FROM assign),
+        parts AS (
+            SELECT s.receipt_id,
+                   min(s.source_id) FILTER (WHERE s.kind = 'bank') AS bank_id,
+                   coalesce(list(s.source_id ORDER BY s.source_id) FILTER (WHERE s.kind = 'advice'), []) AS advice_ids,
+                   min(s.source_id) FILTER (WHERE s.kind = 'advice') AS advice_id
+            FROM payment_source s JOIN touched t ON t.receipt_id = s.receipt_id
+            WHERE s.duplicate_of IS NULL
+            GROUP BY s.receipt_id)
+        SELECT p.receipt_id,
+               CASE WHEN a.ref_key <> '' THEN a.payment_ref ELSE coalesce(b.payment_ref, a.payment_ref) END AS payment_ref,
+               CASE WHEN b.source_id IS NOT NULL THEN b.value_date ELSE a.value_date END AS value_date,
+               CASE WHEN b.source_id IS NOT NULL THEN b.amount ELSE a.amount END AS amount,
+               coalesce(b.currency, a.currency) AS currency,
+               coalesce(b.payer_name, a.payer_name) AS payer_name,
+               coalesce(b.payer_account, a.payer_account) AS payer_account,
+               coalesce(b.payer_id, a.payer_id) AS payer_id,
+               coalesce(b.bank_text, a.bank_text, '') AS bank_text,
+               concat_ws('+', b.format, a.format) AS source_formats,
+               coalesce(b.file_name, a.file_name) AS file_name,
+               b.source_id AS bank_source_id,
+               p.advice_ids AS advice_source_ids,
+               a.amount AS advice_amount,
+               CASE WHEN a.line_count > 0 THEN a.source_id WHEN b.line_count > 0 THEN b.source_id END AS line_source_id
+        FROM parts p
+        LEFT JOIN payment_source b ON b.source_id = p.bank_id
+        LEFT JOIN payment_source a ON a.source_id = p.advice_id"""
+
+
+MERGED_FIELDS = ("payment_ref", "value_date", "amount", "currency", "payer_name", "payer_account", "payer_id",
+                 "bank_text", "source_formats", "file_name", "bank_source_id", "advice_source_ids", "advice_amount",
+                 "line_source_id")
+
+
+def relined_sql() -> str:
+    """Receipts whose lines must be (re)written: new ones, and those whose line source changed."""
+    return """
+        CREATE OR REPLACE TEMP TABLE relined AS
+        SELECT m.receipt_id, m.line_source_id FROM merged m LEFT JOIN receipt r ON r.receipt_id = m.receipt_id
+        WHERE r.receipt_id IS NULL OR r.line_source_id IS DISTINCT FROM m.line_source_id"""
+
+
+def attached_to_decided_sql() -> str:
+    """Existing receipts gaining a source after the matching engine already worked on them."""
+    return """SELECT r.receipt_id, r.status FROM receipt r JOIN merged m ON m.receipt_id = r.receipt_id
+              WHERE r.status <> 'unmatched' ORDER BY r.receipt_id"""
+
+
+def update_receipts_sql() -> str:
+    sets = ", ".join(f"{f} = m.{f}" for f in MERGED_FIELDS)
+    return f"UPDATE receipt r SET {sets}, updated_import_id = $import_id FROM merged m WHERE r.receipt_id = m.receipt_id"
+
+
+def insert_receipts_sql() -> str:
+    return f"""
+        INSERT INTO receipt (receipt_id, {', '.join(MERGED_FIELDS)}, import_id, updated_import_id)
+        SELECT m.receipt_id, {', '.join('m.' + f for f in MERGED_FIELDS)}, $import_id, $import_id
+        FROM merged m WHERE NOT EXISTS (SELECT 1 FROM receipt r WHERE r.receipt_id = m.receipt_id)"""
+
+
+def delete_lines_sql() -> str:
+    return "DELETE FROM remittance_line WHERE receipt_id IN (SELECT receipt_id FROM relined)"
+
+
+def insert_lines_sql() -> str:
+    return f"""
+        INSERT INTO remittance_line
+        SELECT r.receipt_id, l.line_no, {', '.join('l.' + f for f in LINE_FIELDS)},
+               {normalize_ref_sql('l.reference')}, l.source_id
+        FROM relined r JOIN payment_source_line l ON l.source_id = r.line_source_id
+        ORDER BY r.receipt_id, l.line_no"""
+
+
+# -- reads ----------------------------------------------------------------------------------------
+RECEIPT_COLUMNS = ("receipt_id", "payment_ref", "value_date", "amount", "currency", "payer_name", "payer_account",
+                   "payer_id", "bank_text", "source_formats", "file_name", "bank_source_id", "advice_source_ids",
+                   "advice_amount", "status", "payer_customer_no")
+
+
+def receipts_sql(with_status: bool) -> str:
+    where = "WHERE r.status = $status" if with_status else ""
+    return f"""
+        SELECT r.receipt_id, r.payment_ref, r.value_date, r.amount, r.currency, r.payer_name,
+               r.payer_customer_no AS customer_no, r.status, r.source_formats,
+               (SELECT count(*) FROM remittance_line l WHERE l.receipt_id = r.receipt_id) AS lines,
+               r.advice_amount, r.payer_account, r.bank_text
+        FROM receipt r {where}
+        ORDER BY r.receipt_id LIMIT $limit OFFSET $offset"""
+
+
+def receipt_sql() -> str:
+    return f"SELECT {', '.join(RECEIPT_COLUMNS)} FROM receipt WHERE receipt_id = $receipt_id"
+
+
+def lines_sql() -> str:
+    return f"""SELECT receipt_id, line_no, {', '.join(LINE_FIELDS)}, reference_norm, source_id
+               FROM remittance_line WHERE receipt_id = $receipt_id ORDER BY line_no"""
+
+
+def sources_sql() -> str:
+    return f"""SELECT source_id, import_id, {', '.join(SOURCE_FIELDS)}, duplicate_of
+               FROM payment_source WHERE receipt_id = $receipt_id ORDER BY kind, source_id"""
+
+
+def find_sql() -> str:
+    """Receipts whose id, payment reference, or any source's payment or bank reference is the one asked for."""
+    return """
+        SELECT DISTINCT r.receipt_id, r.payment_ref, r.value_date, r.amount, r.currency, r.payer_name
+        FROM receipt r
+        WHERE r.receipt_id = $id OR r.payment_ref = $ref
+           OR r.receipt_id IN (SELECT receipt_id FROM payment_source
+                               WHERE $key <> '' AND (ref_key = $key OR bank_ref_key = $key))
+        ORDER BY r.receipt_id LIMIT 50"""
+
+
+def export_sql() -> str:
+    """One row per receipt, with its linked advices named by format, file and location."""
+    return """
+        SELECT r.receipt_id, r.payment_ref, r.value_date, r.amount, r.currency, r.payer_name,
+               r.payer_customer_no AS customer_no, r.source_formats AS source_format, r.payer_account, r.bank_text,
+               coalesce(l.lines, 0) AS lines, r.advice_amount,
+               coalesce(a.advices, '') AS advices, r.status, r.file_name
+        FROM receipt r
+        LEFT JOIN (SELECT receipt_id, count(*) AS lines FROM remittance_line GROUP BY receipt_id) l
+               ON l.receipt_id = r.receipt_id
+        LEFT JOIN (SELECT receipt_id, string_agg(format || ' ' || file_name || ' ' || location, '; ' ORDER BY source_id) AS advices
+                   FROM payment_source WHERE kind = 'advice' AND duplicate_of IS NULL GROUP BY receipt_id) a
+               ON a.receipt_id = r.receipt_id
+        ORDER BY r.receipt_id"""
+
+
+EXPORT_COLUMNS = ("receipt_id", "payment_ref", "value_date", "amount", "currency", "payer_name", "customer_no",
+                  "source_format", "payer_account", "bank_text", "lines", "advice_amount", "advices", "status",
+                  "file_name")
