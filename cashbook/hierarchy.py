@@ -16,12 +16,14 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 from rapidfuzz import fuzz, process, utils
 
 from cashbook.db import Database
 from cashbook.db import hierarchy_sql as hsql
-from cashbook.errors import FileRefused, HierarchyError, Problem
+from cashbook.errors import FileRefused, HierarchyError, Problem, WorkspaceError
 from cashbook.exports import write_table
 from cashbook.formats.tabular import is_xlsx
 from cashbook.imports import ImportReport, _previous_import, _record_import, stage_file
@@ -625,15 +627,40 @@ class HierarchyService:
         """SQL of the current (or ``$as_of``) members, for other areas' joins."""
         return hsql.members_sql(as_of)
 
+    def group_members_table(self, group: str) -> pa.Table:
+        """The members of a group in tree order: customer_no, depth, member_path."""
+        try:
+            return self.db.cursor().sql(hsql.member_paths_sql(), params={"group": (group or "").strip()}).to_arrow_table()
+        except duckdb.Error as exc:
+            raise WorkspaceError(str(exc), title="Database error") from exc
+
     def group_items_table(self, group: str, today: date | None = None) -> pa.Table:
-        """Every open item of every member, as Arrow (money stays decimal): the fast path for big groups."""
-        cur = self.db.execute(hsql.group_items_sql(), {"group": (group or "").strip(), "today": today or date.today()})
-        return cur.to_arrow_table()
+        """Every open item of every member, as Arrow (money stays decimal), ordered by tree, due date, document.
+
+        The fast path for big groups: members and items are fetched apart and joined in Arrow.
+        """
+        members = self.group_members_table(group)
+        cur = self.db.cursor()
+        cur.register(hsql.SCOPE_TABLE, members.select(["customer_no"]))
+        try:
+            items = cur.sql(hsql.scope_items_sql(), params={"today": today or date.today()}).to_arrow_table()
+        except duckdb.Error as exc:
+            raise WorkspaceError(str(exc), title="Database error") from exc
+        finally:
+            cur.unregister(hsql.SCOPE_TABLE)
+        order = pc.index_in(items.column("customer_no"), value_set=members.column("customer_no"))
+        items = items.append_column("ord", order)
+        items = items.take(pc.sort_indices(items, sort_keys=[("ord", "ascending"), ("due_date", "ascending"),
+                                                              ("doc_no", "ascending")]))
+        order = items.column("ord")
+        items = (items.drop_columns(["ord"])
+                 .add_column(3, "member_path", members.column("member_path").take(order))
+                 .add_column(4, "depth", members.column("depth").take(order)))
+        return items.select(list(hsql.GROUP_ITEM_COLUMNS))
 
     def group_items(self, group: str, today: date | None = None) -> list[dict[str, Any]]:
         """Every open item of every member at every level: the original customer_no, the member's path, aging."""
-        name = self._group(group).name
-        return self.db.dicts(hsql.group_items_sql(), {"group": name, "today": today or date.today()})
+        return self.group_items_table(self._group(group).name, today).to_pylist()
 
     def aging(self, group: str, today: date | None = None) -> list[dict[str, Any]]:
         """Per currency: balance and the buckets current, 1-30, 31-60, 61-90, over 90 days past due (Decimal)."""

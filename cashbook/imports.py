@@ -140,7 +140,7 @@ def _stage_rows(db: Database, data: bytes, file: str, template: Template, profil
             index = mapping.get(name)
             columns[name].append(row[index] if index is not None and index < len(row) else None)
     table = pa.table({"rn": pa.array(rn, pa.int64()), "line": pa.array(line, pa.int64()),
-                      **{name: pa.array(values, pa.string()) for name, values in columns.items()}})
+                      **{f"raw_{name}": pa.array(values, pa.string()) for name, values in columns.items()}})
     cur = db.cursor()
     cur.register("staged_arrow", table)
     cur.execute("CREATE OR REPLACE TEMP TABLE stage AS SELECT * FROM staged_arrow")
@@ -174,7 +174,7 @@ def _stage_csv_with_duckdb(db: Database, data: bytes, file: str, template: Templ
     width = len(head_rows[header_index])
     names = {f"column{i}": "VARCHAR" for i in range(width)}
     selects = ", ".join(
-        f"column{mapping[name]} AS \"{name}\"" if name in mapping else f"CAST(NULL AS VARCHAR) AS \"{name}\""
+        f"column{mapping[name]} AS \"raw_{name}\"" if name in mapping else f"CAST(NULL AS VARCHAR) AS \"raw_{name}\""
         for name in template.names
     )
     skip = header_index + 1
@@ -197,8 +197,10 @@ def _stage_csv_with_duckdb(db: Database, data: bytes, file: str, template: Templ
 
 
 # -- validation ---------------------------------------------------------------------------------
-def _collect(db: Database, file: str, checks: list[str], line_kind: str) -> list[Problem]:
-    query = " UNION ALL ".join(f"({c})" for c in checks)
+def _collect(db: Database, file: str, row_checks: list[sql.Check], file_checks: list[str],
+             line_kind: str) -> list[Problem]:
+    """Every problem of the typed file: one scan for the row checks, one query per cross-row check."""
+    query = " UNION ALL ".join(f"({c})" for c in [sql.row_checks_sql(row_checks), *file_checks])
     found = db.cursor().execute(f"SELECT * FROM ({query}) ORDER BY 1, 3 LIMIT {MAX_PROBLEMS + 1}").fetchall()
     problems = [Problem(file, f"{rn}", col, f"{msg} ({line_kind} {line})") for rn, line, col, msg in found[:MAX_PROBLEMS]]
     if len(found) > MAX_PROBLEMS:
@@ -270,13 +272,13 @@ def import_table(db: Database, kind: str, data: bytes, file: str, *, profile: Ma
         line_kind = _line_kind(data)
         problems: list[Problem] = []
         if kind == "customers":
-            problems += _collect(db, file, sql.customer_checks(), line_kind)
             db.cursor().execute(sql.typed_customers_sql())
+            problems += _collect(db, file, sql.customer_checks(), sql.customer_file_checks(), line_kind)
         else:
-            formats, order_problems = _date_formats(db, file, ["doc_date", "due_date"], profile)
+            formats, order_problems = _date_formats(db, file, ["raw_doc_date", "raw_due_date"], profile)
             problems += order_problems
             db.cursor().execute(sql.typed_items_sql(formats))
-            problems += _collect(db, file, sql.item_checks(formats) + sql.item_sign_checks(), line_kind)
+            problems += _collect(db, file, sql.item_checks(), sql.item_file_checks(), line_kind)
         if problems:
             raise FileRefused(file, problems)
         step(0.7, "comparing with the workspace")

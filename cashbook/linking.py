@@ -44,8 +44,7 @@ def payment_ref_key(ref: str | None) -> str:
 
 def text_tokens(text: str | None) -> str:
     """Bank text as ' WORD WORD ', so a reference is searched for as whole words."""
-    words = _WORDS.findall((text or "").upper())
-    return f" {' '.join(words)} " if words else " "
+    return f" {' '.join(_WORDS.findall((text or '').upper()))} "
 
 
 def payer_name_key(name: str | None) -> str:

@@ -100,17 +100,26 @@ def bucket_sql(days: str) -> str:
 
 GROUP_ITEM_COLUMNS = ("doc_no", "doc_type", "customer_no", "member_path", "depth", "doc_date", "due_date", "currency",
                       "amount", "open_amount", "days_overdue", "aging_bucket")
+SCOPE_TABLE = "group_scope"  # registered by the caller: the customer numbers whose items are wanted
 
 
-def group_items_sql() -> str:
-    """Every open item of every member of ``$group`` at every level, aged at ``$today``."""
-    days = days_overdue_sql("i.due_date")
+def member_paths_sql() -> str:
+    """The members of ``$group`` in tree order, with depth and path text."""
     return f"""{tree_cte_sql()}
-        SELECT i.doc_no, i.doc_type, i.customer_no, array_to_string(t.path_list, ' / ') AS member_path, t.depth,
-               i.doc_date, i.due_date, i.currency, i.amount, i.open_amount,
+        SELECT customer_no, depth, array_to_string(path_list, ' / ') AS member_path FROM t ORDER BY path_list"""
+
+
+def scope_items_sql() -> str:
+    """Open items of the customers in the registered table ``group_scope``, aged at ``$today``.
+
+    A semi-join: carrying each member's path through the join would cost more than the join
+    itself, so the caller attaches paths to the (far fewer) members afterwards.
+    """
+    days = days_overdue_sql("i.due_date")
+    return f"""
+        SELECT i.doc_no, i.doc_type, i.customer_no, i.doc_date, i.due_date, i.currency, i.amount, i.open_amount,
                {days} AS days_overdue, {bucket_sql(days)} AS aging_bucket
-        FROM t JOIN ({open_items_sql()}) i ON i.customer_no = t.customer_no
-        ORDER BY member_path, i.due_date, i.doc_no"""
+        FROM ({open_items_sql()}) i WHERE i.customer_no IN (SELECT customer_no FROM {SCOPE_TABLE})"""
 
 
 def aging_sql() -> str:

@@ -538,7 +538,7 @@ def render(
     for payment in payments:
         key = (payment.account or account, (payment.currency or "USD").upper())
         accounts.setdefault(key, []).append(payment)
-    out: list[str] = [f"01,{_plain(sender)},{_plain(receiver)},{created:%y%m%d},0000,1,80,,2/\n"]
+    out: list[str] = [f"01,{_plain(sender)},{_plain(receiver)},{created:%y%m%d},0000,1,,,2/\n"]
     out.append(f"02,{_plain(receiver)},{_plain(sender)},1,{group_date:%y%m%d},2400,,2/\n")
     group_total, group_records = 0, 2
     for (number, currency), items in accounts.items():

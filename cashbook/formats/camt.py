@@ -168,11 +168,10 @@ class _Statement:
 
 @dataclass
 class _Tx:
-    """One TxDtls (or the entry itself when it has none), read but not yet judged."""
+    """One TxDtls, read far enough to decide whether it is a receipt (``kids``: its children by tag)."""
 
-    element: Any | None
     location: str
-    kids: dict[Any, Any] = field(default_factory=dict)
+    kids: dict[Any, Any]
     amount: Decimal | None = None
     currency: str | None = None
     is_debit: bool = False
@@ -263,7 +262,7 @@ class _Reader:
         """Name the line; an error on the last line almost always means a cut-off transfer."""
         line = exc.position[0] if exc.position and exc.position[0] else exc.lineno
         message = (exc.msg or str(exc)).split(", line ")[0].rstrip(".")
-        if line and line >= last_line or "Premature end" in message:
+        if (line and line >= last_line) or "Premature end" in message:
             text = f"The XML stops in the middle ({message}); the file is cut off, ask the bank for the complete file."
         else:
             text = f"The XML is broken: {message}."
@@ -361,7 +360,7 @@ class _Reader:
     def _judge(self, element: Any, location: str, context: _EntryContext, *, single: bool) -> _Tx:
         t = self.nav.t
         k = self.nav.kids(element)
-        tx = _Tx(element, location, k, is_return=t.RtrInf in k, is_debit=self.nav.text(k.get(t.CdtDbtInd)) == "DBIT")
+        tx = _Tx(location, k, is_return=t.RtrInf in k, is_debit=self.nav.text(k.get(t.CdtDbtInd)) == "DBIT")
         if single:
             tx.amount, tx.currency = context.amount, context.currency
         else:
@@ -500,14 +499,18 @@ class _Reader:
         """One Strd block: each referred document (or the creditor reference) with its amounts."""
         nav, t = self.nav, self.nav.t
         refs: list[tuple[str, str | None, date | None]] = []
-        for doc in block.iterchildren(t.RfrdDocInf):
-            k = nav.kids(doc)
-            number = nav.text(k.get(t.Nb))
-            if number is not None:
-                refs.append((number, self._code(k.get(t.Tp)), self._related_date(k.get(t.RltdDt), location)))
-        for extra in block.iterchildren(t.AddtlRmtInf):
-            texts.append(_node_text(extra))
-        k = nav.kids(block)
+        k: dict[Any, Any] = {}
+        for child in block:
+            tag = child.tag
+            if tag == t.RfrdDocInf:
+                doc = nav.kids(child)
+                number = nav.text(doc.get(t.Nb))
+                if number is not None:
+                    refs.append((number, self._code(doc.get(t.Tp)), self._related_date(doc.get(t.RltdDt), location)))
+            elif tag == t.AddtlRmtInf:
+                texts.append(_node_text(child))
+            else:
+                k[tag] = child
         if not refs:
             creditor = nav.kids(k.get(t.CdtrRefInf))
             creditor_ref = nav.text(creditor.get(t.Ref))

@@ -18,6 +18,7 @@ FORMATS = ("edifact_remadv",)
 _DEFAULT_SERVICE = ":+.? '"  # component, element, decimal mark, release, reserved, terminator
 _PLACEHOLDER = "\ue000"  # private-use characters stand in for released separators while splitting
 _AMOUNT = re.compile(r"^-?\d+([.,]\d*)?$|^-?[.,]\d+$")
+_PLACEHOLDERS = re.compile("[\ue000-\ue003]")
 _WHITESPACE = "\r\n\t "
 
 # document name codes (1001) of a DOC group, and how they sign the amounts
@@ -34,13 +35,18 @@ _VALUE_DATES = ("209", "203", "171", "137")
 _REFERENCES = ("PQ", "ACK", "ZZZ")  # message-level payment reference qualifiers, in order of preference
 
 
-@dataclass(frozen=True)
 class _Segment:
-    """One segment: its tag, its elements (each a list of components) and its position."""
+    """One segment: its tag, its elements (each a tuple of components) and its position.
 
-    tag: str
-    elements: tuple[tuple[str, ...], ...]
-    number: int
+    A slotted class rather than a frozen dataclass: a file of 100,000 advices has a million of these.
+    """
+
+    __slots__ = ("tag", "elements", "number")
+
+    def __init__(self, tag: str, elements: tuple[tuple[str, ...], ...], number: int) -> None:
+        self.tag = tag
+        self.elements = elements
+        self.number = number
 
     def get(self, element: int, component: int = 0) -> str:
         """Element ``element`` (1 = first after the tag), component ``component``; "" when absent."""
@@ -149,21 +155,19 @@ def split_segments(text: str, service: _Service) -> list[tuple[str, tuple[tuple[
         for index, char in enumerate(specials):
             text = text.replace(release + char, chr(ord(_PLACEHOLDER) + index))
     segments = []
+    component, element = service.component, service.element
     for raw in text.split(service.terminator):
         raw = raw.strip(_WHITESPACE)
         if not raw:
             continue
-        elements = [tuple(part.split(service.component)) for part in raw.split(service.element)]
-        if escaped:
-            elements = [tuple(_unescape(part, specials) for part in element) for element in elements]
-        tag = elements[0][0].strip()
-        segments.append((tag, tuple(elements[1:])))
+        elements = [tuple(part.split(component)) for part in raw.split(element)]
+        if escaped and _PLACEHOLDERS.search(raw):
+            elements = [tuple(_unescape(part, specials) for part in parts) for parts in elements]
+        segments.append((elements[0][0].strip(), tuple(elements[1:])))
     return segments
 
 
 def _unescape(text: str, specials: Sequence[str]) -> str:
-    if not any(chr(ord(_PLACEHOLDER) + index) in text for index in range(len(specials))):
-        return text
     for index, char in enumerate(specials):
         text = text.replace(chr(ord(_PLACEHOLDER) + index), char)
     return text
@@ -231,9 +235,9 @@ class _Reader:
             segment = _Segment(tag, elements, self.number)
             if message is not None:
                 message.segment_count += 1
-            if closed:
+            if closed and tag != "UNB":
                 self._problem(segment.location, "", "a segment follows the end of the interchange (UNZ)")
-                closed = False
+            closed = False
             if tag == "UNB":
                 header = segment
                 messages = groups = 0
@@ -266,7 +270,8 @@ class _Reader:
                 else:
                     self._check_count(segment, groups or messages, "groups" if groups else "messages")
                     if segment.get(2) != header.get(5):
-                        self._problem(segment.location, "UNZ02", f"the control reference {segment.get(2)!r} does not match the UNB's {header.get(5)!r}")
+                        message_text = f"the control reference {segment.get(2)!r} does not match the UNB's {header.get(5)!r}"
+                        self._problem(segment.location, "UNZ02", message_text)
                 header, closed = None, True
             elif message is not None:
                 handler = _HANDLERS.get(tag)
@@ -292,7 +297,8 @@ class _Reader:
     def _start(self, segment: _Segment) -> _Message:
         message_type = segment.get(2, 0)
         if message_type != "REMADV":
-            self._problem(segment.location, "UNH02", f"the message is a {message_type or 'message of no type'}, not a remittance advice (REMADV)")
+            kind = message_type or "message of no type"
+            self._problem(segment.location, "UNH02", f"the message is a {kind}, not a remittance advice (REMADV)")
         return _Message(header=segment)
 
     def _end(self, message: _Message, trailer: _Segment) -> None:
@@ -301,10 +307,12 @@ class _Reader:
             self._problem(
                 trailer.location,
                 "UNT01",
-                f"the message trailer counts {written or 'no'} segments but the message has {message.segment_count} (UNH to UNT); a segment may be missing or extra",
+                f"the message trailer counts {written or 'no'} segments but the message has {message.segment_count}"
+                " (UNH to UNT); a segment may be missing or extra",
             )
         if trailer.get(2) != message.header.get(1):
-            self._problem(trailer.location, "UNT02", f"the message reference {trailer.get(2)!r} does not match the UNH's {message.header.get(1)!r}")
+            written_ref, header_ref = trailer.get(2), message.header.get(1)
+            self._problem(trailer.location, "UNT02", f"the message reference {written_ref!r} does not match the UNH's {header_ref!r}")
         if message.header.get(2, 0) == "REMADV":
             self._emit(message)
 
@@ -529,6 +537,11 @@ def parse_edifact_date(value: str, form: str = "102") -> date:
     pattern, length = _FORMATS_2379[form]
     if len(value) != length or not value.isdigit():
         raise ValueError(f"expected {length} digits")
+    if form == "102":  # the common case, without strptime's cost
+        try:
+            return date(int(value[:4]), int(value[4:6]), int(value[6:]))
+        except ValueError as exc:
+            raise ValueError("the calendar has no such day") from exc
     try:
         return datetime.strptime(value, pattern).date()
     except ValueError as exc:
@@ -573,7 +586,8 @@ def render(
         return text
 
     stamp = prepared or datetime(2000, 1, 1)
-    out = [f"UNA{service}\n", f"UNB{elem}UNOC{comp}3{elem}{esc(sender)}{comp}14{elem}{esc(receiver)}{comp}14{elem}{stamp:%y%m%d}{comp}{stamp:%H%M}{elem}{esc(control_ref)}{term}\n"]
+    parties = f"{esc(sender)}{comp}14{elem}{esc(receiver)}{comp}14"
+    out = [f"UNA{service}\n", f"UNB{elem}UNOC{comp}3{elem}{parties}{elem}{stamp:%y%m%d}{comp}{stamp:%H%M}{elem}{esc(control_ref)}{term}\n"]
     for number, payment in enumerate(payments, start=1):
         segments = _message_segments(payment, number, esc, comp, elem)
         if decimal != ".":

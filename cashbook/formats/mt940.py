@@ -322,7 +322,8 @@ class _Reader:
         tag, location = item.tag, f"line {item.line_no}"
         value = item.lines[0].strip()
         if statement.entries or statement.closing:
-            self._problem(location, f":{tag}:", f"the :{tag}: field appears after the statement's entries; a tag may be mistyped or the file damaged")
+            message = f"the :{tag}: field appears after the statement's entries; a tag may be mistyped or the file damaged"
+            self._problem(location, f":{tag}:", message)
             return
         if tag in statement.seen and tag != "34F":
             self._problem(location, f":{tag}:", f"the :{tag}: field appears twice in one statement")
@@ -419,7 +420,8 @@ class _Reader:
             match = _STATEMENT_LINE.match(first + rest_lines[0].strip())
             rest_lines = rest_lines[1:]
         if not match:
-            self._problem(location, ":61:", f"cannot read the statement line {first!r}: expected a value date, a C/D mark, an amount and a transaction type")
+            expected = "expected a value date, a C/D mark, an amount and a transaction type"
+            self._problem(location, ":61:", f"cannot read the statement line {first!r}: {expected}")
             return
         value_date = self._date(match.group("vdate"), location, ":61:")
         if match.group("edate"):

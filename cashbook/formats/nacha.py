@@ -110,6 +110,7 @@ class _Batch:
     record: str
     entries: list[_Entry] = field(default_factory=list)
     addenda_count: int = 0
+    payer: tuple[str | None, str | None, date | None] | None = None  # read once per batch
 
 
 class _Reader:
@@ -330,6 +331,9 @@ class _Reader:
 
     def payment(self, batch: _Batch, entry: _Entry, cents: int, sec: str) -> ParsedPayment:
         header, record, line = batch.record, entry.record, entry.line
+        if batch.payer is None:
+            batch.payer = (header[4:20].strip() or None, header[40:50].strip() or None, self.effective_date(batch))
+        payer_name, payer_id, value_date = batch.payer
         trace = record[79:94].strip()
         texts = [header[53:63].strip(), record[39:54].strip()]
         lines: list[RemittanceLine] = []
@@ -356,12 +360,12 @@ class _Reader:
         return ParsedPayment(
             kind="bank",
             payment_ref=payment_ref or trace or None,
-            value_date=self.effective_date(batch),
+            value_date=value_date,
             amount=from_cents(cents),
             currency="USD",
-            payer_name=header[4:20].strip() or None,
+            payer_name=payer_name,
             payer_account=payer_account,
-            payer_id=header[40:50].strip() or None,
+            payer_id=payer_id,
             bank_ref=trace or None,
             bank_text="; ".join(text for text in texts if text),
             lines=tuple(lines),

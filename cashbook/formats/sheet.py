@@ -21,8 +21,8 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
@@ -236,19 +236,27 @@ _UNAMBIGUOUS_COMMA = re.compile(r"\d,\d{1,2}$|\.\d{3},\d")
 _UNAMBIGUOUS_DOT = re.compile(r"\d\.\d{1,2}$|,\d{3}\.\d")
 _DOT_GROUPED = re.compile(r"^[+-]?\(?\d{1,3}(\.\d{3})+\)?-?$")
 _FLOAT_NOISE = re.compile(r"^-?\d+\.\d{6,}$")
-_MONEY_SYMBOLS = re.compile(r"[£€$¥\s\u00a0']|\b(?:%s)\b" % "|".join(sorted(_CURRENCY_CODES)))
 _MONEY_SHAPE = re.compile(r"^[+-]?[£€$]?\(?[+-]?[£€$]?\d[\d,.]*\)?-?$")
+
+
+_SYMBOLS_TABLE = str.maketrans("", "", "£€$¥ \u00a0'")
+_CURRENCY_WORDS = re.compile(r"\b(?:%s)\b" % "|".join(sorted(_CURRENCY_CODES)))
+_HAS_LETTER = re.compile(r"[A-Za-z]")
+_FAST_AMOUNT = re.compile(r"^-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d{1,2})?$")
+_FAST_SYMBOL_AMOUNT = re.compile(r"^(\(?)[£€$]?(\d{1,3}(?:,\d{3})+|\d+)(\.\d{1,2})?(\)?)$")
 
 
 def _clean_amount_text(text: str) -> tuple[str, bool]:
     """Strip quotes, symbols, codes and a CR/DR suffix; say whether DR made it a debit."""
-    raw = text.strip().lstrip("'")
-    upper = raw.upper()
+    raw = text.strip()
     debit = False
-    if upper.endswith("DR") or upper.endswith("CR"):
-        debit = upper.endswith("DR")
-        raw = raw[:-2]
-    return _MONEY_SYMBOLS.sub("", raw.upper()), debit
+    if _HAS_LETTER.search(raw):
+        raw = raw.upper().rstrip()
+        if raw.endswith(("DR", "CR")):
+            debit = raw.endswith("DR")
+            raw = raw[:-2]
+        raw = _CURRENCY_WORDS.sub("", raw)
+    return raw.translate(_SYMBOLS_TABLE), debit
 
 
 def _to_english(raw: str, decimal_comma: bool) -> str:
@@ -270,7 +278,14 @@ def read_amount(text: str, *, decimal_comma: bool = False, from_xlsx: bool = Fal
 
     Returns None for an empty cell; raises _CellError with a plain message otherwise.
     """
-    if not text or not text.strip():
+    if not text:
+        return None
+    if _FAST_AMOUNT.match(text) and not (decimal_comma and "," in text):
+        return Decimal(text.replace(",", "")).quantize(CENT)
+    if (m := _FAST_SYMBOL_AMOUNT.match(text)) and m[1] == ("(" if m[4] else "") and not decimal_comma:
+        value = Decimal(m[2].replace(",", "") + (m[3] or "")).quantize(CENT)
+        return -value if m[1] else value
+    if not text.strip():
         return None
     raw, debit = _clean_amount_text(text)
     if raw in {"-", "--", "–", "—"}:
@@ -588,24 +603,31 @@ class _Reader:
         self.skipped: Counter[str] = Counter()
         self.from_xlsx = sheet.kind == "xlsx"
         self.data_start = layout.header_index + 1
+        # Rows padded to one more cell than the widest, so that a missing column reads as "".
+        width = max((len(row) for row in sheet.rows), default=0) + 1
+        padding = [""] * width
+        for row in sheet.rows:  # the sheet was read for this parse alone: padding in place is safe
+            row.extend(padding[: width - len(row)])
+        self.rows = sheet.rows
+        self.col: defaultdict[str, int] = defaultdict(lambda: width - 1, layout.columns)
         self.preamble = _read_preamble(sheet.rows[: max(layout.header_index, 0)])
-        self.header = [c.lower() for c in sheet.rows[layout.header_index]] if layout.header_index >= 0 else None
+        self.header = [c.lower() for c in self.rows[layout.header_index]] if layout.header_index >= 0 else None
         self.currency = self._file_currency()
-        self.decimal_comma = _file_decimal_comma(self._column_texts(_MONEY_ROLES))
-        date_texts = list(self._column_texts(("doc_date", "payment_date", "date")))
+        self.decimal_comma = _file_decimal_comma(self._column_texts(_MONEY_ROLES, 2_000))
+        date_texts = self._column_texts(("doc_date", "payment_date", "date"), len(self.rows))
         if "payment_date" in self.preamble.values:
             date_texts.append(self.preamble.values["payment_date"])
         for row in sheet.rows[: max(layout.header_index, 0)]:
             date_texts.extend(part.split(":", 1)[-1] for part in row if "/" in part)
         self.day_first = decide_day_first(date_texts, self.currency)
+        self._dates: dict[str, date | str | None] = {"": None}
 
     # -- helpers
-    def _column_texts(self, roles: Iterable[str]) -> Iterable[str]:
+    def _column_texts(self, roles: Iterable[str], limit: int = 20_000) -> list[str]:
+        """Non-empty cells of some columns, from the first ``limit`` data rows (enough to learn conventions)."""
         indexes = [self.layout.columns[r] for r in roles if r in self.layout.columns]
-        for row in self.sheet.rows[self.data_start :]:
-            for i in indexes:
-                if i < len(row) and row[i]:
-                    yield row[i]
+        rows = self.rows[self.data_start : self.data_start + limit]
+        return [row[i] for row in rows for i in indexes if row[i]]
 
     def _file_currency(self) -> str | None:
         if self.preamble.currency:
@@ -613,13 +635,12 @@ class _Reader:
         column = self.layout.columns.get("currency")
         if column is not None:
             codes = Counter(
-                row[column].upper() for row in self.sheet.rows[self.data_start :]
-                if column < len(row) and row[column].upper() in _CURRENCY_CODES
+                text.upper() for text in self._column_texts(("currency",)) if text.upper() in _CURRENCY_CODES
             )
             if codes:
                 return codes.most_common(1)[0][0]
         symbols: Counter[str] = Counter()
-        texts = list(self._column_texts(_MONEY_ROLES))
+        texts = self._column_texts(_MONEY_ROLES, 2_000)
         texts.append(self.preamble.values.get("total", ""))
         for text in texts:
             for symbol, code in _CURRENCY_SYMBOLS.items():
@@ -628,8 +649,7 @@ class _Reader:
         return symbols.most_common(1)[0][0] if symbols else None
 
     def cell(self, row: Sequence[str], role: str) -> str:
-        index = self.layout.columns.get(role)
-        return row[index] if index is not None and index < len(row) else ""
+        return row[self.col[role]]
 
     def row_number(self, index: int) -> int:
         return index - self.data_start + 1
@@ -641,7 +661,9 @@ class _Reader:
 
     def amount(self, row: Sequence[str], index: int, role: str) -> tuple[Decimal | None, bool]:
         """The amount in a column, and whether it was readable (a problem is recorded if not)."""
-        text = self.cell(row, role)
+        text = row[self.col[role]]
+        if not text:
+            return None, True
         try:
             return read_amount(text, decimal_comma=self.decimal_comma, from_xlsx=self.from_xlsx), True
         except _CellError as exc:
@@ -650,11 +672,18 @@ class _Reader:
 
     def date(self, row: Sequence[str], index: int, role: str) -> tuple[date | None, bool]:
         text = self.cell(row, role)
-        try:
-            return read_date(text, day_first=self.day_first, from_xlsx=self.from_xlsx), True
-        except _CellError as exc:
-            self.problem(index, role, f"the date {exc}")
+        if text in self._dates:
+            known = self._dates[text]
+        else:
+            try:
+                known = read_date(text, day_first=self.day_first, from_xlsx=self.from_xlsx)
+            except _CellError as exc:
+                known = str(exc)
+            self._dates[text] = known
+        if isinstance(known, str):
+            self.problem(index, role, f"the date {known}")
             return None, False
+        return known, True
 
     def preamble_date(self) -> date | None:
         text = self.preamble.values.get("payment_date")
@@ -685,7 +714,8 @@ class _Reader:
         filled = [cell for cell in row if cell]
         if not filled:
             return "blank"
-        if self.header is not None and [c.lower() for c in row] == self.header:
+        header = self.header
+        if header is not None and len(row) == len(header) and row[0].lower() == header[0] and [c.lower() for c in row] == header:
             return "header"
         first = re.sub(r"[^a-z0-9]+", " ", filled[0].lower()).strip()
         if _SUMMARY_ROW.match(first):
@@ -698,7 +728,7 @@ class _Reader:
 def _read_advice(reader: _Reader) -> list[ParsedPayment]:
     """Remittance lines grouped into payments by their payment reference."""
     layout = reader.layout
-    rows = reader.sheet.rows
+    rows = reader.rows
     groups: dict[str, list[tuple[int, RemittanceLine, dict[str, object]]]] = {}
     grand = segment = ZERO
     # Exports often write the payment's reference, date and payer on its first line only.
@@ -876,7 +906,7 @@ def _statement_amount(reader: _Reader, index: int, row: Sequence[str]) -> tuple[
 def _read_statement(reader: _Reader) -> list[ParsedPayment]:
     """Each credit row of a bank export is a receipt; debits are counted and skipped."""
     layout = reader.layout
-    rows = reader.sheet.rows
+    rows = reader.rows
     payments: list[ParsedPayment] = []
     for index in range(reader.data_start, len(rows)):
         row = rows[index]
@@ -986,10 +1016,11 @@ _MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "O
 _STYLE_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
     "plain": (
         ("Payment Reference", "payment_ref"), ("Payment Date", "payment_date"), ("Payer", "payer"),
-        ("Payer ID", "payer_id"), ("Currency", "currency"), ("Invoice Number", "reference"), ("Document Type", "ref_type"),
-        ("Invoice Date", "doc_date"), ("PO Number", "po"), ("Customer No", "customer_ref"),
-        ("Gross Amount", "gross"), ("Discount", "discount"), ("Deduction", "adjustment"),
-        ("Reason Code", "reason_code"), ("Comment", "adjustment_text"), ("Amount Paid", "paid"),
+        ("Payer ID", "payer_id"), ("Currency", "currency"), ("Invoice Number", "reference"),
+        ("Document Type", "ref_type"), ("Invoice Date", "doc_date"), ("PO Number", "po"),
+        ("Customer No", "customer_ref"), ("Gross Amount", "gross"), ("Discount", "discount"),
+        ("Deduction", "adjustment"), ("Reason Code", "reason_code"), ("Comment", "adjustment_text"),
+        ("Amount Paid", "paid"),
     ),
     "preamble": (
         ("Your Reference", "reference"), ("Invoice Date", "doc_date"), ("PO Number", "po"),
@@ -1005,6 +1036,27 @@ _STYLE_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
 }
 _PAYMENT_COLUMNS = (("Payment Ref", "payment_ref"), ("Payment Date", "payment_date"), ("Payer", "payer"))
 
+_GETTERS: dict[str, Callable[[ParsedPayment, RemittanceLine], object]] = {
+    "payment_ref": lambda p, ln: p.payment_ref,
+    "payment_date": lambda p, ln: p.value_date,
+    "payer": lambda p, ln: p.payer_name,
+    "payer_id": lambda p, ln: p.payer_id,
+    "currency": lambda p, ln: p.currency,
+    "reference": lambda p, ln: ln.reference,
+    "ref_type": lambda p, ln: ln.ref_type,
+    "doc_date": lambda p, ln: ln.doc_date,
+    "po": lambda p, ln: ln.po_number,
+    "customer_ref": lambda p, ln: ln.customer_ref,
+    "gross": lambda p, ln: ln.gross_amount,
+    "discount": lambda p, ln: ln.discount,
+    "adjustment": lambda p, ln: ln.adjustment,
+    "reason_code": lambda p, ln: ln.reason_code,
+    "adjustment_text": lambda p, ln: ln.adjustment_text,
+    "paid": lambda p, ln: ln.paid_amount,
+}
+_MONEY_FIELDS = frozenset({"gross", "discount", "adjustment", "paid"})
+_DATE_FIELDS = frozenset({"payment_date", "doc_date"})
+
 
 def _format_date(value: date | None, style: str, month_first: bool) -> str:
     if value is None:
@@ -1013,7 +1065,9 @@ def _format_date(value: date | None, style: str, month_first: bool) -> str:
         return value.isoformat()
     if style == "messy":
         return f"{value.day:02d}-{_MONTH_ABBR[value.month - 1]}-{value.year % 100:02d}"
-    return f"{value.month:02d}/{value.day:02d}/{value.year}" if month_first else f"{value.day:02d}/{value.month:02d}/{value.year}"
+    if month_first:
+        return f"{value.month:02d}/{value.day:02d}/{value.year}"
+    return f"{value.day:02d}/{value.month:02d}/{value.year}"
 
 
 def _format_amount(value: Decimal | None, style: str, symbol: str) -> str:
@@ -1029,112 +1083,105 @@ def _format_amount(value: Decimal | None, style: str, symbol: str) -> str:
     return f"{value:,.2f}"
 
 
-def _line_value(payment: ParsedPayment, line: RemittanceLine, what: str) -> object:
-    values: dict[str, object] = {
-        "payment_ref": payment.payment_ref, "payment_date": payment.value_date, "payer": payment.payer_name,
-        "payer_id": payment.payer_id,        "currency": payment.currency, "reference": line.reference, "ref_type": line.ref_type,
-        "doc_date": line.doc_date, "po": line.po_number, "customer_ref": line.customer_ref,
-        "gross": line.gross_amount, "discount": line.discount, "adjustment": line.adjustment,
-        "reason_code": line.reason_code, "adjustment_text": line.adjustment_text, "paid": line.paid_amount,
-    }
-    return values[what]
+@dataclass(frozen=True)
+class _RenderContext:
+    style: str
+    fmt: str
+    symbol: str
+    month_first: bool
+
+    def formatter(self, what: str) -> Callable[[object], object]:
+        """How one column's values are written: typed for a workbook, text for CSV and messy sheets."""
+        if what in _MONEY_FIELDS:
+            if self.fmt == "xlsx" and self.style != "messy":
+                return _identity
+            return lambda v: _format_amount(v, self.style, self.symbol)  # type: ignore[arg-type]
+        if what in _DATE_FIELDS:
+            if self.fmt == "xlsx":
+                return _identity
+            return lambda v: _format_date(v, self.style, self.month_first)  # type: ignore[arg-type]
+        return _identity
 
 
-@dataclass
-class _Cell:
-    """A rendered cell: its text for CSV, and its typed value for a workbook."""
-
-    text: str
-    value: object = None
+def _identity(value: object) -> object:
+    return value
 
 
-def _advice_rows(payments: Sequence[ParsedPayment], style: str) -> list[list[_Cell]]:
+def _advice_rows(payments: Sequence[ParsedPayment], style: str, fmt: str) -> list[list[object]]:
     """The whole advice as rows of cells: preamble, header, lines and totals, as the style lays them out."""
     if style not in RENDER_STYLES:
         raise ValueError(f"unknown sheet style {style!r}; use one of {', '.join(RENDER_STYLES)}")
     currency = next((p.currency for p in payments if p.currency), None)
-    month_first = currency == "USD"
-    symbol = {"GBP": "£", "EUR": "€", "USD": "$"}.get(currency or "", "")
+    context = _RenderContext(style, fmt, {"GBP": "£", "EUR": "€", "USD": "$"}.get(currency or "", ""), currency == "USD")
     columns = list(_STYLE_COLUMNS[style])
     single = len(payments) == 1
     if style != "plain" and not single:
         columns = list(_PAYMENT_COLUMNS) + columns
-
-    def typed(what: str, value: object) -> _Cell:
-        if isinstance(value, Decimal):
-            return _Cell(_format_amount(value, style, symbol), value if style != "messy" else None)
-        if isinstance(value, date):
-            return _Cell(_format_date(value, style, month_first), value)
-        return _Cell("" if value is None else str(value))
-
-    rows: list[list[_Cell]] = []
+    cells = [(_GETTERS[what], context.formatter(what)) for _name, what in columns]
     total = sum((p.amount or ZERO for p in payments), ZERO)
-    if style in {"preamble", "messy"}:
-        rows.extend(_preamble_rows(payments[0] if payments else None, single, total, style, symbol, month_first, currency))
-    rows.append([_Cell(name) for name, _what in columns])
-    blocks: list[tuple[str | None, list[tuple[ParsedPayment, RemittanceLine]]]] = []
+    rows: list[list[object]] = []
+    if style != "plain":
+        rows.extend(_preamble_rows(payments, total, context, currency))
+    rows.append([name for name, _what in columns])
     pairs = [(p, line) for p in payments for line in p.lines]
     if style == "messy":
-        blocks.append(("Invoices", [(p, ln) for p, ln in pairs if (ln.paid_amount or ZERO) >= 0]))
-        blocks.append(("Credit notes", [(p, ln) for p, ln in pairs if (ln.paid_amount or ZERO) < 0]))
+        blocks = [
+            ("Invoices", [(p, ln) for p, ln in pairs if (ln.paid_amount or ZERO) >= 0]),
+            ("Credit notes", [(p, ln) for p, ln in pairs if (ln.paid_amount or ZERO) < 0]),
+        ]
     else:
-        blocks.append((None, pairs))
+        blocks = [("", pairs)]
     for title, block in blocks:
-        if not block:
-            continue
-        if title:
-            rows.append([_Cell(title)])
-        rows.extend([typed(what, _line_value(p, ln, what)) for _name, what in columns] for p, ln in block)
+        if title and block:
+            rows.append([title])
+        rows.extend([fmt_cell(get(p, ln)) for get, fmt_cell in cells] for p, ln in block)
     if style != "plain":
-        rows.append([])
-        label = "Grand total" if style == "messy" else "Total"
-        totals = [_Cell("") for _ in columns]
-        totals[0] = _Cell(label)
-        totals[-1] = typed("paid", total)
-        rows.append(totals)
+        totals: list[object] = [None] * len(columns)
+        totals[0] = "Grand total" if style == "messy" else "Total"
+        totals[-1] = cells[-1][1](total)
+        rows.extend([[], totals])
     if style == "messy":
-        rows.append([])
-        rows.append([_Cell("Queries: please contact our accounts payable team quoting the payment reference.")])
+        rows.extend([[], ["Queries: please contact our accounts payable team quoting the payment reference."]])
     return rows
 
 
 def _preamble_rows(
-    payment: ParsedPayment | None, single: bool, total: Decimal, style: str, symbol: str, month_first: bool,
-    currency: str | None,
-) -> list[list[_Cell]]:
+    payments: Sequence[ParsedPayment], total: Decimal, context: _RenderContext, currency: str | None
+) -> list[list[object]]:
     """Eight rows (header on row 9) for "preamble", label-value pairs in two cells for "messy"."""
     pairs: list[tuple[str, str]] = []
-    if payment is not None:
-        pairs.append(("From", payment.payer_name or ""))
-        pairs.append(("Account No", payment.payer_id or ""))
-        if single:
-            pairs.append(("Payment Date", _format_date(payment.value_date, "preamble" if style != "messy" else "messy", month_first)))
-            pairs.append(("Payment Ref", payment.payment_ref or ""))
+    payers = {p.payer_name for p in payments}
+    payer_ids = {p.payer_id for p in payments}
+    if len(payers) == 1:
+        pairs.append(("From", payments[0].payer_name or ""))
+    if len(payer_ids) == 1:
+        pairs.append(("Account No", payments[0].payer_id or ""))
+    if len(payments) == 1:
+        pairs.append(("Payment Date", _format_date(payments[0].value_date, context.style, context.month_first)))
+        pairs.append(("Payment Ref", payments[0].payment_ref or ""))
     if currency:
         pairs.append(("Currency", currency))
-    pairs.append(("Total", f"{symbol}{total:,.2f}" if style == "messy" else f"{total:,.2f}"))
-    rows: list[list[_Cell]] = [[_Cell("Remittance Advice")]]
-    if style == "messy":
-        rows.append([_Cell("Payment notification - please allocate as below")])
+    pairs.append(("Total", f"{context.symbol}{total:,.2f}" if context.style == "messy" else f"{total:,.2f}"))
+    rows: list[list[object]] = [["Remittance Advice"]]
+    if context.style == "messy":
+        rows.append(["Payment notification - please allocate as below"])
         rows.append([])
-        rows.extend([_Cell(label), _Cell(value)] for label, value in pairs if value)
+        rows.extend([label, value] for label, value in pairs if value)
         rows.append([])
         return rows
-    rows.extend([_Cell(f"{label}: {value}")] for label, value in pairs if value)
+    rows.extend([f"{label}: {value}"] for label, value in pairs if value)
     while len(rows) < 8:
         rows.append([])
     return rows
 
 
-def _write_csv(rows: list[list[_Cell]]) -> bytes:
+def _write_csv(rows: list[list[object]]) -> bytes:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    width = max((len(row) for row in rows), default=0)
-    writer.writerows([cell.text for cell in row] + [""] * (width - len(row)) for row in rows)
+    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
     return buffer.getvalue().encode("utf-8")
 
 
-def _write_xlsx(rows: list[list[_Cell]]) -> bytes:
+def _write_xlsx(rows: list[list[object]]) -> bytes:
     import xlsxwriter
 
     buffer = io.BytesIO()
@@ -1142,14 +1189,17 @@ def _write_xlsx(rows: list[list[_Cell]]) -> bytes:
     sheet = workbook.add_worksheet("Remittance")
     money_format = workbook.add_format({"num_format": "#,##0.00"})
     date_format = workbook.add_format({"num_format": "dd/mm/yyyy"})
+    write_number, write_string, write_datetime = sheet.write_number, sheet.write_string, sheet.write_datetime
     for r, row in enumerate(rows):
-        for c, cell in enumerate(row):
-            if isinstance(cell.value, Decimal):
-                sheet.write_number(r, c, cell.value, money_format)  # type: ignore[arg-type]
-            elif isinstance(cell.value, date):
-                sheet.write_datetime(r, c, cell.value, date_format)
-            elif cell.text:
-                sheet.write_string(r, c, cell.text)
+        for c, value in enumerate(row):
+            if value is None or value == "":
+                continue
+            if isinstance(value, str):
+                write_string(r, c, value)
+            elif isinstance(value, Decimal):
+                write_number(r, c, value, money_format)  # type: ignore[arg-type]
+            elif isinstance(value, date):
+                write_datetime(r, c, value, date_format)  # type: ignore[arg-type]
     workbook.close()
     return buffer.getvalue()
 
@@ -1161,11 +1211,9 @@ def render(payments: Sequence[ParsedPayment], fmt: str = "xlsx", style: str = "p
     (title, "From:/Payment Date:/Total:" lines, header on row 9, totals row) or "messy" (label and
     value in adjacent cells, "Inv #"/"Amt Paid" headers, £1,234.56 and (12.00) amounts, dd-Mon-yy
     dates, sub-headings, "Grand total" and a footer note). Several payments in one file carry
-    Payment Ref/Payment Date/Payer columns.
+    Payment Ref/Payment Date/Payer columns. Slash dates are written month-first for USD advices.
     """
-    rows = _advice_rows(payments, style)
-    if fmt == "csv":
-        return _write_csv(rows)
-    if fmt == "xlsx":
-        return _write_xlsx(rows)
-    raise ValueError(f"unknown sheet file type {fmt!r}; use 'xlsx' or 'csv'")
+    if fmt not in {"csv", "xlsx"}:
+        raise ValueError(f"unknown sheet file type {fmt!r}; use 'xlsx' or 'csv'")
+    rows = _advice_rows(payments, style, fmt)
+    return _write_csv(rows) if fmt == "csv" else _write_xlsx(rows)

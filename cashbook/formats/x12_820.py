@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 
 from cashbook.errors import Problem
 from cashbook.formats.base import MAX_FILE_BYTES, ParsedFile, ParsedPayment, RemittanceLine
@@ -193,6 +194,7 @@ def _same_control(left: str, right: str) -> bool:
     return left == right
 
 
+@lru_cache(maxsize=4096)
 def _read_date(text: str) -> date | None:
     """CCYYMMDD or YYMMDD; None when not a real date."""
     if not text.isdigit():
@@ -283,19 +285,18 @@ class _Reader:
 
     def amount(self, segment: list[str], index: int, element: int) -> Decimal | None:
         """An X12 decimal element as money; a problem naming segment and element when it is not one."""
-        text = _el(segment, element)
-        if not text:
+        if len(segment) <= element or not segment[element]:
             return None
-        column = f"{segment[0].strip()}{element:02d}"
+        text = segment[element].strip()
         if not _NUMBER.fullmatch(text):
-            self.problem(index, column, f"'{text}' is not an amount")
+            if text:
+                self.problem(index, f"{segment[0]}{element:02d}", f"'{text}' is not an amount")
             return None
-        value = Decimal(text)
-        exponent = value.as_tuple().exponent
-        if isinstance(exponent, int) and exponent < -2 and value != value.quantize(CENT):
-            self.problem(index, column, f"'{text}' has more than 2 decimal places")
+        dot = text.find(".")
+        if dot >= 0 and len(text) - dot > 3 and text[dot + 3 :].strip("0"):
+            self.problem(index, f"{segment[0]}{element:02d}", f"'{text}' has more than 2 decimal places")
             return None
-        return value.quantize(CENT)
+        return Decimal(text).quantize(CENT)
 
     def date_at(self, segment: list[str], index: int, element: int) -> date | None:
         text = _el(segment, element)
@@ -315,8 +316,6 @@ class _Reader:
                     Problem(self.file, self.prefix.rstrip(", "), "", "The text holds no X12 segments.")
                 )
             return self.result
-        for segment in segments:
-            segment[0] = segment[0].strip()
         if not any(segment[0] == "ST" for segment in segments):
             if self.embedded:
                 self.read_set(-1, len(segments))

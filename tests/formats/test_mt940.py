@@ -135,7 +135,10 @@ def test_latin1_and_control_character_still_import() -> None:
 
 
 def test_broken_tag_over_line_break_and_wrapped_statement_line() -> None:
-    data = b":20:S\n:25:A\n:28C:1\n:60F:C181126EUR0,00\n:61:1811261126CR\n30,00N062NONREF\n:\n86:166?00GUTSCHRIFT?20SVWZ+Test\n:62F:C181126EUR30,00\n-\n"
+    data = (
+        b":20:S\n:25:A\n:28C:1\n:60F:C181126EUR0,00\n:61:1811261126CR\n30,00N062NONREF\n"
+        b":\n86:166?00GUTSCHRIFT?20SVWZ+Test\n:62F:C181126EUR30,00\n-\n"
+    )
     parsed = mt940.parse(data, "wrapped.sta")
     assert parsed.ok, parsed.problems
     (payment,) = parsed.payments
@@ -169,7 +172,11 @@ def test_too_large_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_slash_keys_with_ordering_party_and_beneficiary() -> None:
     details = mt940.read_details(
-        ["/TRTP/SEPA OVERBOEKING/BENM//NAME/Our Company BV/IBAN/NL91ABNA0417164300/ORDP//NAME/Payer Co/ID/4711/REMI/INV 2023/001", "/EREF/NOTPROVIDED"]
+        [
+            "/TRTP/SEPA OVERBOEKING/BENM//NAME/Our Company BV/IBAN/NL91ABNA0417164300",
+            "/ORDP//NAME/Payer Co/ID/4711/REMI/INV 2023/001",
+            "/EREF/NOTPROVIDED",
+        ]
     )
     assert details.payer_name == "Payer Co"
     assert details.payer_account is None  # the beneficiary's IBAN is the company's own

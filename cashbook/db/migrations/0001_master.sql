@@ -52,9 +52,9 @@ CREATE TABLE open_item (
     import_id     INTEGER,
     updated_at    TIMESTAMP
 );
-CREATE INDEX open_item_customer ON open_item(customer_no);
 
--- What each master or items import changed, so a sync can be reviewed afterwards.
+
+-- What each master or items import changed (new rows carry their import_id instead), for review.
 CREATE TABLE master_change (
     import_id  INTEGER NOT NULL,
     entity     VARCHAR NOT NULL,   -- customer, item

@@ -27,7 +27,7 @@ CREATE TABLE hierarchy_audit (
     audit_id     INTEGER PRIMARY KEY,
     changed_at   TIMESTAMP NOT NULL,
     changed_by   VARCHAR NOT NULL,
-    action       VARCHAR NOT NULL,        -- create, rename, add, move, set-primary, remove, change
+    action       VARCHAR NOT NULL,        -- create, rename, add, move, set-primary, remove
     group_id     INTEGER,
     group_name   VARCHAR,
     customer_no  VARCHAR,

@@ -1,0 +1,237 @@
+"""SQL of the matching engine: receipts to decide, payers, references, candidate documents and statuses.
+
+The heavy, set-wise work of every pass is here (one statement for all receipts of a run);
+the per-receipt decisions are pure Python in ``cashbook.matching.rules``. Temp tables of a run:
+``m_pending`` (receipts to decide), ``m_scope`` (customer -> scope key and primary), ``m_item``
+(documents with open_now and scope), ``m_ref`` (references of lines and bank text), ``m_hit``.
+Values are bound (``$name``); identifiers come from code only.
+"""
+
+from __future__ import annotations
+
+from cashbook.db.ledger_sql import live_entries_sql, open_items_now_sql, receipt_allocated_sql
+from cashbook.matching.normalize import normalize_ref_sql
+
+MIN_TEXT_DIGITS = 4  # a bank-text window must hold this many digits to be searched as a reference
+
+
+def squash_sql(expr: str) -> str:
+    return f"regexp_replace(upper(coalesce({expr}, '')), '[^A-Z0-9]', '', 'g')"
+
+
+def proposal_now_sql() -> str:
+    """Proposals with their current status: the latest decision appended, else the status proposed."""
+    return """
+        SELECT p.*, coalesce(d.status, p.status) AS status_now, coalesce(d.entry_ids, p.entry_ids) AS entry_ids_now,
+               d.decided_by, d.decided_at
+        FROM proposal p
+        LEFT JOIN (SELECT proposal_id, arg_max(status, decision_id) AS status, arg_max(entry_ids, decision_id) AS entry_ids,
+                          arg_max(decided_by, decision_id) AS decided_by, max(decided_at) AS decided_at
+                   FROM proposal_decision GROUP BY proposal_id) d ON d.proposal_id = p.proposal_id"""
+
+
+def receipt_status_sql() -> str:
+    """Every receipt's matching status, derived from the ledger and the open proposals.
+
+    suggested: proposals wait for a clerk; unmatched: nothing allocated; otherwise unidentified,
+    applied (cash on documents) or on_account, by what the ledger holds; partial when cash is
+    left that nobody decided.
+    """
+    return f"""
+        SELECT r.receipt_id, r.amount,
+               coalesce(a.applied, 0) AS applied, coalesce(a.on_account, 0) AS on_account,
+               coalesce(a.unidentified, 0) AS unidentified,
+               CAST(coalesce(r.amount, 0) - coalesce(a.allocated, 0) AS DECIMAL(18,2)) AS unallocated,
+               coalesce(s.suggested, 0) AS suggested,
+               CASE WHEN coalesce(s.suggested, 0) > 0 THEN 'suggested'
+                    WHEN coalesce(a.allocated, 0) = 0 AND coalesce(a.applied, 0) = 0 THEN 'unmatched'
+                    WHEN coalesce(r.amount, 0) - coalesce(a.allocated, 0) <> 0 THEN 'partial'
+                    WHEN coalesce(a.unidentified, 0) > 0 THEN 'unidentified'
+                    WHEN coalesce(a.applied, 0) <> 0 THEN 'applied'
+                    ELSE 'on_account' END AS status
+        FROM receipt r
+        LEFT JOIN ({receipt_allocated_sql()}) a ON a.receipt_id = r.receipt_id
+        LEFT JOIN (SELECT receipt_id, count(*) AS suggested FROM ({proposal_now_sql()})
+                   WHERE status_now = 'suggested' GROUP BY receipt_id) s ON s.receipt_id = r.receipt_id"""
+
+
+def update_receipt_status_sql() -> str:
+    """Keep receipt.status (read by imports and lists) equal to the derived status, for $ids."""
+    return f"""
+        UPDATE receipt r SET status = s.status
+        FROM ({receipt_status_sql()}) s
+        WHERE s.receipt_id = r.receipt_id AND list_contains($ids, r.receipt_id) AND r.status IS DISTINCT FROM s.status"""
+
+
+def pending_sql() -> str:
+    """Receipts not yet decided: money seen on the bank, nothing in the ledger, no proposal waiting or applied."""
+    return f"""
+        CREATE OR REPLACE TEMP TABLE m_pending AS
+        SELECT r.receipt_id, r.payment_ref, r.value_date, CAST(r.amount * 100 AS BIGINT) AS amount_cents,
+               r.payer_name, r.payer_account, r.payer_id, coalesce(r.bank_text, '') AS bank_text,
+               {squash_sql('r.payer_account')} AS account_key, {squash_sql('r.payer_id')} AS payer_id_key,
+               EXISTS (SELECT 1 FROM remittance_line l WHERE l.receipt_id = r.receipt_id) AS has_lines
+        FROM receipt r
+        WHERE r.amount IS NOT NULL AND r.amount > 0 AND r.bank_source_id IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM allocation_entry e WHERE e.receipt_id = r.receipt_id)
+          AND NOT EXISTS (SELECT 1 FROM ({proposal_now_sql()}) p
+                          WHERE p.receipt_id = r.receipt_id AND p.status_now IN ('suggested', 'applied'))"""
+
+
+def scope_sql() -> str:
+    """Every customer's scope key (its current group, or itself) and the primary that holds unallocated cash."""
+    return """
+        CREATE OR REPLACE TEMP TABLE m_scope AS
+        SELECT c.customer_no, c.name, c.customer_type,
+               coalesce('G:' || CAST(m.group_id AS VARCHAR), 'C:' || c.customer_no) AS scope_key,
+               coalesce(p.customer_no, c.customer_no) AS primary_no
+        FROM customer c
+        LEFT JOIN group_member m ON m.customer_no = c.customer_no AND m.valid_to IS NULL
+        LEFT JOIN (SELECT group_id, min(customer_no) AS customer_no FROM group_member
+                   WHERE valid_to IS NULL AND is_primary GROUP BY group_id) p ON p.group_id = m.group_id"""
+
+
+def payer_keys_sql() -> str:
+    """Payers found by the payer id in the file or by the bank account: (receipt_id, method, customer_no)."""
+    return """
+        SELECT p.receipt_id, 'payer_id' AS method, c.customer_no
+        FROM m_pending p JOIN customer c ON p.payer_id_key <> '' AND upper(c.customer_no) = p.payer_id_key
+        WHERE c.active
+        UNION
+        SELECT p.receipt_id, 'bank_account', a.customer_no
+        FROM m_pending p JOIN customer_bank_account a ON p.account_key <> '' AND a.account_norm = p.account_key
+        JOIN customer c ON c.customer_no = a.customer_no AND c.active"""
+
+
+def items_sql() -> str:
+    """Every document with its open amount now (in cents) and its customer's scope; settled ones too,
+    so that a reference to a paid document is recognised as such and not searched by amount."""
+    now = open_items_now_sql("true")
+    return f"""
+        CREATE OR REPLACE TEMP TABLE m_item AS
+        SELECT oi.doc_no, oi.doc_type, oi.customer_no, oi.doc_date, CAST(oi.amount * 100 AS BIGINT) AS amount_cents,
+               CAST(oi.open_now * 100 AS BIGINT) AS open_cents, oi.doc_no_norm,
+               {normalize_ref_sql('oi.po_number')} AS po_norm, oi.discount_pct, oi.discount_days,
+               coalesce(s.scope_key, 'C:' || oi.customer_no) AS scope_key,
+               coalesce(s.primary_no, oi.customer_no) AS primary_no
+        FROM ({now}) oi LEFT JOIN m_scope s ON s.customer_no = oi.customer_no"""
+
+
+def refs_sql() -> str:
+    """References of every pending receipt: its remittance lines, else windows of 1-3 words of its
+    bank text and payment reference that hold enough digits to be a document or PO number."""
+    return f"""
+        CREATE OR REPLACE TEMP TABLE m_ref AS
+        SELECT l.receipt_id, l.line_no AS ref_key, 'line' AS source, l.reference, upper(trim(l.reference)) AS ref_upper,
+               l.reference_norm AS ref_norm,
+               CAST(l.paid_amount * 100 AS BIGINT) AS paid_cents, CAST(l.gross_amount * 100 AS BIGINT) AS gross_cents,
+               CAST(l.discount * 100 AS BIGINT) AS discount_cents, CAST(l.adjustment * 100 AS BIGINT) AS adjustment_cents,
+               l.reason_code, l.ref_type, {normalize_ref_sql('l.po_number')} AS po_norm, 1 AS width
+        FROM remittance_line l JOIN m_pending p ON p.receipt_id = l.receipt_id
+        UNION ALL
+        SELECT receipt_id, -CAST(row_number() OVER (PARTITION BY receipt_id ORDER BY width, win) AS INTEGER), 'text',
+               win, win, win_norm, NULL, NULL, NULL, NULL, NULL, NULL, '', width
+        FROM (
+            SELECT receipt_id, arg_min(win, width) AS win, min(width) AS width, win_norm
+            FROM (
+                SELECT receipt_id, win, width, {normalize_ref_sql('win')} AS win_norm
+                FROM (
+                    WITH t AS (SELECT receipt_id, string_split(trim(regexp_replace(
+                                   upper(bank_text || ' ' || coalesce(payment_ref, '')), '[^A-Z0-9]+', ' ', 'g')), ' ') AS toks
+                               FROM m_pending WHERE NOT has_lines),
+                    w AS (SELECT receipt_id, toks, unnest(range(1, len(toks) + 1)) AS i FROM t)
+                    SELECT receipt_id, toks[i] AS win, 1 AS width FROM w
+                    UNION ALL SELECT receipt_id, toks[i] || ' ' || toks[i + 1], 2 FROM w WHERE i + 1 <= len(toks)
+                    UNION ALL SELECT receipt_id, toks[i] || ' ' || toks[i + 1] || ' ' || toks[i + 2], 3
+                    FROM w WHERE i + 2 <= len(toks)
+                ) x
+                WHERE length(regexp_replace(win, '[^0-9]', '', 'g')) >= {MIN_TEXT_DIGITS}
+            ) y GROUP BY receipt_id, win_norm
+        ) z"""
+
+
+def hits_sql() -> str:
+    """Reference hits of the exact, normalized and PO passes: (receipt_id, ref_key, doc_no, tier).
+
+    Exact looks at every document (a payer unknown to the master may name its documents exactly);
+    normalized and PO numbers only inside the payer's scope ($scopes: receipt_id -> scope key, in
+    the temp table m_payer_scope), since short normalized forms and PO numbers repeat across customers.
+    """
+    return """
+        CREATE OR REPLACE TEMP TABLE m_hit AS
+        SELECT r.receipt_id, r.ref_key, i.doc_no, 'exact' AS tier
+        FROM m_ref r JOIN m_item i ON i.doc_no = r.ref_upper
+        UNION
+        SELECT r.receipt_id, r.ref_key, i.doc_no, 'normalized'
+        FROM m_ref r JOIN m_payer_scope s ON s.receipt_id = r.receipt_id
+        JOIN m_item i ON i.doc_no_norm = r.ref_norm AND i.scope_key = s.scope_key
+        WHERE r.ref_norm <> ''
+        UNION
+        SELECT r.receipt_id, r.ref_key, i.doc_no, 'po'
+        FROM m_ref r JOIN m_payer_scope s ON s.receipt_id = r.receipt_id
+        JOIN m_item i ON i.scope_key = s.scope_key AND i.po_norm <> '' AND (i.po_norm = r.ref_norm OR i.po_norm = r.po_norm)
+        WHERE r.ref_norm <> '' OR r.po_norm <> ''"""
+
+
+def unresolved_refs_sql() -> str:
+    """References no exact, normalized or PO pass found, in receipts whose scope is known: the fuzzy pass's input."""
+    return f"""
+        SELECT r.receipt_id, r.ref_key, r.ref_norm, s.scope_key
+        FROM m_ref r JOIN m_payer_scope s ON s.receipt_id = r.receipt_id
+        WHERE r.ref_norm <> '' AND length(r.ref_norm) >= {MIN_TEXT_DIGITS}
+          AND (r.source = 'line' OR (r.width = 1 AND length(regexp_replace(r.reference, '[^0-9]', '', 'g')) >= 5))
+          AND NOT EXISTS (SELECT 1 FROM m_hit h WHERE h.receipt_id = r.receipt_id AND h.ref_key = r.ref_key)"""
+
+
+def scope_documents_sql() -> str:
+    """Open documents of the given scope keys (doc_no, doc_no_norm, scope_key), for the fuzzy pass."""
+    return """SELECT doc_no, doc_no_norm, scope_key FROM m_item
+              WHERE open_cents <> 0 AND scope_key IN (SELECT unnest($scopes)) ORDER BY scope_key, doc_no"""
+
+
+ITEM_COLUMNS = ("doc_no", "doc_type", "customer_no", "doc_date", "amount_cents", "open_cents", "scope_key",
+                "primary_no", "discount_pct", "discount_days")
+
+
+def documents_sql() -> str:
+    """The documents the decisions need: every hit, and every open document of the scopes searched by amount."""
+    return f"""
+        SELECT {', '.join(ITEM_COLUMNS)} FROM m_item
+        WHERE doc_no IN (SELECT doc_no FROM m_hit UNION SELECT doc_no FROM m_fuzzy_hit)
+           OR (open_cents <> 0 AND scope_key IN (SELECT scope_key FROM m_amount_scope))"""
+
+
+def allocations_sql() -> str:
+    """One row per allocation: live ledger entries of receipts and the suggestions waiting for a clerk."""
+    live = live_entries_sql()
+    return f"""
+        SELECT r.payment_ref, CASE WHEN e.kind = 'document' THEN e.doc_no END AS doc_no,
+               CASE WHEN e.kind = 'unidentified' THEN NULL ELSE e.customer_no END AS customer_no,
+               e.amount, e.discount, e.write_off,
+               CASE e.kind WHEN 'document' THEN 'applied' ELSE e.kind END AS status,
+               e.rule, e.score, e.deduction, e.reason_code, e.receipt_id, r.value_date, e.entry_id,
+               CAST(NULL AS BIGINT) AS proposal_id, e.created_by, e.created_at
+        FROM ({live}) e JOIN receipt r ON r.receipt_id = e.receipt_id
+        WHERE e.kind IN ('document', 'on_account', 'unidentified')
+        UNION ALL
+        SELECT r.payment_ref, p.doc_no, p.customer_no, p.amount, p.discount, p.write_off, 'suggested', p.rule, p.score,
+               p.deduction, p.reason_code, p.receipt_id, r.value_date, NULL, p.proposal_id, p.created_by, p.created_at
+        FROM ({proposal_now_sql()}) p JOIN receipt r ON r.receipt_id = p.receipt_id
+        WHERE p.status_now = 'suggested'
+        ORDER BY receipt_id, status, doc_no NULLS LAST, entry_id NULLS LAST, proposal_id NULLS LAST"""
+
+
+ALLOCATION_COLUMNS = ("payment_ref", "doc_no", "customer_no", "amount", "discount", "write_off", "status", "rule",
+                      "score", "deduction", "reason_code", "receipt_id", "value_date", "entry_id", "proposal_id",
+                      "created_by", "created_at")
+
+
+def candidates_sql() -> str:
+    """Every document of $scope_key with open_now and its own customer, for a clerk choosing by hand."""
+    return f"""
+        SELECT oi.doc_no, oi.doc_type, oi.customer_no, c.name AS customer_name, oi.doc_date, oi.due_date,
+               oi.amount, oi.open_now, oi.po_number
+        FROM ({open_items_now_sql("oi.status = 'open'")}) oi
+        LEFT JOIN customer c ON c.customer_no = oi.customer_no
+        WHERE oi.open_now <> 0 AND list_contains($customers, oi.customer_no)
+        ORDER BY oi.doc_date, oi.doc_no"""
