@@ -63,6 +63,9 @@ class ParsedFile:
     payments: tuple[ParsedPayment, ...] = ()
     skipped: dict[str, int] = field(default_factory=dict)  # e.g. {"debits": 3, "returns": 1}
     problems: tuple[Problem, ...] = ()
+    # Oddities that do not stop the import but that a clerk must see (an impossible bank date
+    # taken as the month's last day, a segment count off by one in an otherwise sound advice).
+    warnings: tuple[Problem, ...] = ()
 
     @property
     def ok(self) -> bool:

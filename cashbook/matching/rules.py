@@ -1,0 +1,610 @@
+"""The matching rules: what one receipt pays, decided from its references, candidates and open amounts.
+
+Pure functions over typed records (no I/O, inputs never mutated); amounts are integer cents.
+The SQL passes (``cashbook.db.matching_sql``) and the fuzzy pass find the candidates; here each
+receipt gets proposals with a rule, a score and evidence, and a verdict: certain (applied) or not
+(suggested). A decision also says how much of each document it consumes, so the runner can
+keep later receipts from paying the same money twice.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from cashbook.matching.subset import subset_solutions
+from cashbook.money import from_cents
+from cashbook.settings import Settings
+
+TIER_ORDER = ("exact", "normalized", "po", "fuzzy")
+TIER_RULE = {"exact": "exact_reference", "normalized": "normalized_reference", "po": "po_number",
+             "fuzzy": "fuzzy_reference"}
+SCORES = {"exact_reference": 1.0, "normalized_reference": 0.97, "po_number": 0.95, "fuzzy_reference": 0.9,
+          "unique_amount": 0.9, "combination": 0.85, "walk_in_takings": 0.95, "overpayment": 1.0,
+          "no_open_document": 0.9, "no_match_on_account": 0.7, "unidentified": 1.0}
+SUGGESTION_FACTOR = 0.5
+MAX_SUGGESTIONS = 10
+
+
+@dataclass(frozen=True)
+class Doc:
+    """An open item as the matcher sees it: amounts in cents, scope and primary of its customer."""
+
+    doc_no: str
+    doc_type: str
+    customer_no: str
+    doc_date: date
+    amount: int
+    open_start: int
+    scope_key: str
+    primary_no: str
+    discount_pct: Decimal | None = None
+    discount_days: int | None = None
+
+
+@dataclass(frozen=True)
+class Payer:
+    """Who sent the money, how that was found, and where its cash may go."""
+
+    customer_no: str | None
+    method: str  # payer_id, bank_account, alias, name, name_fuzzy, ambiguous, unknown
+    detail: str = ""
+    scope_key: str | None = None
+    primary_no: str | None = None
+    customer_type: str | None = None
+    scopes: tuple[str, ...] = ()  # candidate scope keys when the payer is ambiguous
+
+    @property
+    def known(self) -> bool:
+        return self.customer_no is not None
+
+
+@dataclass(frozen=True)
+class Ref:
+    """One reference of a receipt: a remittance line (key = line number) or a bank-text window (key < 0)."""
+
+    key: int
+    source: str  # line, text
+    reference: str
+    paid: int | None = None
+    gross: int | None = None
+    discount: int | None = None
+    adjustment: int | None = None
+    reason_code: str | None = None
+    ref_type: str | None = None
+
+
+@dataclass(frozen=True)
+class Hit:
+    ref_key: int
+    doc_no: str
+    tier: str  # exact, normalized, po, fuzzy
+    distance: int = 0
+
+
+@dataclass(frozen=True)
+class Case:
+    """Everything known about one receipt when it is decided."""
+
+    receipt_id: int
+    payment_ref: str | None
+    value_date: date
+    amount: int
+    bank_text: str
+    payer: Payer
+    refs: tuple[Ref, ...] = ()
+    hits: tuple[Hit, ...] = ()
+    contested: Mapping[str, tuple[int, ...]] = field(default_factory=dict)  # doc -> other receipts, same date
+    rejected: frozenset[str] = frozenset()  # documents a clerk rejected for this receipt
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A proposed allocation: cash (and discount, write-off, deduction) of the receipt to a document,
+    or the receipt's cash on account or in suspense."""
+
+    kind: str  # document, on_account, unidentified
+    amount: int
+    doc_no: str | None = None
+    customer_no: str | None = None
+    discount: int = 0
+    write_off: int = 0
+    deduction: int = 0
+    reason_code: str | None = None
+    rule: str = ""
+    score: float = 0.0
+    evidence: Mapping[str, object] = field(default_factory=dict)
+
+    @property
+    def settles(self) -> int:
+        return self.amount + self.discount + self.write_off + self.deduction
+
+
+@dataclass(frozen=True)
+class Decision:
+    receipt_id: int
+    certain: bool
+    drafts: tuple[Draft, ...]
+    trace: tuple[str, ...]
+    payer: Payer
+    status: str  # applied, on_account, unidentified, suggested
+
+    def consumed(self) -> dict[str, int]:
+        """What each document loses when the decision is applied (nothing for a suggestion)."""
+        if not self.certain:
+            return {}
+        out: dict[str, int] = {}
+        for d in self.drafts:
+            if d.kind == "document" and d.doc_no:
+                out[d.doc_no] = out.get(d.doc_no, 0) + d.settles
+        return out
+
+
+def money_text(cents: int) -> str:
+    return f"{from_cents(cents):,.2f}"
+
+
+# -- amounts ------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Settlement:
+    """How a paid amount settles one document."""
+
+    cash: int
+    discount: int = 0
+    deduction: int = 0
+    write_off: int = 0
+    rest: int = 0  # paid beyond the document: goes on account
+    reason_code: str | None = None
+    how: str = "paid_equals_open"
+    agrees: bool = True  # the amount confirms the document
+    certain: bool = True
+    note: str = ""
+
+
+def expected_discount(doc: Doc, value_date: date, settings: Settings) -> int | None:
+    """The earned discount in cents, or None when the document has no terms or was paid too late."""
+    if not doc.discount_pct or not doc.discount_days or doc.open_start != doc.amount or doc.amount <= 0:
+        return None
+    last_day = doc.doc_date + timedelta(days=int(doc.discount_days) + settings.discount_grace_days)
+    if value_date > last_day:
+        return None
+    return int((Decimal(doc.amount) * doc.discount_pct / 100).quantize(Decimal(1), ROUND_HALF_UP))
+
+
+def write_off_allowed(short: int, open_cents: int, settings: Settings) -> bool:
+    limit = int(settings.write_off_amount * 100)
+    percent = Decimal(abs(open_cents)) * settings.write_off_percent / 100
+    return 0 < short <= limit and short <= percent
+
+
+def settle(ref: Ref | None, paid: int | None, doc: Doc, open_now: int, value_date: date, settings: Settings) -> Settlement:
+    """Match a paid amount against what is open on the document now."""
+    if open_now == 0:
+        return Settlement(0, rest=paid or 0, how="already_settled", agrees=False,
+                          note=f"{doc.doc_no} has nothing open any more")
+    if paid is None:
+        return Settlement(open_now, how="open_amount", agrees=False)
+    if paid == open_now:
+        return Settlement(paid)
+    if (paid > 0) != (open_now > 0):
+        return Settlement(0, rest=paid, how="sign_mismatch", agrees=False, certain=False,
+                          note=f"paid {money_text(paid)} against {doc.doc_no} with {money_text(open_now)} open")
+    if abs(paid) > abs(open_now):
+        return Settlement(open_now, rest=paid - open_now, how="overpaid", agrees=False,
+                          note=f"{money_text(paid - open_now)} more than {doc.doc_no} has open")
+    gap = open_now - paid  # same sign as the document; positive for an invoice paid short
+    tolerance = int(settings.discount_tolerance * 100)
+    disc = ref.discount if ref is not None else None
+    adj = ref.adjustment if ref is not None else None
+    earned = expected_discount(doc, value_date, settings)
+    if disc:
+        if paid + disc == open_now:
+            if earned is not None and abs(disc - earned) <= tolerance:
+                return Settlement(paid, discount=disc, how="discount")
+            why = ("the document has no discount terms" if not doc.discount_pct else
+                   f"terms give {money_text(earned)}" if earned is not None else "paid after the discount period")
+            return Settlement(paid, discount=disc, how="discount_outside_terms", certain=False,
+                              note=f"discount {money_text(disc)} taken; {why}")
+        return Settlement(paid, how="amounts_disagree", agrees=False, certain=False,
+                          note=f"paid {money_text(paid)} + discount {money_text(disc)} is not the open {money_text(open_now)}")
+    if adj:
+        if paid + adj == open_now:
+            if ref is not None and ref.reason_code:
+                return Settlement(paid, deduction=adj, reason_code=ref.reason_code, how="deduction")
+            return Settlement(paid, deduction=adj, how="deduction_without_reason", certain=False,
+                              note="a deduction without a reason code")
+        return Settlement(paid, how="amounts_disagree", agrees=False, certain=False,
+                          note=f"paid {money_text(paid)} + deduction {money_text(adj)} is not the open {money_text(open_now)}")
+    if earned is not None and abs(gap - earned) <= tolerance:
+        return Settlement(paid, discount=gap, how="discount")
+    if doc.discount_pct and doc.discount_days and earned is None and doc.open_start == doc.amount and doc.amount > 0:
+        late = int((Decimal(doc.amount) * doc.discount_pct / 100).quantize(Decimal(1), ROUND_HALF_UP))
+        if abs(gap - late) <= tolerance:
+            return Settlement(paid, discount=gap, how="discount_outside_terms", certain=False,
+                              note="the discount was taken after the discount period")
+    if write_off_allowed(gap, open_now, settings):
+        return Settlement(paid, write_off=gap, how="bank_charge", agrees=False,
+                          note=f"{money_text(gap)} short, within the write-off tolerance")
+    return Settlement(paid, how="partial", agrees=False, note=f"{money_text(open_now - paid)} stays open")
+
+
+# -- the decision --------------------------------------------------------------------------------------
+@dataclass
+class _Piece:
+    ref: Ref | None
+    doc: Doc
+    tier: str
+    settlement: Settlement
+    certain: bool
+    why: str = ""
+
+
+def decide(case: Case, docs: Mapping[str, Doc], open_now: Mapping[str, int], scope_docs: Mapping[str, Sequence[str]],
+           settings: Settings) -> Decision:
+    """Decide one receipt against the documents' open amounts now."""
+    trace: list[str] = [f"receipt #{case.receipt_id} {case.payment_ref or ''} {money_text(case.amount)} "
+                        f"value date {case.value_date}".replace("  ", " ")]
+    payer = case.payer
+    trace.append(_payer_line(payer))
+    if case.hits:
+        decision = _by_reference(case, docs, open_now, settings, trace)
+        if decision is not None:
+            return decision
+    elif case.refs:
+        trace.append(f"pass references: {len(case.refs)} references, none found among the documents")
+    else:
+        trace.append("pass references: the receipt names no references")
+    if any(r.source == "line" for r in case.refs) and payer.known:
+        trace.append("what is left: the remittance names documents that match nothing open; on account")
+        return _on_account(case, case.amount, "no_open_document", trace, certain=True,
+                           evidence={"references": [r.reference for r in case.refs[:20]]})
+    if not payer.known:
+        return _unknown(case, trace)
+    return _by_amount(case, docs, open_now, scope_docs, settings, trace)
+
+
+def _payer_line(payer: Payer) -> str:
+    if payer.known:
+        where = "alone (in no group)" if (payer.scope_key or "").startswith("C:") else f"its group {payer.scope_key}"
+        return (f"pass payer: {payer.customer_no} by {payer.method} ({payer.detail}); scope {where}; "
+                f"unallocated cash to {payer.primary_no}")
+    if payer.scopes:
+        return f"pass payer: ambiguous ({payer.detail}); candidate scopes {', '.join(payer.scopes)}"
+    return f"pass payer: not identified ({payer.detail or 'no payer id, account or name known'})"
+
+
+def _doc_ok_for_payer(case: Case, doc: Doc) -> tuple[bool, str]:
+    payer = case.payer
+    if payer.known:
+        if doc.scope_key == payer.scope_key:
+            return True, ""
+        return False, f"{doc.doc_no} belongs to {doc.customer_no}, outside the payer's group"
+    if payer.scopes and doc.scope_key not in payer.scopes:
+        return False, f"{doc.doc_no} belongs to {doc.customer_no}, none of the candidate payers"
+    return True, ""
+
+
+def _by_reference(case: Case, docs: Mapping[str, Doc], open_now: Mapping[str, int], settings: Settings,
+                  trace: list[str]) -> Decision | None:
+    refs = {r.key: r for r in case.refs}
+    by_ref: dict[int, list[Hit]] = {}
+    for h in case.hits:
+        if h.doc_no in docs:
+            by_ref.setdefault(h.ref_key, []).append(h)
+    text_only = not any(r.source == "line" for r in case.refs)
+    pieces: list[_Piece] = []
+    suggestions: list[_Piece] = []
+    unresolved_cash = 0  # paid amounts of lines that name nothing open
+    used_docs: set[str] = set()
+    rest = 0
+    payer_unknown = not case.payer.known
+    for ref in sorted(case.refs, key=lambda r: r.key):
+        hits = by_ref.get(ref.key, [])
+        if payer_unknown:
+            hits = [h for h in hits if h.tier == "exact"]
+        if not hits:
+            if ref.source == "line":
+                trace.append(f"  line {ref.key} '{ref.reference}': no document found"
+                             + (f"; {money_text(ref.paid)} goes on account" if ref.paid else ""))
+                unresolved_cash += ref.paid or 0
+            continue
+        tier = min((h.tier for h in hits), key=TIER_ORDER.index)
+        tier_hits = sorted((h for h in hits if h.tier == tier), key=lambda h: (h.distance, h.doc_no))
+        label = f"line {ref.key}" if ref.source == "line" else "bank text"
+        names = ", ".join(f"{h.doc_no}" + (f" (distance {h.distance})" if tier == "fuzzy" else "") for h in tier_hits[:8])
+        trace.append(f"  {label} '{ref.reference}': pass {tier} found {names}"
+                     + (f" and {len(tier_hits) - 8} more" if len(tier_hits) > 8 else ""))
+        fresh = [h for h in tier_hits if h.doc_no not in used_docs]
+        if ref.source == "text" and not fresh:
+            continue
+        paid = ref.paid
+        if ref.source == "text":
+            paid = None  # text names documents; the amounts are checked for the receipt as a whole below
+        chosen, uncertain_why = _choose(case, ref, tier, fresh, docs, open_now, settings, paid)
+        for h in chosen:
+            used_docs.add(h.doc_no)
+        if uncertain_why:
+            trace.append(f"    not certain: {uncertain_why}")
+            for h in chosen[:MAX_SUGGESTIONS]:
+                doc = docs[h.doc_no]
+                s = settle(ref, paid, doc, open_now.get(h.doc_no, doc.open_start), case.value_date, settings)
+                suggestions.append(_Piece(ref, doc, tier, s, False, uncertain_why))
+            continue
+        if len(chosen) > 1:  # one PO line paying several documents
+            for h in chosen:
+                doc = docs[h.doc_no]
+                o = open_now.get(h.doc_no, doc.open_start)
+                pieces.append(_Piece(ref, doc, tier, Settlement(o), True))
+            continue
+        doc = docs[chosen[0].doc_no]
+        o = open_now.get(doc.doc_no, doc.open_start)
+        s = settle(ref, paid, doc, o, case.value_date, settings)
+        ok, why = _doc_ok_for_payer(case, doc)
+        certain = s.certain and ok and (tier != "fuzzy" or s.agrees)
+        if tier == "fuzzy" and not s.agrees:
+            why = why or "a near-miss reference whose amount does not confirm it"
+        if payer_unknown and not s.agrees and not text_only:
+            certain, why = False, why or "the payer is unknown and the amount does not confirm the document"
+        trace.append(f"    {doc.doc_no}: open {money_text(o)}, {s.how.replace('_', ' ')}"
+                     + (f" ({s.note})" if s.note else "") + ("" if certain else f"; not certain: {why or s.note}"))
+        rest += s.rest
+        (pieces if certain else suggestions).append(_Piece(ref, doc, tier, s, certain, why or s.note))
+    if not pieces and not suggestions:
+        if text_only:
+            trace.append("pass references: bank-text references found nothing open")
+            return None
+        if not case.payer.known and not unresolved_cash:
+            return None
+        return None if not case.payer.known else None
+    return _reconcile(case, pieces, suggestions, unresolved_cash + rest, text_only, docs, open_now, settings, trace)
+
+
+def _agrees(ref: Ref, paid: int | None, doc: Doc, o: int, case: Case, settings: Settings) -> bool:
+    if paid is None:
+        return False
+    if ref.gross is not None and ref.gross == doc.amount and paid <= o:
+        return True
+    s = settle(ref, paid, doc, o, case.value_date, settings)
+    return s.agrees and s.certain
+
+
+def _choose(case: Case, ref: Ref, tier: str, hits: list[Hit], docs: Mapping[str, Doc], open_now: Mapping[str, int],
+            settings: Settings, paid: int | None) -> tuple[list[Hit], str]:
+    """The document(s) a reference means, or the candidates and why none is certain."""
+    hits = [h for h in hits if h.doc_no not in case.rejected] or hits
+    contested = [h.doc_no for h in hits if h.doc_no in case.contested]
+    if contested:
+        others = ", ".join(f"#{r}" for r in case.contested[contested[0]])
+        return hits, f"{contested[0]} is also claimed by receipt {others} on the same value date"
+    if any(h.doc_no in case.rejected for h in hits):
+        return hits, "a clerk rejected this document for this receipt"
+    if len(hits) == 1 and tier in ("exact", "normalized", "po"):
+        return hits, ""
+    opens = {h.doc_no: open_now.get(h.doc_no, docs[h.doc_no].open_start) for h in hits}
+    if tier == "po" and paid is not None and len(hits) > 1 and paid == sum(opens.values()):
+        return hits, ""
+    if tier == "fuzzy" and ref.source == "text" and paid is None and len(case.refs) >= 1:
+        paid = _implied_text_paid(case, ref)
+    agreeing = [h for h in hits if _agrees(ref, paid, docs[h.doc_no], opens[h.doc_no], case, settings)]
+    if len(agreeing) == 1:
+        if tier == "fuzzy":
+            best = agreeing[0]
+            if best.distance > settings.fuzzy_ref_max_distance:
+                return hits, "too far from any document"
+        return agreeing, ""
+    if not agreeing:
+        if tier == "fuzzy" and len(hits) == 1 and paid is None:
+            return hits, "a near-miss reference with no amount to confirm it"
+        if tier == "fuzzy":
+            return hits, "near-miss references whose amounts do not confirm any of them"
+        return hits, f"{len(hits)} documents fit the reference and no amount tells them apart"
+    return agreeing, f"{len(agreeing)} documents fit the reference and the amount alike"
+
+
+def _implied_text_paid(case: Case, ref: Ref) -> int | None:
+    """A receipt whose bank text holds one reference pays that reference with all of its money."""
+    windows = [r for r in case.refs if r.source == "text"]
+    return case.amount if len({r.key for r in windows if any(h.ref_key == r.key for h in case.hits)}) <= 1 else None
+
+
+def _reconcile(case: Case, pieces: list[_Piece], suggestions: list[_Piece], on_account_cash: int, text_only: bool,
+               docs: Mapping[str, Doc], open_now: Mapping[str, int], settings: Settings, trace: list[str]) -> Decision:
+    """Do the documents found explain the receipt's amount? Overpayments go on account, a small
+    shortfall is written off, anything else goes to a clerk."""
+    if text_only and len(pieces) == 1 and not suggestions:
+        p = pieces[0]
+        o = open_now.get(p.doc.doc_no, p.doc.open_start)
+        s = settle(p.ref, case.amount, p.doc, o, case.value_date, settings)
+        if s.certain and (s.agrees or s.how in ("partial", "bank_charge", "overpaid", "already_settled")):
+            pieces = [_Piece(p.ref, p.doc, p.tier, s, True)]
+            on_account_cash = s.rest
+            trace.append(f"    {p.doc.doc_no}: the receipt's {money_text(case.amount)} against open {money_text(o)}: "
+                         f"{s.how.replace('_', ' ')}" + (f" ({s.note})" if s.note else ""))
+        else:
+            suggestions = [_Piece(p.ref, p.doc, p.tier, s, False, s.note)]
+            pieces = []
+    explained = sum(p.settlement.cash for p in pieces) + on_account_cash
+    gap = case.amount - explained
+    certain = not suggestions
+    write_off_piece = None
+    if certain and gap < 0:
+        short = -gap
+        candidates = [p for p in pieces if p.settlement.cash > 0 and p.doc.amount > 0]
+        target = max(candidates, key=lambda p: p.settlement.cash, default=None)
+        if target is not None and write_off_allowed(short, target.settlement.cash, settings) \
+                and target.settlement.write_off == 0 and target.settlement.cash - short > 0:
+            write_off_piece = target
+            trace.append(f"pass amounts: {money_text(short)} short of what the documents ask; written off on "
+                         f"{target.doc.doc_no} within tolerance (bank charge)")
+            gap = 0
+        else:
+            certain = False
+            trace.append(f"pass amounts: the documents ask {money_text(explained)} but the receipt is "
+                         f"{money_text(case.amount)}; a clerk decides")
+    if not certain:
+        drafts = [_draft(p, False, None, 0) for p in pieces + suggestions]
+        trace.append("verdict: suggested, nothing applied")
+        return Decision(case.receipt_id, False, tuple(drafts), tuple(trace), _payer_from_docs(case, pieces + suggestions),
+                        "suggested")
+    drafts = [_draft(p, True, write_off_piece, -(case.amount - explained) if p is write_off_piece else 0) for p in pieces]
+    payer = _payer_from_docs(case, pieces)
+    on_account = on_account_cash + max(gap, 0)
+    if on_account:
+        drafts.append(Draft("on_account", on_account, customer_no=payer.primary_no, rule="overpayment"
+                            if gap > 0 or on_account_cash else "no_open_document", score=SCORES["overpayment"],
+                            evidence={"why": "paid beyond the documents named, or for documents with nothing open",
+                                      "primary_of": payer.customer_no}))
+        trace.append(f"what is left: {money_text(on_account)} on account to {payer.primary_no}")
+    trace.append("verdict: applied" if drafts else "verdict: nothing to apply")
+    status = "applied" if any(d.kind == "document" for d in drafts) else "on_account"
+    return Decision(case.receipt_id, True, tuple(drafts), tuple(trace), payer, status)
+
+
+def _draft(p: _Piece, certain: bool, write_off_piece: _Piece | None, short: int) -> Draft:
+    s = p.settlement
+    rule = TIER_RULE[p.tier]
+    if s.how not in ("paid_equals_open", "open_amount"):
+        rule = f"{rule}+{s.how}"
+    cash, write_off = s.cash, s.write_off
+    if p is write_off_piece:
+        cash, write_off, rule = cash - short, write_off + short, f"{TIER_RULE[p.tier]}+bank_charge"
+    score = SCORES[TIER_RULE[p.tier]] * (1.0 if certain else SUGGESTION_FACTOR)
+    evidence: dict[str, object] = {"tier": p.tier, "amount_rule": s.how, "doc_customer": p.doc.customer_no}
+    if p.ref is not None:
+        evidence["reference"] = p.ref.reference
+        evidence["source"] = p.ref.source
+        if p.ref.paid is not None:
+            evidence["paid"] = money_text(p.ref.paid)
+    if s.note or p.why:
+        evidence["note"] = p.why or s.note
+    return Draft("document", cash, doc_no=p.doc.doc_no, customer_no=p.doc.customer_no, discount=s.discount,
+                 write_off=write_off, deduction=s.deduction, reason_code=s.reason_code, rule=rule,
+                 score=round(score, 3), evidence=evidence)
+
+
+def _payer_from_docs(case: Case, pieces: Sequence[_Piece]) -> Payer:
+    """An unidentified payer becomes known through the documents its remittance names exactly."""
+    if case.payer.known or not pieces:
+        return case.payer
+    doc = pieces[0].doc
+    return Payer(doc.customer_no, "reference", f"named {doc.doc_no}", doc.scope_key, doc.primary_no)
+
+
+def _on_account(case: Case, amount: int, rule: str, trace: list[str], *, certain: bool,
+                evidence: Mapping[str, object]) -> Decision:
+    payer = case.payer
+    draft = Draft("on_account", amount, customer_no=payer.primary_no, rule=rule,
+                  score=SCORES[rule] * (1.0 if certain else SUGGESTION_FACTOR), evidence=dict(evidence))
+    trace.append(f"verdict: {money_text(amount)} on account to {payer.primary_no}"
+                 + ("" if certain else " (suggested)"))
+    return Decision(case.receipt_id, certain, (draft,), tuple(trace), payer, "on_account" if certain else "suggested")
+
+
+def _unknown(case: Case, trace: list[str]) -> Decision:
+    trace.append("what is left: the payer is not identified; the receipt goes to suspense (unidentified)")
+    draft = Draft("unidentified", case.amount, rule="unidentified", score=SCORES["unidentified"],
+                  evidence={"payer": case.payer.detail})
+    return Decision(case.receipt_id, True, (draft,), tuple(trace), case.payer, "unidentified")
+
+
+_DATE_PATTERNS = ("%d/%m/%Y", "%d%m%y", "%y%m%d", "%Y-%m-%d", "%d.%m.%Y", "%d%m%Y", "%Y%m%d")
+
+
+def _dates_named(text: str, candidates: Sequence[date]) -> set[date]:
+    found = set()
+    for day in candidates:
+        for pattern in _DATE_PATTERNS:
+            if re.search(rf"(?<![0-9]){re.escape(day.strftime(pattern))}(?![0-9])", text):
+                found.add(day)
+                break
+    return found
+
+
+def _by_amount(case: Case, docs: Mapping[str, Doc], open_now: Mapping[str, int],
+               scope_docs: Mapping[str, Sequence[str]], settings: Settings, trace: list[str]) -> Decision:
+    payer = case.payer
+    in_scope = [docs[d] for d in scope_docs.get(payer.scope_key or "", ()) if d in docs and d not in case.rejected]
+    live = [(d, open_now.get(d.doc_no, d.open_start)) for d in in_scope]
+    live = [(d, o) for d, o in live if o != 0]
+    equal = [d for d, o in live if o == case.amount]
+    trace.append(f"pass amounts: {len(live)} open documents in scope, {len(equal)} with exactly "
+                 f"{money_text(case.amount)} open")
+    if payer.customer_type == "walk_in" and equal:
+        text = f"{case.bank_text} {case.payment_ref or ''}"
+        dated = [d for d in equal if d.doc_date in _dates_named(text, [d.doc_date for d in equal])]
+        chosen = dated if len(dated) == 1 else (equal if len(equal) == 1 else [])
+        if chosen:
+            doc = chosen[0]
+            trace.append(f"pass walk-in takings: {doc.doc_no} of {doc.doc_date} is the day's consolidated invoice"
+                         + (" named by its date" if dated else ""))
+            draft = Draft("document", case.amount, doc_no=doc.doc_no, customer_no=doc.customer_no,
+                          rule="walk_in_takings", score=SCORES["walk_in_takings"],
+                          evidence={"doc_date": str(doc.doc_date), "dated": bool(dated)})
+            return Decision(case.receipt_id, True, (draft,), tuple(trace + ["verdict: applied"]), payer, "applied")
+    if len(equal) == 1:
+        doc = equal[0]
+        trace.append(f"  {doc.doc_no} ({doc.customer_no}) is the one open document with that amount; taken")
+        draft = Draft("document", case.amount, doc_no=doc.doc_no, customer_no=doc.customer_no, rule="unique_amount",
+                      score=SCORES["unique_amount"], evidence={"candidates": len(live)})
+        return Decision(case.receipt_id, True, (draft,), tuple(trace + ["verdict: applied"]), payer, "applied")
+    if len(equal) > 1:
+        trace.append(f"  {len(equal)} documents have that amount: " + ", ".join(d.doc_no for d in equal[:10])
+                     + "; proposed, none applied")
+        drafts = tuple(Draft("document", case.amount, doc_no=d.doc_no, customer_no=d.customer_no, rule="unique_amount",
+                             score=round(SCORES["unique_amount"] * SUGGESTION_FACTOR / len(equal), 3),
+                             evidence={"note": f"{len(equal)} documents have exactly this amount"})
+                       for d in equal[:MAX_SUGGESTIONS])
+        return Decision(case.receipt_id, False, drafts, tuple(trace + ["verdict: suggested, nothing applied"]), payer,
+                        "suggested")
+    return _by_combination(case, live, settings, trace)
+
+
+def _by_combination(case: Case, live: Sequence[tuple[Doc, int]], settings: Settings, trace: list[str]) -> Decision:
+    """Narrow to the member who owes (one customer's open items), then prove a unique combination."""
+    by_member: dict[str, list[tuple[Doc, int]]] = {}
+    for d, o in live:
+        by_member.setdefault(d.customer_no, []).append((d, o))
+    deadline = time.monotonic() + settings.subset_time_limit
+    solutions: list[list[tuple[Doc, int]]] = []
+    complete = True
+    skipped = []
+    for member in sorted(by_member):
+        items = sorted(by_member[member], key=lambda x: (x[0].doc_date, x[0].doc_no))
+        result = subset_solutions([o for _, o in items], case.amount, max_items=settings.subset_max_items,
+                                  max_candidates=settings.subset_max_candidates, deadline=deadline)
+        if not result.complete:
+            complete = False
+            skipped.append(f"{member} ({result.note})")
+        solutions += [[items[i] for i in combo] for combo in result.solutions]
+        if len(solutions) > 5:
+            break
+    trace.append(f"pass combinations: searched the open items of {len(by_member)} members one member at a time; "
+                 f"{len(solutions)} combination(s) fit" + (f"; not searched fully: {'; '.join(skipped[:5])}" if skipped else ""))
+    if len(solutions) == 1 and complete:
+        combo = solutions[0]
+        trace.append("  the only combination: " + ", ".join(f"{d.doc_no} {money_text(o)}" for d, o in combo) + "; taken")
+        drafts = tuple(Draft("document", o, doc_no=d.doc_no, customer_no=d.customer_no, rule="combination",
+                             score=SCORES["combination"], evidence={"combination": [x.doc_no for x, _ in combo]})
+                       for d, o in combo)
+        return Decision(case.receipt_id, True, drafts, tuple(trace + ["verdict: applied"]), case.payer, "applied")
+    if solutions:
+        drafts = []
+        for n, combo in enumerate(solutions[:5], start=1):
+            trace.append(f"  combination {n}: " + ", ".join(d.doc_no for d, _ in combo))
+            drafts += [Draft("document", o, doc_no=d.doc_no, customer_no=d.customer_no, rule="combination",
+                             score=round(SCORES["combination"] * SUGGESTION_FACTOR / len(solutions), 3),
+                             evidence={"combination": n, "of": len(solutions), "docs": [x.doc_no for x, _ in combo]})
+                       for d, o in combo]
+        return Decision(case.receipt_id, False, tuple(drafts), tuple(trace + ["verdict: suggested, nothing applied"]),
+                        case.payer, "suggested")
+    if not complete:
+        trace.append("  no combination found, but the search was not complete; a clerk decides")
+        return _on_account(case, case.amount, "no_match_on_account", trace, certain=False,
+                           evidence={"note": "no document or combination found; search incomplete"})
+    trace.append("what is left: no document or combination fits; on account")
+    return _on_account(case, case.amount, "no_match_on_account", trace, certain=True,
+                       evidence={"note": "no document or combination of documents fits the amount"})
