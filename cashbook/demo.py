@@ -302,7 +302,7 @@ def build_payments(rng: random.Random, world_customers: Sequence[Customer], item
                 continue
             item = got[0]
             entry = bank(None, item.open_amount, f"TAKINGS {item.doc_date:%d%m%y}",
-                         text=f"CASH DEPOSIT {customers[store].name.upper()} {item.doc_date:%d/%m/%Y}",
+                         text=f"CASH DEPOSIT {customers[store].name.upper()} {item.doc_date:%d-%m-%Y}",
                          name=customers[store].name)
             payments.append(DemoPayment(scenario, "bai2", entry, None, [TruthLine(item.doc_no, item.open_amount)]))
             continue
@@ -393,10 +393,19 @@ def build_payments(rng: random.Random, world_customers: Sequence[Customer], item
             channel = "camt+820"
         if scenario in ("discount", "credit_netted") and channel in ("camt_ustrd", "mt940", "bai2"):
             channel = "camt+sheet"
+        if channel == "lockbox" and any((l.paid_amount or ZERO) < 0 for l in lines):
+            channel = "camt_strd"  # a lockbox stub carries no credit notes
+        if channel == "lockbox":
+            ref = f"{next(serial) + 100000}"  # a check number: digits only
+            lines = [l if len(l.reference) <= 15 else replace(l, reference="".join(ch for ch in l.reference if ch.isdigit()))
+                     for l in lines]
         text_refs = " ".join(l.reference for l in lines)
         carries_lines = channel in ("camt_strd", "nacha_ctx", "lockbox")
         entry = bank(payer, amount, ref, text=text_refs if channel in ("camt_ustrd", "mt940", "bai2") else f"{payer.name} {ref}",
                      lines=tuple(lines) if carries_lines else ())
+        if channel == "lockbox":  # a US check: the payer's bank is known by routing and account number
+            entry = replace(entry, payer_account=f"0{rng.randint(10**7, 10**8 - 1)}/{rng.randint(10**8, 10**9 - 1)}",
+                            bank_text="")
         advice = None
         if channel in ("camt+820", "camt+sheet", "camt+remadv"):
             useless = channel == "camt+sheet" and rng.random() < 0.3

@@ -39,6 +39,7 @@ MAX_NAME = 100
 NAME_RE = re.compile(r"^[^\W_][^\x00-\x1f\x7f]*$")  # starts with a letter or digit, no control characters
 NAME_CUTOFF = 75.0  # rapidfuzz WRatio score from which a name counts as found
 MAX_SYNC_WARNINGS = 200
+REPORT_LABELS = {"add": "added", "move": "moved", "set-primary": "primary changed", "remove": "removed"}
 Clock = Callable[[], datetime]
 
 
@@ -56,9 +57,9 @@ class Member:
 
 @dataclass
 class Group:
-    """A group's current state; ``group_id`` stays the same across renames (None: not created yet)."""
+    """A group's current state; ``group_id`` stays the same across renames."""
 
-    group_id: int | None
+    group_id: int
     name: str
     members: dict[str, Member] = field(default_factory=dict)
 
@@ -235,7 +236,6 @@ class HierarchyService:
 
     # -- writing ------------------------------------------------------------------------------
     def _changes(self, group: Group, after: dict[str, Member], action: str | None) -> list[Change]:
-        assert group.group_id is not None
         changes = []
         for c in sorted(set(group.members) | set(after)):
             b, a = group.members.get(c), after.get(c)
@@ -269,7 +269,7 @@ class HierarchyService:
         params = {"now": now, "user": self.user, "import_id": import_id}
         cur = self.db.cursor()
         closing = [c for c in changes if c.before is not None]
-        opening = [c for c in changes if c.after is not None]
+        opening = [(c, c.after) for c in changes if c.after is not None]
         registered: list[str] = []
         try:
             if closing:
@@ -280,11 +280,11 @@ class HierarchyService:
             if opening:
                 registered.append("opening")
                 cur.register("opening", pa.table({
-                    "group_id": pa.array([c.group_id for c in opening], pa.int32()),
-                    "group_name": [c.group for c in opening],
-                    "customer_no": [c.customer_no for c in opening],
-                    "parent_customer_no": pa.array([c.after.parent for c in opening], pa.string()),  # type: ignore[union-attr]
-                    "is_primary": pa.array([c.after.primary for c in opening], pa.bool_()),  # type: ignore[union-attr]
+                    "group_id": pa.array([c.group_id for c, _ in opening], pa.int32()),
+                    "group_name": [c.group for c, _ in opening],
+                    "customer_no": [c.customer_no for c, _ in opening],
+                    "parent_customer_no": pa.array([a.parent for _, a in opening], pa.string()),
+                    "is_primary": pa.array([a.primary for _, a in opening], pa.bool_()),
                 }))
                 self.db.execute(hsql.insert_members_sql(), params)
             self._audit(now, [(c.action, c.group_id, c.group, c.customer_no,
@@ -432,7 +432,7 @@ class HierarchyService:
             params = {"now": now, "gid": target.group_id, "new": new, "user": self.user}
             self.db.execute("UPDATE customer_group SET valid_to = $now WHERE group_id = $gid AND valid_to IS NULL",
                             {"now": now, "gid": target.group_id})
-            self._insert_group(now, target.group_id, new, None)  # type: ignore[arg-type]
+            self._insert_group(now, target.group_id, new, None)
             self.db.execute("UPDATE group_member SET valid_to = $now WHERE group_id = $gid AND valid_to IS NULL",
                             {"now": now, "gid": target.group_id})
             self.db.execute(
@@ -440,7 +440,7 @@ class HierarchyService:
                 "valid_from, valid_to, changed_by, import_id) "
                 "SELECT group_id, $new, customer_no, parent_customer_no, is_primary, $now, NULL, $user, NULL "
                 "FROM group_member WHERE group_id = $gid AND valid_to = $now", params)
-            self._audit(now, [("rename", target.group_id, new, None, json.dumps({"group": target.name}),  # type: ignore[list-item]
+            self._audit(now, [("rename", target.group_id, new, None, json.dumps({"group": target.name}),
                                json.dumps({"group": new}))], None)
         return [f"renamed group '{target.name}' to '{new}'"]
 
@@ -456,9 +456,7 @@ class HierarchyService:
             report.rows = staged.rows
             if staged.rows == 0:
                 raise FileRefused(file, [Problem(file, "", "", "the file has a header but no data rows")])
-            raw = self.db.rows('SELECT rn, line, nullif(trim("group"), \'\'), nullif(trim(customer_no), \'\'), '
-                               'nullif(trim(parent_customer_no), \'\'), upper(trim(coalesce("primary", \'\'))) '
-                               'FROM stage ORDER BY rn')
+            raw = self._staged_rows()
             targets, hierarchy_rows, problems = self._read_file_rows(file, raw, line_kind)
             if problems:
                 raise FileRefused(file, problems)
@@ -480,23 +478,35 @@ class HierarchyService:
                 report.message = _previous_import(self.db, "hierarchy", sha)
                 return report
             counts = {"groups created": len(new_groups)}
-            for kind in ("add", "move", "set-primary", "remove"):
-                counts[kind] = sum(1 for c in changes if c.action == kind)
+            for kind, label in REPORT_LABELS.items():
+                counts[label] = sum(1 for c in changes if c.action == kind)
             report.counts = {k: n for k, n in counts.items() if n}
             report.samples = {"groups created": new_groups[:10]} if new_groups else {}
-            for kind in ("add", "move", "set-primary", "remove"):
+            for kind, label in REPORT_LABELS.items():
                 keys = [f"{c.customer_no} ({c.group})" for c in changes if c.action == kind][:10]
                 if keys:
-                    report.samples[kind] = keys
+                    report.samples[label] = keys
             report.import_id = _record_import(self.db, report, self.user, now)
             self._store_rows(hierarchy_rows, report.import_id)
             for name in new_groups:
                 gid = current[name].group_id
-                self._insert_group(now, gid, name, report.import_id)  # type: ignore[arg-type]
-            self._audit(now, [("create", current[n].group_id, n, None, None, json.dumps({"group": n}))  # type: ignore[misc]
+                self._insert_group(now, gid, name, report.import_id)
+            self._audit(now, [("create", current[n].group_id, n, None, None, json.dumps({"group": n}))
                               for n in new_groups], report.import_id)
             self._write(now, changes, report.import_id)
         return report
+
+    def _staged_rows(self) -> list[tuple]:
+        """(rn, line, group, customer_no, parent, PRIMARY TEXT) of the staged file, blanks as None."""
+        cur = self.db.execute("SELECT * FROM stage ORDER BY rn")
+        names = [d[0].removeprefix("raw_") for d in cur.description]
+        out = []
+        for row in cur.fetchall():
+            cells = dict(zip(names, row))
+            text = {c: (cells.get(c) or "").strip() or None for c in FILE_COLUMNS}
+            out.append((cells["rn"], cells["line"], text["group"], text["customer_no"], text["parent_customer_no"],
+                        (text["primary"] or "").upper()))
+        return out
 
     def _read_file_rows(self, file: str, raw: list[tuple], line_kind: str
                         ) -> tuple[dict[str, dict[str, Member]], list[tuple], list[Problem]]:

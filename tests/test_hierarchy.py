@@ -137,7 +137,7 @@ def test_cycles_are_found():
 # -- the canonical file -------------------------------------------------------------------------
 def test_import_reports_changes_and_keeps_raw_rows(ws):
     report = ws.import_hierarchy((HERE / "whitbread.csv").read_bytes(), file_name="whitbread.csv")
-    assert not report.noop and report.counts == {"groups created": 2, "add": 8}
+    assert not report.noop and report.counts == {"groups created": 2, "added": 8}
     assert report.samples["groups created"] == ["Whitbread", "DHL 2"]
     assert ws.db.rows("SELECT count(*) FROM hierarchy_row WHERE import_id = ?", [report.import_id]) == [(8,)]
     assert ws.db.rows("SELECT kind, file_name, rows, imported_by FROM import_batch WHERE import_id = ?",
@@ -156,8 +156,8 @@ def test_the_same_file_twice_is_a_noop_that_writes_nothing(loaded):
 def test_named_groups_become_exactly_the_file_and_others_stay(loaded):
     text = HEADER + "Whitbread,C001,,N\nWhitbread,C011,C001,Y\nWhitbread,C110,C011,N\nWhitbread,C100,C001,N\n"
     report = loaded.import_hierarchy(text.encode(), file_name="w2.csv")
-    assert report.counts == {"move": 1, "set-primary": 2, "remove": 2}
-    assert sorted(report.samples["remove"]) == ["C010 (Whitbread)", "C101 (Whitbread)"]
+    assert report.counts == {"moved": 1, "primary changed": 2, "removed": 2}
+    assert sorted(report.samples["removed"]) == ["C010 (Whitbread)", "C101 (Whitbread)"]
     assert [r["customer_no"] for r in loaded.hierarchy.tree("Whitbread")] == ["C001", "C011", "C110", "C100"]
     assert loaded.hierarchy.scope("C201") == ["C200", "C201"]  # DHL 2 is not named: it stays
 
@@ -165,16 +165,16 @@ def test_named_groups_become_exactly_the_file_and_others_stay(loaded):
 def test_a_file_may_move_a_customer_between_groups_it_names(loaded):
     text = HEADER + "Whitbread,C001,,Y\nDHL 2,C200,,Y\nDHL 2,C201,C200,N\nDHL 2,C010,C200,N\n"
     report = loaded.import_hierarchy(text.encode(), file_name="w3.csv")
-    assert loaded.hierarchy.group_of("C010") == "DHL 2" and report.counts["remove"] == 5
+    assert loaded.hierarchy.group_of("C010") == "DHL 2" and report.counts["removed"] == 5
 
 
 def test_mapping_and_synonym_headers(ws):
     report = ws.import_hierarchy((HERE / "erp_headers.csv").read_bytes(), file_name="erp.csv")
-    assert report.counts == {"groups created": 1, "add": 2}
+    assert report.counts == {"groups created": 1, "added": 2}
     profile = MappingProfile(columns={"group": "Konzern", "customer_no": "Kunde", "parent_customer_no": "Oben",
                                       "primary": "Haupt"})
     text = "Konzern,Kunde,Oben,Haupt\nAcme,C300,,Y\n"
-    assert ws.hierarchy.import_file(text.encode(), "de.csv", profile=profile).counts == {"groups created": 1, "add": 1}
+    assert ws.hierarchy.import_file(text.encode(), "de.csv", profile=profile).counts == {"groups created": 1, "added": 1}
 
 
 FILE_REFUSALS = [

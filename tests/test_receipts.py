@@ -160,8 +160,9 @@ def test_a_refused_file_writes_nothing_and_the_others_import(ws: Workspace, file
     reports = ws.receipts.import_files([bad, good, odd])
     assert [r.ok for r in reports] == [False, True, False]
     assert "bad.xml:entry 2: Amt: not a number" in "\n".join(reports[0].lines())
-    assert [(p.location, p.column) for p in reports[2].problems] == [("segment A-1", "amount"), ("segment A-2", "amount")]
-    assert "more than two decimal places" in reports[2].problems[0].message
+    assert {(p.location, p.column, p.message) for p in reports[2].problems} == {
+        ("segment A-1", "amount", "1.005 has more than two decimal places"),
+        ("segment A-2", "amount", "the payment has no amount")}
     assert ws.db.rows("SELECT file_name FROM import_batch") == [("good.xml",)]
     assert ws.db.scalar("SELECT count(*) FROM payment_source") == 1
 
@@ -206,6 +207,16 @@ def test_payer_id_links_by_amount(ws: Workspace, files: Files) -> None:
                           bank_ref="B9", location="entry 1")
     remit = files.add("r.820", "x12_820", advice(None, "12.00", 14, "Completely different", payer_id="de 811234567"))
     assert ws.receipts.import_files([files.add("s.xml", "camt053", entry), remit])[1].links == 1
+
+
+def test_line_amounts_that_do_not_fit_are_refused_with_their_line(ws: Workspace, files: Files) -> None:
+    remit = files.add("r.820", "x12_820", advice("P-1", "1.00", 14, lines=(
+        line("INV-1", "1.00"), line("INV-2", "0.00", discount=D("0.001"), adjustment=D("1E+20")))))
+    (report,) = ws.receipts.import_files([remit])
+    assert [(p.location, p.column) for p in report.problems] == [("segment P-1 line 2", "discount"),
+                                                                 ("segment P-1 line 2", "adjustment")]
+    assert "too large" in report.problems[1].message
+    assert ws.db.scalar("SELECT count(*) FROM payment_source") == 0
 
 
 def test_an_advice_without_a_total_adds_up_its_lines(ws: Workspace, files: Files) -> None:

@@ -1124,11 +1124,13 @@ def _advice_rows(payments: Sequence[ParsedPayment], style: str, fmt: str) -> lis
         rows.extend(_preamble_rows(payments, total, context, currency))
     rows.append([name for name, _what in columns])
     pairs = [(p, line) for p in payments for line in p.lines]
-    if style == "messy":
+    if style == "messy" and single:
         blocks = [
             ("Invoices", [(p, ln) for p, ln in pairs if (ln.paid_amount or ZERO) >= 0]),
             ("Credit notes", [(p, ln) for p, ln in pairs if (ln.paid_amount or ZERO) < 0]),
         ]
+    elif style == "messy":
+        blocks = [(f"Payment {n} of {len(payments)}", [(p, ln) for ln in p.lines]) for n, p in enumerate(payments, 1)]
     else:
         blocks = [("", pairs)]
     for title, block in blocks:

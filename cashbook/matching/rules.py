@@ -262,6 +262,10 @@ def decide(case: Case, docs: Mapping[str, Doc], open_now: Mapping[str, int], sco
         trace.append("what is left: the remittance names documents that match nothing open; on account")
         return _on_account(case, case.amount, "no_open_document", trace, certain=True,
                            evidence={"references": [r.reference for r in case.refs[:20]]})
+    if not payer.known and payer.scopes:
+        found = _ambiguous_by_amount(case, docs, open_now, scope_docs, trace)
+        if found is not None:
+            return found
     if not payer.known:
         return _unknown(case, trace)
     return _by_amount(case, docs, open_now, scope_docs, settings, trace)
@@ -322,8 +326,8 @@ def _by_reference(case: Case, docs: Mapping[str, Doc], open_now: Mapping[str, in
         if ref.source == "text" and not fresh:
             continue
         paid = ref.paid
-        if ref.source == "text":
-            paid = None  # text names documents; the amounts are checked for the receipt as a whole below
+        if ref.source == "text":  # text names documents; amounts are checked for the receipt as a whole
+            paid = _implied_text_paid(case, ref) if tier == "fuzzy" else None
         chosen, uncertain_why = _choose(case, ref, tier, fresh, docs, open_now, settings, paid)
         for h in chosen:
             used_docs.add(h.doc_no)
@@ -356,10 +360,7 @@ def _by_reference(case: Case, docs: Mapping[str, Doc], open_now: Mapping[str, in
     if not pieces and not suggestions:
         if text_only:
             trace.append("pass references: bank-text references found nothing open")
-            return None
-        if not case.payer.known and not unresolved_cash:
-            return None
-        return None if not case.payer.known else None
+        return None
     return _reconcile(case, pieces, suggestions, unresolved_cash + rest, text_only, docs, open_now, settings, trace)
 
 
@@ -419,7 +420,8 @@ def _reconcile(case: Case, pieces: list[_Piece], suggestions: list[_Piece], on_a
         p = pieces[0]
         o = open_now.get(p.doc.doc_no, p.doc.open_start)
         s = settle(p.ref, case.amount, p.doc, o, case.value_date, settings)
-        if s.certain and (s.agrees or s.how in ("partial", "bank_charge", "overpaid", "already_settled")):
+        known = case.payer.known or s.agrees
+        if known and s.certain and (s.agrees or s.how in ("partial", "bank_charge", "overpaid", "already_settled")):
             pieces = [_Piece(p.ref, p.doc, p.tier, s, True)]
             on_account_cash = s.rest
             trace.append(f"    {p.doc.doc_no}: the receipt's {money_text(case.amount)} against open {money_text(o)}: "
@@ -509,6 +511,23 @@ def _unknown(case: Case, trace: list[str]) -> Decision:
     draft = Draft("unidentified", case.amount, rule="unidentified", score=SCORES["unidentified"],
                   evidence={"payer": case.payer.detail})
     return Decision(case.receipt_id, True, (draft,), tuple(trace), case.payer, "unidentified")
+
+
+def _ambiguous_by_amount(case: Case, docs: Mapping[str, Doc], open_now: Mapping[str, int],
+                         scope_docs: Mapping[str, Sequence[str]], trace: list[str]) -> Decision | None:
+    """A payer name shared by several customers: the one open document of all their scopes with that amount."""
+    equal = [docs[d] for key in case.payer.scopes for d in scope_docs.get(key, ()) if d in docs
+             and d not in case.rejected and open_now.get(d, docs[d].open_start) == case.amount]
+    trace.append(f"pass amounts: {len(equal)} open documents of the candidate payers have exactly {money_text(case.amount)}")
+    if len(equal) != 1:
+        return None
+    doc = equal[0]
+    payer = Payer(doc.customer_no, "amount", f"the one document of the candidate payers with that amount",
+                  doc.scope_key, doc.primary_no)
+    trace.append(f"  {doc.doc_no} ({doc.customer_no}) taken; it also identifies the payer")
+    draft = Draft("document", case.amount, doc_no=doc.doc_no, customer_no=doc.customer_no, rule="unique_amount",
+                  score=SCORES["unique_amount"], evidence={"payer": case.payer.detail})
+    return Decision(case.receipt_id, True, (draft,), tuple(trace + ["verdict: applied"]), payer, "applied")
 
 
 _DATE_PATTERNS = ("%d/%m/%Y", "%d%m%y", "%y%m%d", "%Y-%m-%d", "%d.%m.%Y", "%d%m%Y", "%Y%m%d")

@@ -389,7 +389,7 @@ def _sample_payments() -> list[ParsedPayment]:
 
 
 def _comparable(payment: ParsedPayment, *, sort_lines: bool = False) -> tuple:
-    lines = sorted(payment.lines, key=lambda ln: ln.reference) if sort_lines else list(payment.lines)
+    lines = sorted(payment.lines, key=repr) if sort_lines else list(payment.lines)
     return (payment.payment_ref, payment.value_date, payment.amount, payment.currency, payment.payer_name, tuple(lines))
 
 

@@ -1,0 +1,157 @@
+"""The vectorized passes in Python: payer identification by name and alias, and near-miss references.
+
+Pure functions (no I/O, inputs never mutated). Exact joins on ids, accounts and normalized
+references run in SQL (``cashbook.db.matching_sql``); what SQL cannot do well is here, with
+rapidfuzz over whole arrays: names against the customer master, references against the
+documents of the payer's scope, one ``cdist`` call per scope.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from rapidfuzz import fuzz, process, utils
+from rapidfuzz.distance import OSA
+
+from cashbook.linking import payer_name_key
+from cashbook.matching.normalize import normalize_account
+
+
+@dataclass(frozen=True)
+class CustomerRow:
+    customer_no: str
+    name: str
+    customer_type: str
+    scope_key: str
+    primary_no: str
+
+
+@dataclass(frozen=True)
+class PayerFound:
+    customer_no: str | None
+    method: str
+    detail: str
+    scopes: tuple[str, ...] = ()
+
+
+def alias_keys(payer_name: str | None, payer_account: str | None) -> list[str]:
+    """The keys under which a clerk's confirmation teaches who a payer is."""
+    keys = []
+    account = normalize_account(payer_account)
+    if account:
+        keys.append(f"A:{account}")
+    name = payer_name_key(payer_name)
+    if name:
+        keys.append(f"N:{name}")
+    return keys
+
+
+def identify_payers(receipts: Sequence[tuple[int, str | None, str | None]],
+                    by_key: Mapping[int, Sequence[tuple[str, str]]],
+                    aliases: Mapping[str, str],
+                    customers: Mapping[str, CustomerRow],
+                    name_cutoff: float) -> dict[int, PayerFound]:
+    """Each receipt's payer: payer id, then bank account, then a learned alias, then the name
+    (exact after removing legal forms, then fuzzy); a unique customer or one group wins.
+
+    ``receipts`` are (receipt_id, payer_name, payer_account); ``by_key`` the SQL hits per receipt
+    as (method, customer_no).
+    """
+    found: dict[int, PayerFound] = {}
+    names_left: dict[str, list[int]] = {}
+    for receipt_id, name, account in receipts:
+        hits = by_key.get(receipt_id, ())
+        decided = None
+        for method in ("payer_id", "bank_account"):
+            nos = sorted({c for m, c in hits if m == method and c in customers})
+            decided = _one(nos, customers, method, f"{method.replace('_', ' ')} {', '.join(nos)}")
+            if decided:
+                break
+        if decided is None:
+            for key in alias_keys(name, account):
+                if key in aliases and aliases[key] in customers:
+                    decided = PayerFound(aliases[key], "alias", f"learned alias {key}")
+                    break
+        if decided is not None:
+            found[receipt_id] = decided
+            continue
+        key = payer_name_key(name)
+        if key:
+            names_left.setdefault(key, []).append(receipt_id)
+        else:
+            found[receipt_id] = PayerFound(None, "unknown", "no payer id, account or name")
+    if not names_left:
+        return found
+    index: dict[str, list[str]] = {}
+    for c in customers.values():
+        index.setdefault(payer_name_key(c.name), []).append(c.customer_no)
+    fuzzy_keys = []
+    for key, receipt_ids in names_left.items():
+        nos = sorted(index.get(key, ()))
+        decided = _one(nos, customers, "name", f"name '{key}'") if nos else None
+        if decided is None and nos:
+            scopes = tuple(sorted({customers[c].scope_key for c in nos}))
+            decided = PayerFound(None, "ambiguous", f"name '{key}' is shared by {len(nos)} customers", scopes)
+        if decided is None:
+            fuzzy_keys.append(key)
+            continue
+        for receipt_id in receipt_ids:
+            found[receipt_id] = decided
+    if fuzzy_keys:
+        choices = sorted(index)
+        scores = process.cdist(fuzzy_keys, choices, scorer=fuzz.token_sort_ratio, processor=utils.default_process,
+                               score_cutoff=name_cutoff, workers=-1, dtype=np.float32)
+        for row, key in enumerate(fuzzy_keys):
+            best = float(scores[row].max()) if len(choices) else 0.0
+            decided = PayerFound(None, "unknown", f"name '{key}' matches no customer")
+            if best >= name_cutoff:
+                tops = [choices[i] for i in np.nonzero(scores[row] >= best - 0.5)[0]]
+                nos = sorted({c for t in tops for c in index[t]})
+                one = _one(nos, customers, "name_fuzzy", f"name '{key}' ~ '{tops[0]}' ({best:.0f})")
+                decided = one or PayerFound(None, "ambiguous", f"name '{key}' is close to {len(nos)} customers",
+                                            tuple(sorted({customers[c].scope_key for c in nos})))
+            for receipt_id in names_left[key]:
+                found[receipt_id] = decided
+    return found
+
+
+def _one(nos: Sequence[str], customers: Mapping[str, CustomerRow], method: str, detail: str) -> PayerFound | None:
+    """One customer, or several of one group (then the group's primary pays for them)."""
+    if not nos:
+        return None
+    if len(nos) == 1:
+        return PayerFound(nos[0], method, detail)
+    scopes = {customers[c].scope_key for c in nos}
+    if len(scopes) == 1 and next(iter(scopes)).startswith("G:"):
+        return PayerFound(customers[nos[0]].primary_no, method, detail + " (one group)")
+    return None
+
+
+def fuzzy_reference_hits(refs: Sequence[tuple[int, int, str, str]], documents: Sequence[tuple[str, str, str]],
+                         max_distance: int) -> list[tuple[int, int, str, int]]:
+    """Near-miss references: (receipt_id, ref_key, doc_no, distance) within ``max_distance`` edits.
+
+    ``refs`` are (receipt_id, ref_key, ref_norm, scope_key), ``documents`` (doc_no, doc_no_norm,
+    scope_key). Distances are OSA (optimal string alignment): a swap of two adjacent digits is
+    one edit, the commonest typing error in invoice numbers. One cdist per scope.
+    """
+    docs_by_scope: dict[str, list[tuple[str, str]]] = {}
+    for doc_no, norm, scope in documents:
+        docs_by_scope.setdefault(scope, []).append((doc_no, norm))
+    refs_by_scope: dict[str, list[tuple[int, int, str]]] = {}
+    for receipt_id, ref_key, norm, scope in refs:
+        refs_by_scope.setdefault(scope, []).append((receipt_id, ref_key, norm))
+    out: list[tuple[int, int, str, int]] = []
+    for scope, scope_refs in refs_by_scope.items():
+        docs = docs_by_scope.get(scope)
+        if not docs:
+            continue
+        matrix = process.cdist([r[2] for r in scope_refs], [d[1] for d in docs], scorer=OSA.distance, processor=None,
+                               score_cutoff=max_distance, workers=-1, dtype=np.int32)
+        rows, cols = np.nonzero(matrix <= max_distance)
+        for i, j in zip(rows.tolist(), cols.tolist()):
+            receipt_id, ref_key, _ = scope_refs[i]
+            out.append((receipt_id, ref_key, docs[j][0], int(matrix[i, j])))
+    return out
