@@ -133,19 +133,20 @@ def build_customers(rng: random.Random, count: int) -> list[Customer]:
         size = min(group_budget - len(customers), 130 if group_index == 0 else rng.randint(6, 40))
         if size < 4:
             break
+        first = len(customers)  # a group's members are the customers added since (counting them was quadratic)
         top = new(f"{group} Holdings PLC", group=group, city=rng.choice(TOWNS))
         ssc = new(f"{group} Shared Services", parent_no=top.customer_no, group=group, group_parent=top.customer_no,
                   city=rng.choice(TOWNS), primary=True, credit_limit=Decimal("250000.00"))
         regions = [new(f"{group} {r}", parent_no=top.customer_no, group=group, group_parent=ssc.customer_no,
                        city=rng.choice(TOWNS)) for r in rng.sample(REGIONS, k=min(4, max(1, size // 8)))]
         terms = (Decimal("2"), 10) if rng.random() < 0.4 else (None, None)
-        while sum(1 for c in customers if c.group == group) < size:
+        while len(customers) - first < size:
             region = rng.choice(regions)
             town = rng.choice(TOWNS)
             site = new(f"{group} {town} {rng.choice(SITE_WORDS)} {rng.randint(1, 999)}", parent_no=region.customer_no,
                        group=group, group_parent=region.customer_no, city=town, credit_limit=Decimal("20000.00"))
             site.discount_pct, site.discount_days = terms
-            if rng.random() < 0.3 and sum(1 for c in customers if c.group == group) < size:
+            if rng.random() < 0.3 and len(customers) - first < size:
                 sub = new(f"{site.name} Kitchen", parent_no=region.customer_no, group=group,
                           group_parent=site.customer_no, city=town, credit_limit=Decimal("5000.00"))
                 sub.discount_pct, sub.discount_days = terms
@@ -287,11 +288,12 @@ def build_payments(rng: random.Random, world_customers: Sequence[Customer], item
                  ("bank_charge", 3), ("instalments", 2), ("walk_in", 3), ("duplicate", 2)]
     weights = [w for _, w in scenarios]
     names = [s for s, _ in scenarios]
+    owners = standalone + [m for g in groups.values() for m in g]  # built once: O(customers) per payment was quadratic
     attempts = 0
     while len(payments) < receipts and attempts < receipts * 20:
         attempts += 1
         scenario = rng.choices(names, weights)[0]
-        owner = rng.choice(standalone + [m for g in groups.values() for m in g])
+        owner = rng.choice(owners)
         payer = payer_of(owner)
         scope = scope_of(owner)
         ref = f"PAY{next(serial):07d}"
@@ -403,6 +405,9 @@ def build_payments(rng: random.Random, world_customers: Sequence[Customer], item
         carries_lines = channel in ("camt_strd", "nacha_ctx", "lockbox")
         entry = bank(payer, amount, ref, text=text_refs if channel in ("camt_ustrd", "mt940", "bai2") else f"{payer.name} {ref}",
                      lines=tuple(lines) if carries_lines else ())
+        if scenario == "discount":  # a discount is earned only when paid within its terms (else a clerk decides)
+            last_day = chosen[0].doc_date + timedelta(days=int(chosen[0].discount_days or 0))
+            entry = replace(entry, value_date=min(entry.value_date or as_of, last_day))
         if channel == "lockbox":  # a US check: the payer's bank is known by routing and account number
             entry = replace(entry, payer_account=f"0{rng.randint(10**7, 10**8 - 1)}/{rng.randint(10**8, 10**9 - 1)}",
                             bank_text="")

@@ -644,28 +644,29 @@ class HierarchyService:
         except duckdb.Error as exc:
             raise WorkspaceError(str(exc), title="Database error") from exc
 
-    def group_items_table(self, group: str, today: date | None = None) -> pa.Table:
-        """Every open item of every member, as Arrow (money stays decimal), ordered by tree, due date, document.
+    def group_items_table(self, group: str, today: date | None = None, ordered: bool = True) -> pa.Table:
+        """Every open item of every member, as Arrow (money stays decimal128).
 
-        The fast path for big groups: members and items are fetched apart and joined in Arrow.
+        The fast path for big groups: members (with paths) and items are fetched apart and joined
+        in Arrow. ``ordered`` sorts by tree order, then due date, then document number; matching,
+        which needs no order, passes False and saves the sort.
         """
-        members = self.group_members_table(group)
-        cur = self.db.cursor()
-        cur.register(hsql.SCOPE_TABLE, members.select(["customer_no"]))
+        name = (group or "").strip()
+        members = self.group_members_table(name)
         try:
-            items = cur.sql(hsql.scope_items_sql(), params={"today": today or date.today()}).to_arrow_table()
+            items = self.db.cursor().sql(hsql.group_open_items_sql(),
+                                         params={"group": name, "today": today or date.today()}).to_arrow_table()
         except duckdb.Error as exc:
             raise WorkspaceError(str(exc), title="Database error") from exc
-        finally:
-            cur.unregister(hsql.SCOPE_TABLE)
-        order = pc.index_in(items.column("customer_no"), value_set=members.column("customer_no"))
-        items = items.append_column("ord", order)
-        items = items.take(pc.sort_indices(items, sort_keys=[("ord", "ascending"), ("due_date", "ascending"),
-                                                              ("doc_no", "ascending")]))
-        order = items.column("ord")
-        items = (items.drop_columns(["ord"])
-                 .add_column(3, "member_path", members.column("member_path").take(order))
-                 .add_column(4, "depth", members.column("depth").take(order)))
+        position = pc.index_in(items.column("customer_no"), value_set=members.column("customer_no"))
+        if ordered:
+            items = items.append_column("position", position)
+            items = items.take(pc.sort_indices(items, sort_keys=[("position", "ascending"), ("due_date", "ascending"),
+                                                                  ("doc_no", "ascending")]))
+            position = items.column("position")
+            items = items.drop_columns(["position"])
+        items = (items.add_column(3, "member_path", members.column("member_path").take(position))
+                 .add_column(4, "depth", members.column("depth").take(position)))
         return items.select(list(hsql.GROUP_ITEM_COLUMNS))
 
     def group_items(self, group: str, today: date | None = None) -> list[dict[str, Any]]:

@@ -138,7 +138,8 @@ def _stage_rows(db: Database, data: bytes, file: str, template: Template, profil
         line.append(offset)
         for name in template.names:
             index = mapping.get(name)
-            columns[name].append(row[index] if index is not None and index < len(row) else None)
+            value = row[index].strip() if index is not None and index < len(row) else ""
+            columns[name].append(value or None)
     table = pa.table({"rn": pa.array(rn, pa.int64()), "line": pa.array(line, pa.int64()),
                       **{f"raw_{name}": pa.array(values, pa.string()) for name, values in columns.items()}})
     cur = db.cursor()
@@ -146,6 +147,12 @@ def _stage_rows(db: Database, data: bytes, file: str, template: Template, profil
     cur.execute("CREATE OR REPLACE TEMP TABLE stage AS SELECT * FROM staged_arrow")
     cur.unregister("staged_arrow")
     return Staged(rows=len(rn), mapping=mapping, header_line=header_index + 1)
+
+
+def _clean_sql(column: str) -> str:
+    """A cell trimmed and NULL when blank; trim() only runs on the rare padded cell."""
+    return (f"CASE WHEN {column} = '' THEN NULL WHEN {column} LIKE ' %' OR {column} LIKE '% ' "
+            f"OR {column} LIKE '\t%' THEN nullif(trim({column}), '') ELSE {column} END")
 
 
 def _stage_csv_with_duckdb(db: Database, data: bytes, file: str, template: Template,
@@ -174,14 +181,16 @@ def _stage_csv_with_duckdb(db: Database, data: bytes, file: str, template: Templ
     width = len(head_rows[header_index])
     names = {f"column{i}": "VARCHAR" for i in range(width)}
     selects = ", ".join(
-        f"column{mapping[name]} AS \"raw_{name}\"" if name in mapping else f"CAST(NULL AS VARCHAR) AS \"raw_{name}\""
+        f"{_clean_sql(f'column{mapping[name]}')} AS \"raw_{name}\"" if name in mapping
+        else f"CAST(NULL AS VARCHAR) AS \"raw_{name}\""
         for name in template.names
     )
     skip = header_index + 1
     try:
         db.cursor().execute(
             f"""CREATE OR REPLACE TEMP TABLE stage AS
-                SELECT CAST(row_number() OVER () AS BIGINT) AS rn, CAST(row_number() OVER () + {skip} AS BIGINT) AS line, {selects}
+                SELECT CAST(row_number() OVER () AS BIGINT) AS rn, CAST(row_number() OVER () + {skip} AS BIGINT) AS line,
+                       {selects}
                 FROM read_csv(?, header = false, skip = {skip}, delim = ?, quote = '"', escape = '"',
                               columns = {names!r}, null_padding = true, encoding = ?, strict_mode = false,
                               parallel = true)""",

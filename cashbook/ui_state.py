@@ -61,6 +61,11 @@ class SessionState:
         value = str(st.session_state.get(USER_KEY) or "").strip()
         return value or current_user()
 
+    @staticmethod
+    def set_widget(key: str, value: Any) -> None:
+        """Put a value into a widget before it is drawn (a selection in one grid filling a form field)."""
+        st.session_state[key] = value
+
     def notify(self, message: str) -> None:
         self.notices = [*self.notices, message]
 

@@ -162,7 +162,7 @@ def test_a_refused_file_writes_nothing_and_the_others_import(ws: Workspace, file
     assert "bad.xml:entry 2: Amt: not a number" in "\n".join(reports[0].lines())
     assert {(p.location, p.column, p.message) for p in reports[2].problems} == {
         ("segment A-1", "amount", "1.005 has more than two decimal places"),
-        ("segment A-2", "amount", "the payment has no amount")}
+        ("segment A-2", "amount", "the payment has no amount and its lines no paid amounts to add up")}
     assert ws.db.rows("SELECT file_name FROM import_batch") == [("good.xml",)]
     assert ws.db.scalar("SELECT count(*) FROM payment_source") == 1
 

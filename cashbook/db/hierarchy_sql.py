@@ -100,7 +100,6 @@ def bucket_sql(days: str) -> str:
 
 GROUP_ITEM_COLUMNS = ("doc_no", "doc_type", "customer_no", "member_path", "depth", "doc_date", "due_date", "currency",
                       "amount", "open_amount", "days_overdue", "aging_bucket")
-SCOPE_TABLE = "group_scope"  # registered by the caller: the customer numbers whose items are wanted
 
 
 def member_paths_sql() -> str:
@@ -109,17 +108,18 @@ def member_paths_sql() -> str:
         SELECT customer_no, depth, array_to_string(path_list, ' / ') AS member_path FROM t ORDER BY path_list"""
 
 
-def scope_items_sql() -> str:
-    """Open items of the customers in the registered table ``group_scope``, aged at ``$today``.
+def group_open_items_sql() -> str:
+    """Open items of every current member of ``$group``, aged at ``$today``.
 
-    A semi-join: carrying each member's path through the join would cost more than the join
-    itself, so the caller attaches paths to the (far fewer) members afterwards.
+    A semi-join on the member set, without the tree: carrying each member's path through the
+    join costs more than the join itself, so the caller attaches paths to the members afterwards.
     """
     days = days_overdue_sql("i.due_date")
     return f"""
         SELECT i.doc_no, i.doc_type, i.customer_no, i.doc_date, i.due_date, i.currency, i.amount, i.open_amount,
                {days} AS days_overdue, {bucket_sql(days)} AS aging_bucket
-        FROM ({open_items_sql()}) i WHERE i.customer_no IN (SELECT customer_no FROM {SCOPE_TABLE})"""
+        FROM ({open_items_sql()}) i
+        WHERE i.customer_no IN (SELECT customer_no FROM group_member WHERE group_name = $group AND valid_to IS NULL)"""
 
 
 def aging_sql() -> str:

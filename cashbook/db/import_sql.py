@@ -52,8 +52,8 @@ def q(text: str) -> str:
 
 
 def cell(column: str) -> str:
-    """A staged cell as NULL when blank."""
-    return f"nullif(trim(s.\"raw_{column}\"), '')"
+    """A staged cell: already trimmed, NULL when blank (staging did that once per cell)."""
+    return f"s.\"raw_{column}\""
 
 
 def money_sql(expr: str) -> str:
@@ -74,9 +74,8 @@ def _money_slow_sql(expr: str) -> str:
 def date_sql(expr: str, formats: list[str]) -> str:
     """A date from text: ISO dates (and ISO date-times from Excel) take the fast path."""
     listed = ", ".join(q(f) for f in formats)
-    return (f"(CASE WHEN regexp_matches({expr}, '^[0-9]{{4}}-[0-9][0-9]-[0-9][0-9]([ T].*)?$') "
-            f"THEN TRY_CAST(left({expr}, 10) AS DATE) "
-            f"ELSE CAST(try_strptime({expr}, [{listed}]) AS DATE) END)")
+    return (f"coalesce(CASE WHEN length({expr}) >= 10 AND substr({expr}, 5, 1) = '-' "
+            f"THEN TRY_CAST(left({expr}, 10) AS DATE) END, CAST(try_strptime({expr}, [{listed}]) AS DATE))")
 
 
 def enum_sql(expr: str, synonyms: dict[str, tuple[str, ...]]) -> str:
@@ -95,16 +94,10 @@ def bool_sql(expr: str) -> str:
 
 
 def slash_order_sql(stage: str, columns: list[str]) -> str:
-    """Counts of slash dates that can only be day-first or only month-first, over the given columns."""
-    parts = []
-    for c in columns:
-        v = f"nullif(trim(\"{c}\"), '')"
-        parts.append(
-            f"SELECT count(*) FILTER (WHERE TRY_CAST(split_part({v}, '/', 1) AS INTEGER) > 12) AS day_first, "
-            f"count(*) FILTER (WHERE TRY_CAST(split_part({v}, '/', 2) AS INTEGER) > 12) AS month_first "
-            f"FROM {stage} WHERE {v} LIKE '%/%/%'"
-        )
-    return f"SELECT sum(day_first), sum(month_first) FROM ({' UNION ALL '.join(parts)})"
+    """Counts of slash dates that can only be day-first or only month-first, in one scan."""
+    day = " + ".join(f"count(*) FILTER (WHERE strpos(\"{c}\", '/') > 0 AND TRY_CAST(split_part(\"{c}\", '/', 1) AS INTEGER) > 12)" for c in columns)
+    month = " + ".join(f"count(*) FILTER (WHERE strpos(\"{c}\", '/') > 0 AND TRY_CAST(split_part(\"{c}\", '/', 2) AS INTEGER) > 12)" for c in columns)
+    return f"SELECT {day}, {month} FROM {stage}"
 
 
 Check = tuple[str, str, str]  # (condition, column, message expression) over typed s LEFT JOIN customer c

@@ -199,6 +199,7 @@ class _Reader:
     def __init__(self, file: str) -> None:
         self.file = file
         self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
         self.payments: list[ParsedPayment] = []
         self.skipped: Counter[str] = Counter()
         self.number = 0
@@ -219,10 +220,14 @@ class _Reader:
             payments=tuple(self.payments),
             skipped={key: count for key, count in self.skipped.items() if count},
             problems=tuple(self.problems),
+            warnings=tuple(self.warnings),
         )
 
     def _problem(self, location: str, column: str, message: str) -> None:
         self.problems.append(Problem(self.file, location, column, message))
+
+    def _warning(self, location: str, column: str, message: str) -> None:
+        self.warnings.append(Problem(self.file, location, column, message))
 
     def _interchange(self, raw_segments: list[tuple[str, tuple[tuple[str, ...], ...]]]) -> None:
         """Check the UNB/UNG/UNH envelopes and their trailers' counts; read each message."""
@@ -303,14 +308,21 @@ class _Reader:
 
     def _end(self, message: _Message, trailer: _Segment) -> None:
         written = trailer.get(1)
-        if not written.isdigit() or int(written) != message.segment_count:
-            self._problem(
-                trailer.location,
-                "UNT01",
-                f"the message trailer counts {written or 'no'} segments but the message has {message.segment_count}"
-                " (UNH to UNT); a segment may be missing or extra",
+        reference_matches = trailer.get(2) == message.header.get(1)
+        if not written.isdigit():
+            self._problem(trailer.location, "UNT01", f"the message trailer's segment count {written or '(empty)'!r} is not a number")
+        elif int(written) != message.segment_count:
+            # Senders miscount often; with UNH and UNT both there and their references agreeing the
+            # message is whole, so the clerk is told instead of the advice being refused.
+            counted = (
+                f"the message trailer counts {written} segments but the message has {message.segment_count}"
+                " (UNH to UNT)"
             )
-        if trailer.get(2) != message.header.get(1):
+            if reference_matches:
+                self._warning(trailer.location, "UNT01", f"{counted}; the message is otherwise complete and was read whole")
+            else:
+                self._problem(trailer.location, "UNT01", f"{counted}; a segment may be missing or extra")
+        if not reference_matches:
             written_ref, header_ref = trailer.get(2), message.header.get(1)
             self._problem(trailer.location, "UNT02", f"the message reference {written_ref!r} does not match the UNH's {header_ref!r}")
         if message.header.get(2, 0) == "REMADV":

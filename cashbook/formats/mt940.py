@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -46,6 +47,10 @@ _RETURN_GVC = frozenset(("059", "159"))  # German business codes for a transfer 
 _RETURN_WORDS = ("RETOURE", "RUECKUEBERWEISUNG", "RÜCKÜBERWEISUNG", "RUECKGABE", "RÜCKGABE")
 _NO_REF = frozenset(("", "NONREF", "NOTPROVIDED", "NONE"))
 _HEADER_TAGS = frozenset(("21", "25", "28", "28C", "60F", "60M", "13", "13D", "34F"))
+_MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)
 _MAX_LINE = 65
 _SUBFIELD = 27  # length of a German ?20-?29 purpose sub-field
 
@@ -220,6 +225,7 @@ class _Reader:
     def __init__(self, file: str) -> None:
         self.file = file
         self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
         self.payments: list[ParsedPayment] = []
         self.skipped: Counter[str] = Counter()
         self.format = "mt940"
@@ -238,10 +244,14 @@ class _Reader:
             payments=tuple(self.payments),
             skipped={key: count for key, count in self.skipped.items() if count},
             problems=tuple(self.problems),
+            warnings=tuple(self.warnings),
         )
 
     def _problem(self, location: str, column: str, message: str) -> None:
         self.problems.append(Problem(self.file, location, column, message))
+
+    def _warning(self, location: str, column: str, message: str) -> None:
+        self.warnings.append(Problem(self.file, location, column, message))
 
     # -- lines to fields ---------------------------------------------------------------------
 
@@ -387,6 +397,35 @@ class _Reader:
             self._problem(location, column, f"the date {text} is not a real calendar date")
             return None
 
+    def _value_date(self, text: str, entry_date: str | None, location: str) -> date | None:
+        """A :61: value date; a day the month does not have (some banks write 30 February) is a warning.
+
+        Such a date is a known bank quirk, not damage: the entry date of the same line stands in
+        when it is real, else the month's last day, and the clerk is told which was taken.
+        A month or day out of any calendar's range stays a problem.
+        """
+        try:
+            return _swift_date(text)
+        except ValueError:
+            pass
+        year, month, day = int(text[:2]), int(text[2:4]), int(text[4:6])
+        if not (1 <= month <= 12 and 1 <= day <= 31):
+            self._problem(location, ":61:", f"the date {text} is not a real calendar date")
+            return None
+        year += 1900 if year >= 80 else 2000
+        taken = date(year, month, calendar.monthrange(year, month)[1])
+        if entry_date:
+            try:
+                taken = _entry_date(entry_date, taken)
+            except ValueError:
+                pass  # reported as a problem of its own by the caller
+        self._warning(
+            location,
+            ":61:",
+            f"value date {text} ({day} {_MONTHS[month - 1]}) does not exist; taken as {taken.isoformat()} — check with the bank",
+        )
+        return taken
+
     def _amount(self, text: str, location: str, column: str) -> Decimal | None:
         try:
             return _swift_amount(text)
@@ -423,7 +462,7 @@ class _Reader:
             expected = "expected a value date, a C/D mark, an amount and a transaction type"
             self._problem(location, ":61:", f"cannot read the statement line {first!r}: {expected}")
             return
-        value_date = self._date(match.group("vdate"), location, ":61:")
+        value_date = self._value_date(match.group("vdate"), match.group("edate"), location)
         if match.group("edate"):
             year = int(match.group("vdate")[:2])
             around = value_date or date(1900 + year if year >= 80 else 2000 + year, 7, 1)

@@ -25,7 +25,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from cashbook.errors import Problem
 from cashbook.formats.base import ParsedFile, ParsedPayment, RemittanceLine
@@ -692,7 +692,7 @@ class _Reader:
         try:
             return read_date(text, day_first=self.day_first, from_xlsx=self.from_xlsx)
         except _CellError as exc:
-            self._preamble_problem("payment_date", "Payment Date", f"the date {exc}")
+            self.preamble_problem("payment_date", "Payment Date", f"the date {exc}")
             return None
 
     def preamble_total(self) -> Decimal | None:
@@ -702,10 +702,10 @@ class _Reader:
         try:
             return read_amount(text, decimal_comma=self.decimal_comma)
         except _CellError as exc:
-            self._preamble_problem("total", "Total", f"the amount {exc}")
+            self.preamble_problem("total", "Total", f"the amount {exc}")
             return None
 
-    def _preamble_problem(self, role: str, column: str, message: str) -> None:
+    def preamble_problem(self, role: str, column: str, message: str) -> None:
         index = self.preamble.where[role]
         self.problems.append(Problem(self.file, self.sheet.line_label(index), column, message))
 
@@ -727,7 +727,6 @@ class _Reader:
 
 def _read_advice(reader: _Reader) -> list[ParsedPayment]:
     """Remittance lines grouped into payments by their payment reference."""
-    layout = reader.layout
     rows = reader.rows
     groups: dict[str, list[tuple[int, RemittanceLine, dict[str, object]]]] = {}
     grand = segment = ZERO
@@ -844,7 +843,7 @@ def _advice_payments(
     stated = reader.preamble_total()
     preamble_date = reader.preamble_date()
     if stated is not None and stated != grand and not reader.problems:
-        reader._preamble_problem("total", "Total", f"the advice states a total of {stated:,.2f} but its lines add up to {grand:,.2f}")
+        reader.preamble_problem("total", "Total", f"the advice states a total of {stated:,.2f} but its lines add up to {grand:,.2f}")
     payments: list[ParsedPayment] = []
     for key, members in groups.items():
         first_index = members[0][0]

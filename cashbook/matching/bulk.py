@@ -72,12 +72,12 @@ class BulkLedger(Ledger):
             raise OverAllocation("; ".join(problems[:20]) + (f" (and {len(problems) - 20} more)" if len(problems) > 20 else ""))
 
     def _append(self, pairs: Sequence[tuple[AllocationRequest, int | None]]) -> list[int]:
-        last = self.db.one("SELECT hash FROM allocation_entry ORDER BY entry_id DESC LIMIT 1")
-        prev = last[0] if last else GENESIS
+        last = self.db.rows("SELECT hash FROM allocation_entry ORDER BY entry_id DESC LIMIT 1")
+        prev = last[0][0] if last else GENESIS
         now = datetime.now()
-        first_id = int(self.db.scalar("SELECT nextval('allocation_seq')"))
-        if len(pairs) > 1:
-            self.db.scalar(f"SELECT max(nextval('allocation_seq')) FROM range({len(pairs) - 1})")
+        first_id = int(self.db.rows("SELECT nextval('allocation_seq')")[0][0])
+        if len(pairs) > 1:  # reserve the rest of the ids in one round trip
+            self.db.rows(f"SELECT max(nextval('allocation_seq')) FROM range({len(pairs) - 1})")
         rows = []
         for offset, (r, reverses) in enumerate(pairs):
             values = [first_id + offset, r.receipt_id, r.kind, r.doc_no, r.customer_no, r.source_doc_no,

@@ -16,7 +16,8 @@ from datetime import datetime
 
 from cashbook.formats.base import ParsedFile, ParsedPayment
 from cashbook.imports import ImportReport, _record_import
-from cashbook.receipts import RemittanceReport, ReceiptService, _link_and_merge, _write_sources, check_payments
+from cashbook.receipts import (RemittanceReport, ReceiptService, _link_and_merge, _write_sources, check_payments,
+                               stage_payments)
 
 
 def import_parsed(receipts: ReceiptService, payments: Sequence[ParsedPayment], *, file: str,
@@ -25,7 +26,8 @@ def import_parsed(receipts: ReceiptService, payments: Sequence[ParsedPayment], *
     parsed = ParsedFile(format=fmt, file=file, payments=tuple(payments))
     sha = hashlib.sha256(repr((file, fmt, payments)).encode("utf-8")).hexdigest()
     report = RemittanceReport(file=file, sha256=sha, format=fmt)
-    problems = check_payments(parsed)
+    staged = stage_payments(parsed)
+    problems = check_payments(parsed) + list(staged.problems)
     if problems:
         report.problems = tuple(problems)
         return report
@@ -34,7 +36,7 @@ def import_parsed(receipts: ReceiptService, payments: Sequence[ParsedPayment], *
     with db.transaction() as cur:
         batch = ImportReport(kind="remittance", file=file, sha256=sha, rows=len(payments), format=fmt)
         report.import_id = _record_import(db, batch, receipts.user, now)
-        _write_sources(cur, parsed, report.import_id)
+        _write_sources(cur, staged, report.import_id)
         _link_and_merge(cur, report, receipts.link_days)
         cur.execute("UPDATE import_batch SET summary = ? WHERE import_id = ?",
                     [json.dumps({"counts": {"payments": report.payments, "new_receipts": report.new_receipts}}),

@@ -263,7 +263,7 @@ def decide(case: Case, docs: Mapping[str, Doc], open_now: Mapping[str, int], sco
         return _on_account(case, case.amount, "no_open_document", trace, certain=True,
                            evidence={"references": [r.reference for r in case.refs[:20]]})
     if not payer.known and payer.scopes:
-        found = _ambiguous_by_amount(case, docs, open_now, scope_docs, trace)
+        found = _ambiguous_by_amount(case, docs, open_now, scope_docs, settings, trace)
         if found is not None:
             return found
     if not payer.known:
@@ -348,9 +348,9 @@ def _by_reference(case: Case, docs: Mapping[str, Doc], open_now: Mapping[str, in
         o = open_now.get(doc.doc_no, doc.open_start)
         s = settle(ref, paid, doc, o, case.value_date, settings)
         ok, why = _doc_ok_for_payer(case, doc)
-        certain = s.certain and ok and (tier != "fuzzy" or s.agrees)
-        if tier == "fuzzy" and not s.agrees:
-            why = why or "a near-miss reference whose amount does not confirm it"
+        certain = s.certain and ok and (tier == "exact" or s.agrees or (ref.source == "text" and paid is None))
+        if tier != "exact" and not s.agrees and not (ref.source == "text" and paid is None):
+            why = why or f"a {tier} reference match whose amount does not confirm it"
         if payer_unknown and not s.agrees and not text_only:
             certain, why = False, why or "the payer is unknown and the amount does not confirm the document"
         trace.append(f"    {doc.doc_no}: open {money_text(o)}, {s.how.replace('_', ' ')}"
@@ -420,8 +420,8 @@ def _reconcile(case: Case, pieces: list[_Piece], suggestions: list[_Piece], on_a
         p = pieces[0]
         o = open_now.get(p.doc.doc_no, p.doc.open_start)
         s = settle(p.ref, case.amount, p.doc, o, case.value_date, settings)
-        known = case.payer.known or s.agrees
-        if known and s.certain and (s.agrees or s.how in ("partial", "bank_charge", "overpaid", "already_settled")):
+        loose = p.tier == "exact" and (case.payer.known or s.how == "bank_charge")
+        if s.certain and (s.agrees or (loose and s.how in ("partial", "bank_charge", "overpaid", "already_settled"))):
             pieces = [_Piece(p.ref, p.doc, p.tier, s, True)]
             on_account_cash = s.rest
             trace.append(f"    {p.doc.doc_no}: the receipt's {money_text(case.amount)} against open {money_text(o)}: "
@@ -452,7 +452,8 @@ def _reconcile(case: Case, pieces: list[_Piece], suggestions: list[_Piece], on_a
         trace.append("verdict: suggested, nothing applied")
         return Decision(case.receipt_id, False, tuple(drafts), tuple(trace), _payer_from_docs(case, pieces + suggestions),
                         "suggested")
-    drafts = [_draft(p, True, write_off_piece, -(case.amount - explained) if p is write_off_piece else 0) for p in pieces]
+    drafts = [_draft(p, True, write_off_piece, -(case.amount - explained) if p is write_off_piece else 0) for p in pieces
+              if p.settlement.cash or p.settlement.discount or p.settlement.write_off or p.settlement.deduction]
     payer = _payer_from_docs(case, pieces)
     on_account = on_account_cash + max(gap, 0)
     if on_account:
@@ -514,11 +515,22 @@ def _unknown(case: Case, trace: list[str]) -> Decision:
 
 
 def _ambiguous_by_amount(case: Case, docs: Mapping[str, Doc], open_now: Mapping[str, int],
-                         scope_docs: Mapping[str, Sequence[str]], trace: list[str]) -> Decision | None:
+                         scope_docs: Mapping[str, Sequence[str]], settings: Settings, trace: list[str]) -> Decision | None:
     """A payer name shared by several customers: the one open document of all their scopes with that amount."""
     equal = [docs[d] for key in case.payer.scopes for d in scope_docs.get(key, ()) if d in docs
              and d not in case.rejected and open_now.get(d, docs[d].open_start) == case.amount]
     trace.append(f"pass amounts: {len(equal)} open documents of the candidate payers have exactly {money_text(case.amount)}")
+    if not equal:
+        live = [(docs[d], open_now.get(d, docs[d].open_start)) for key in case.payer.scopes
+                for d in scope_docs.get(key, ()) if d in docs and d not in case.rejected]
+        live = [(d, o) for d, o in live if o != 0]
+        found = _by_combination(case, live, settings, trace, ambiguous=True)
+        if found is not None and found.certain:
+            doc = next(docs[d.doc_no] for d in found.drafts if d.doc_no)
+            payer = Payer(doc.customer_no, "amount", "the one combination of the candidate payers' documents",
+                          doc.scope_key, doc.primary_no)
+            return Decision(found.receipt_id, True, found.drafts, found.trace, payer, found.status)
+        return found
     if len(equal) != 1:
         return None
     doc = equal[0]
@@ -582,7 +594,8 @@ def _by_amount(case: Case, docs: Mapping[str, Doc], open_now: Mapping[str, int],
     return _by_combination(case, live, settings, trace)
 
 
-def _by_combination(case: Case, live: Sequence[tuple[Doc, int]], settings: Settings, trace: list[str]) -> Decision:
+def _by_combination(case: Case, live: Sequence[tuple[Doc, int]], settings: Settings, trace: list[str],
+                    ambiguous: bool = False) -> Decision | None:
     """Narrow to the member who owes (one customer's open items), then prove a unique combination."""
     by_member: dict[str, list[tuple[Doc, int]]] = {}
     for d, o in live:
@@ -620,6 +633,8 @@ def _by_combination(case: Case, live: Sequence[tuple[Doc, int]], settings: Setti
                        for d, o in combo]
         return Decision(case.receipt_id, False, tuple(drafts), tuple(trace + ["verdict: suggested, nothing applied"]),
                         case.payer, "suggested")
+    if ambiguous:
+        return None
     if not complete:
         trace.append("  no combination found, but the search was not complete; a clerk decides")
         return _on_account(case, case.amount, "no_match_on_account", trace, certain=False,

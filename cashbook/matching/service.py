@@ -108,11 +108,11 @@ class MatchingService:
 
         db = self.db
         with db.transaction():
-            run_id = int(db.scalar("SELECT nextval('match_run_seq')"))
+            run_id = int(db.rows("SELECT nextval('match_run_seq')")[0][0])
             db.execute("INSERT INTO match_run (run_id, started_at, run_by) VALUES (?, ?, ?)",
                        [run_id, datetime.now(), self.user])
             db.execute(msql.pending_sql())
-            count = int(db.scalar("SELECT count(*) FROM m_pending"))
+            count = int(db.rows("SELECT count(*) FROM m_pending")[0][0])
             report = MatchReport(run_id, count)
             if count:
                 self._run(run_id, report, step)
@@ -124,13 +124,13 @@ class MatchingService:
 
     def _run(self, run_id: int, report: MatchReport, step: Callable[[str], None]) -> None:
         db, settings = self.db, self.settings
-        pending = _columns(db.execute(
+        pending = _columns(_arrow(db, 
             "SELECT receipt_id, payment_ref, value_date, amount_cents, payer_name, payer_account, bank_text, has_lines "
-            "FROM m_pending").to_arrow_table())
+            "FROM m_pending"))
         db.execute(msql.scope_sql())
         customers = {row[0]: CustomerRow(row[0], row[1] or "", row[2] or "credit", row[3], row[4])
-                     for row in zip(*_columns(db.execute(
-                         "SELECT customer_no, name, customer_type, scope_key, primary_no FROM m_scope").to_arrow_table()))}
+                     for row in zip(*_columns(_arrow(db, 
+                         "SELECT customer_no, name, customer_type, scope_key, primary_no FROM m_scope")))}
         by_key: dict[int, list[tuple[str, str]]] = {}
         for receipt_id, method, customer_no in db.rows(msql.payer_keys_sql()):
             by_key.setdefault(receipt_id, []).append((method, customer_no))
@@ -183,15 +183,15 @@ class MatchingService:
         db.cursor().unregister("m_amount_arrow")
         docs: dict[str, rules.Doc] = {}
         scope_docs: dict[str, list[str]] = {}
-        cols = _columns(db.execute(msql.documents_sql()).to_arrow_table())
+        cols = _columns(_arrow(db, msql.documents_sql()))
         for doc_no, doc_type, cust, doc_date, amount, open_cents, scope_key, primary, pct, days in zip(*cols):
             docs[doc_no] = rules.Doc(doc_no, doc_type, cust, doc_date, amount, open_cents, scope_key, primary, pct, days)
             if open_cents and scope_key in amount_scopes:
                 scope_docs.setdefault(scope_key, []).append(doc_no)
         refs: dict[int, list[rules.Ref]] = {}
-        ref_cols = _columns(db.execute(
+        ref_cols = _columns(_arrow(db, 
             "SELECT receipt_id, ref_key, source, reference, paid_cents, gross_cents, discount_cents, adjustment_cents, "
-            "reason_code, ref_type FROM m_ref ORDER BY receipt_id, ref_key").to_arrow_table())
+            "reason_code, ref_type FROM m_ref ORDER BY receipt_id, ref_key"))
         for rid, key, source, reference, paid, gross, disc, adj, reason, ref_type in zip(*ref_cols):
             refs.setdefault(rid, []).append(rules.Ref(key, source, reference, paid, gross, disc, adj, reason, ref_type))
         rejected: dict[int, set[str]] = {}
@@ -226,10 +226,10 @@ class MatchingService:
         entry_ids = BulkLedger(db, self.user).apply(requests) if requests else []
         ids = iter(entry_ids)
         now = datetime.now()
-        first = int(db.scalar("SELECT nextval('proposal_seq')"))
+        first = int(db.rows("SELECT nextval('proposal_seq')")[0][0])
         total = sum(len(d.drafts) for d in decisions)
         if total > 1:
-            db.scalar(f"SELECT max(nextval('proposal_seq')) FROM range({total - 1})")
+            db.rows(f"SELECT max(nextval('proposal_seq')) FROM range({total - 1})")
         rows: dict[str, list[Any]] = {k: [] for k in ("proposal_id", "receipt_id", "kind", "doc_no", "customer_no", "amount",
                                                       "discount", "write_off", "deduction", "reason_code", "rule", "score",
                                                       "evidence", "status", "entry_ids")}
@@ -438,7 +438,7 @@ class MatchingService:
         with self.db.transaction():
             self._release_suspense(receipt_id, request.amount)
             entry_ids = Ledger(self.db, self.user).apply([request])
-            pid = int(self.db.scalar("SELECT nextval('proposal_seq')"))
+            pid = int(self.db.rows("SELECT nextval('proposal_seq')")[0][0])
             self.db.execute(
                 "INSERT INTO proposal (proposal_id, run_id, receipt_id, kind, doc_no, customer_no, amount, discount, "
                 "write_off, deduction, reason_code, rule, score, evidence, status, entry_ids, created_at, created_by) "
@@ -524,6 +524,11 @@ def _request(receipt_id: int, d: rules.Draft) -> AllocationRequest:
                              customer_no=d.customer_no, discount=from_cents(d.discount),
                              write_off=from_cents(d.write_off), deduction=from_cents(d.deduction),
                              reason_code=d.reason_code, rule=d.rule, score=d.score, evidence=dict(d.evidence))
+
+
+def _arrow(db: Database, sql: str) -> pa.Table:
+    """A query's result as Arrow (money stays decimal), read to the end so the cursor is free again."""
+    return db.cursor().sql(sql).to_arrow_table()
 
 
 def _columns(table: pa.Table) -> list[list[Any]]:

@@ -83,14 +83,55 @@ def test_invalid_13d_is_a_problem() -> None:
     assert "2302301230+0100" in parsed.problems[0].message
 
 
-def test_february_30_is_a_problem_never_changed() -> None:
+def test_impossible_value_date_is_a_warning_with_the_date_taken() -> None:
     parsed = _parse("february_30_MALFORMED.sta")
-    assert parsed.payments == ()
-    assert len(parsed.problems) == 2
-    value, entry = parsed.problems
-    assert (value.location, value.column) == ("line 5", ":61:")
-    assert "230230" in value.message
-    assert "0231" in entry.message and entry.location == "line 5"
+    # value date 230230 is a bank quirk: a warning, the month's last day taken (the entry date 0231 is no help)
+    (warning,) = parsed.warnings
+    assert (warning.location, warning.column) == ("line 5", ":61:")
+    assert warning.message == "value date 230230 (30 February) does not exist; taken as 2023-02-28 — check with the bank"
+    # an impossible entry date is still a problem, so the file as a whole is refused
+    (entry,) = parsed.problems
+    assert (entry.location, entry.column) == ("line 5", ":61:") and "0231" in entry.message
+    assert [p.value_date for p in parsed.payments] == [date(2023, 2, 28)]
+
+
+def _one_entry(line: bytes) -> bytes:
+    return b":20:S\n:25:A\n:28C:1\n:60F:C160201EUR0,00\n:61:" + line + b"\n:62F:C160229EUR5,00\n-\n"
+
+
+@pytest.mark.parametrize(
+    ("line", "taken", "said"),
+    [
+        (b"1602300301C5,00NTRFNONREF", date(2016, 3, 1), "160230 (30 February)"),  # the entry date stands in
+        (b"160230C5,00NTRFNONREF", date(2016, 2, 29), "160230 (30 February)"),  # no entry date: the month's end
+        (b"230229C5,00NTRFNONREF", date(2023, 2, 28), "230229 (29 February)"),  # no leap year
+        (b"2304310430C5,00NTRFNONREF", date(2023, 4, 30), "230431 (31 April)"),
+        (b"1911310230C5,00NTRFNONREF", date(2019, 11, 30), "191131 (31 November)"),  # the entry date is no real day
+    ],
+)
+def test_impossible_value_date_takes_entry_date_else_month_end(line: bytes, taken: date, said: str) -> None:
+    parsed = mt940.parse(_one_entry(line), "quirk.sta")
+    (payment,) = parsed.payments
+    assert payment.value_date == taken
+    (warning,) = parsed.warnings
+    assert (warning.location, warning.column) == ("line 5", ":61:")
+    assert warning.message == f"value date {said} does not exist; taken as {taken.isoformat()} — check with the bank"
+    if line.startswith(b"191131"):
+        assert [p.column for p in parsed.problems] == [":61:"] and "0230" in parsed.problems[0].message
+    else:
+        assert parsed.ok, parsed.problems
+
+
+@pytest.mark.parametrize("vdate", [b"161330", b"160001", b"160200", b"160232", b"169999"])
+def test_garbage_value_date_stays_a_problem(vdate: bytes) -> None:
+    parsed = mt940.parse(_one_entry(vdate + b"C5,00NTRFNONREF"), "garbage.sta")
+    assert [(p.location, p.column) for p in parsed.problems] == [("line 5", ":61:")]
+    assert vdate.decode() in parsed.problems[0].message
+    assert parsed.warnings == () and parsed.payments == ()
+
+
+def test_good_files_have_no_warnings() -> None:
+    assert _parse("multi_statement_envelopes.sta").warnings == ()
 
 
 def test_german_subfields() -> None:
@@ -342,11 +383,15 @@ def test_shared_files(path: Path) -> None:
         assert parsed.problems
         return
     if path.name == "mt940_february_30_invalid_date.sta":
-        # the brief: an impossible date is reported with its line and value, never changed
-        assert [(p.location, p.column) for p in parsed.problems] == [("line 6", ":61:")]
-        assert "160230" in parsed.problems[0].message
+        # a real bank quirk: value date 30 February imports, the entry date 0301 taken, never silently
+        assert parsed.ok, parsed.problems
+        assert [(w.location, w.column, w.message) for w in parsed.warnings] == [
+            ("line 6", ":61:", "value date 160230 (30 February) does not exist; taken as 2016-03-01 — check with the bank")
+        ]
+        assert parsed.payments == () and parsed.skipped == {"debits": 1}  # the entry is a fee debit
         return
     assert parsed.ok, parsed.problems
+    assert parsed.warnings == ()
     known = _KNOWN[path.name]
     assert len(parsed.payments) == known["count"]
     assert parsed.skipped == known["skipped"]

@@ -1,0 +1,35 @@
+"""Exceptions: receipts nobody could identify, deductions by reason code, and documents claimed twice."""
+
+import streamlit as st
+
+from app_pages.widgets import cached, download, paged_table
+from cashbook import views
+from cashbook.ui_state import state
+
+MONEY = st.column_config.NumberColumn(format="%.2f")
+s = state()
+st.title("Exceptions")
+
+st.subheader("Unidentified receipts")
+st.caption("Payer unknown: pick one and open it on Cash allocation to apply it to any document or put it on account.")
+frame, picked = paged_table("exc_unidentified", views.unidentified_query(), page_size=100, selection="single-row",
+                            column_config={"amount": MONEY, "in_suspense": MONEY})
+if picked:
+    s.receipt_id = int(frame.iloc[picked[0]]["receipt_id"])
+    st.page_link("app_pages/allocation.py", label=f"Open receipt #{s.receipt_id} on Cash allocation", icon="💷")
+download("exc_unidentified_dl", views.unidentified_query(), "unidentified_receipts")
+
+st.subheader("Deductions by reason code")
+left, right = st.columns([1, 2])
+by_reason = cached(views.deductions_by_reason)
+left.dataframe(by_reason, hide_index=True, width="stretch", key="exc_reasons",
+               column_config={"deducted": MONEY})
+if not by_reason.empty:
+    right.bar_chart(by_reason.assign(deducted=by_reason["deducted"].astype(float)), x="reason_code", y="deducted")
+paged_table("exc_deductions", views.deductions_query(), page_size=100, column_config={"deduction": MONEY, "paid": MONEY})
+download("exc_deductions_dl", views.deductions_query(), "deductions")
+
+st.subheader("Documents claimed twice")
+st.caption("Documents that two or more receipts name in their remittance or have applied.")
+paged_table("exc_twice", views.claimed_twice_query(), page_size=100, column_config={"amount": MONEY})
+download("exc_twice_dl", views.claimed_twice_query(), "documents_claimed_twice")

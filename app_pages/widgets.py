@@ -1,0 +1,135 @@
+"""Pieces every page uses: the sidebar, error messages, cached reads, paged tables and prepared downloads."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import streamlit as st
+
+from cashbook import views
+from cashbook.errors import CashbookError
+from cashbook.ui_state import USER_KEY, opened, state, workspace, workspace_path
+from cashbook.imports import current_user
+
+PAGE_SIZE = 200
+
+
+def sidebar() -> None:
+    """Who is working and in which workspace; messages left by the previous run."""
+    with st.sidebar:
+        st.text_input("Your name", value=current_user(), key=USER_KEY,
+                      help="Every change you make is recorded under this name.")
+        st.caption(f"Workspace: `{workspace_path()}`")
+    s = state()
+    if opened().generated and not s.demo_notice_shown:
+        s.demo_notice_shown = True
+        st.info("No workspace was found, so the demo workspace was generated in `data/` "
+                "(customers, open items, groups and a day of bank and remittance files).", icon="ℹ️")
+    for message in s.take_notices():
+        st.success(message)
+
+
+def show_error(exc: CashbookError) -> None:
+    st.error(f"**{exc.title}**\n\n{exc}")
+
+
+def run_action(action: Callable[[], Any], success: str | Callable[[Any], str]) -> Any:
+    """Do a change; on success leave a message for the next run and rerun, on refusal show why."""
+    try:
+        result = action()
+    except CashbookError as exc:
+        show_error(exc)
+        return None
+    state().notify(success(result) if callable(success) else success)
+    st.rerun()
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def _cached(path: str, token: str, name: str, args: tuple, kwargs: tuple, _ws: Any) -> Any:
+    return getattr(views, name)(_ws, *args, **dict(kwargs))
+
+
+def cached(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``views.<fn>(ws, ...)``, cached until anything in the workspace changes."""
+    ws = workspace()
+    return _cached(ws.path, views.version(ws), fn.__name__, args, tuple(sorted(kwargs.items())), ws)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def _cached_page(path: str, token: str, query: views.Query, limit: int, offset: int, _ws: Any) -> tuple[Any, int]:
+    return views.page(_ws, query, limit, offset), views.count(_ws, query)
+
+
+def paged_table(key: str, query: views.Query, *, page_size: int = PAGE_SIZE, selection: str | None = None,
+                height: int | None = None, column_config: dict | None = None) -> tuple[Any, list[int]]:
+    """One page of a query in a grid, a page picker when there are more, and the selected rows' positions."""
+    ws = workspace()
+    token = views.version(ws)
+    _, total = _cached_page(ws.path, token, query, 1, 0, ws)
+    pages = max(1, math.ceil(total / page_size))
+    number = 1
+    if pages > 1:
+        left, right = st.columns([1, 4])
+        number = int(left.number_input("Page", min_value=1, max_value=pages, value=1, step=1, key=f"{key}_page"))
+        right.caption(f"{total:,} rows, {page_size} a page; page {number} of {pages}")
+    else:
+        st.caption(f"{total:,} rows")
+    frame, _ = _cached_page(ws.path, token, query, page_size, (number - 1) * page_size, ws)
+    options: dict[str, Any] = {"key": key, "hide_index": True, "width": "stretch"}
+    if height:
+        options["height"] = height
+    if column_config:
+        options["column_config"] = column_config
+    if selection:
+        event = st.dataframe(frame, on_select="rerun", selection_mode=selection, **options)
+        return frame, list(event.selection.rows)
+    st.dataframe(frame, **options)
+    return frame, []
+
+
+def download(key: str, query: views.Query, stem: str) -> None:
+    """Build the file only when asked (with a progress bar), then offer it for download."""
+    s = state()
+    cols = st.columns([1, 1, 2])
+    fmt = cols[0].selectbox("Format", ["xlsx", "csv"], key=f"{key}_fmt", label_visibility="collapsed")
+    if cols[1].button("Prepare download", key=f"{key}_prepare"):
+        bar = st.progress(0.0, text="Preparing...")
+        data = views.file_bytes(workspace(), query, fmt, lambda f, text: bar.progress(f, text=text))
+        s.downloads = {**s.downloads, key: (f"{stem}.{fmt}", data)}
+    ready = s.downloads.get(key)
+    if ready and ready[0].endswith(fmt):
+        name, data = ready
+        cols[2].download_button(f"Download {name}", data=data, file_name=name, key=f"{key}_download",
+                                mime="text/csv" if fmt == "csv" else
+                                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+def bytes_download(key: str, label: str, build: Callable[[], tuple[str, bytes]]) -> None:
+    """A file a service writes (postings, statements): built on request, then downloadable."""
+    s = state()
+    cols = st.columns([1, 2])
+    if cols[0].button(label, key=f"{key}_prepare"):
+        try:
+            with st.spinner("Preparing..."):
+                s.downloads = {**s.downloads, key: build()}
+        except CashbookError as exc:
+            show_error(exc)
+    ready = s.downloads.get(key)
+    if ready:
+        name, data = ready
+        cols[1].download_button(f"Download {name}", data=data, file_name=name, key=f"{key}_download")
+
+
+def money(value: Any) -> str:
+    return "—" if value is None else f"{value:,.2f}"
+
+
+def require_area(module: str, what: str) -> None:
+    """Stop the page with a note while an area's service is not installed yet."""
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        st.info(f"{what} is not available in this version of Cashbook yet.")
+        st.stop()
