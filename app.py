@@ -8,7 +8,7 @@ st.set_page_config(page_title="Cashbook", page_icon="💷", layout="wide")
 
 pages = {
     "Work": [
-        st.Page("app_pages/allocation.py", title="Cash allocation", icon="💷", url_path="allocation", default=True),
+        st.Page("app_pages/allocation.py", title="Cash allocation", icon="💷", default=True),
         st.Page("app_pages/exceptions.py", title="Exceptions", icon="⚠️", url_path="exceptions"),
         st.Page("app_pages/credits.py", title="Credit centre", icon="🧾", url_path="credits"),
         st.Page("app_pages/account.py", title="Customer account", icon="👤", url_path="account"),

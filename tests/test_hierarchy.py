@@ -322,6 +322,8 @@ def test_group_items_with_original_customer_paths_and_aging(loaded, tmp_path):
     assert rows[0]["member_path"] == "C001" and rows[0]["open_amount"] == "1000.00"
     table = h.group_items_table("Whitbread", today=TODAY)
     assert table.num_rows == 6 and str(table.schema.field("open_amount").type) == "decimal128(18, 2)"
+    unordered = h.group_items_table("Whitbread", today=TODAY, ordered=False).to_pylist()
+    assert sorted(unordered, key=lambda r: r["doc_no"]) == sorted(table.to_pylist(), key=lambda r: r["doc_no"])
 
 
 def test_tree_balances(loaded):

@@ -992,19 +992,19 @@ def sniff(data: bytes) -> bool:
     """True for an XLSX workbook, or text whose first lines are delimited and not another payment format."""
     if data.startswith(XLSX_MAGIC):
         return is_xlsx(data)
-    head = data[:4096]
+    head = data[:16384]
     if not head.strip() or looks_binary(head):
         return False
     text = decode_text(head)
-    lines = [line for line in text.splitlines() if line.strip()][:10]
+    lines = [line for line in text.splitlines() if line.strip()][:30]  # a preamble may precede the table
     if not lines:
         return False
     first = lines[0].lstrip()
-    if first.startswith(_OTHER_FORMAT_STARTS) or _MT_TAG.search("\n".join(lines)):
+    if first.startswith(_OTHER_FORMAT_STARTS) or _MT_TAG.search("\n".join(lines[:10])):
         return False
     if _FIXED_WIDTH_RECORD.match(first) or _BAI_RECORD.match(first):
         return False
-    return any(delimiter in line for line in lines[:5] for delimiter in (",", ";", "\t"))
+    return any(delimiter in line for line in lines for delimiter in (",", ";", "\t"))
 
 
 # --------------------------------------------------------------------------- rendering

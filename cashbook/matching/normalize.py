@@ -39,3 +39,22 @@ def normalize_ref_sql(expr: str) -> str:
 def normalize_account(text: str | None) -> str:
     """Bank accounts compare without spaces, dashes and case (IBAN print form vs electronic form)."""
     return re.sub(r"[^A-Z0-9]", "", (text or "").upper())
+
+
+# Words a payer writes before the number ("Invoice no. 502034", "Ref: 123"); stripped only when a
+# separator follows, so that a number that merely starts with such letters keeps them.
+LEAD_WORDS = ("INVOICE", "INV", "NUMBER", "NO", "NR", "REF", "DOCUMENT", "DOC", "BILL", "OUR", "YOUR")
+_LEAD = re.compile(r"^((" + "|".join(LEAD_WORDS) + r")[^A-Z0-9]+)+")
+
+
+def normalize_ref_words(text: str | None) -> str:
+    """normalize_ref after leading words such as 'Invoice no.': 'Invoice no. 5O2034' -> '502034'."""
+    if not text:
+        return ""
+    return normalize_ref(_LEAD.sub("", text.upper()))
+
+
+def normalize_ref_words_sql(expr: str) -> str:
+    """SQL computing normalize_ref_words(expr); ``expr`` is a column name from code."""
+    stripped = f"regexp_replace(upper(coalesce({expr}, '')), '^(({'|'.join(LEAD_WORDS)})[^A-Z0-9]+)+', '')"
+    return normalize_ref_sql(stripped)

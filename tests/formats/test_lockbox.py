@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from datetime import date
 from decimal import Decimal
@@ -211,14 +210,12 @@ def test_render_parse_round_trip(payments, batch_size):
     assert all(p.bank_text == " ".join(line.reference for line in p.lines) for p in parsed.payments)
 
 
-def test_hundred_thousand_checks_parse_in_seconds():
+def test_ten_thousand_checks_parse_completely():
     payments = [_payment(payment_ref=str(i + 1), amount=Decimal(i % 9000 + 1).scaleb(-2),
-                         lines=(RemittanceLine(f"INV{i}", Decimal(i % 9000 + 1).scaleb(-2)),)) for i in range(100_000)]
+                         lines=(RemittanceLine(f"INV{i}", Decimal(i % 9000 + 1).scaleb(-2)),)) for i in range(10_000)]
     data = lockbox.render(payments)
-    started = time.perf_counter()
-    parsed = lockbox.parse(data, "big.txt")
-    assert time.perf_counter() - started < 15  # ~2.5 s on a quiet core; generous for shared CI
-    assert parsed.ok and len(parsed.payments) == 100_000
+    parsed = lockbox.parse(data, "big.txt")  # speed is measured in bench/, not asserted here
+    assert parsed.ok and len(parsed.payments) == 10_000
 
 
 # --- shared real-world sample ----------------------------------------------------------------

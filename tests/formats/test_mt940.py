@@ -347,6 +347,7 @@ def _payments(draw) -> ParsedPayment:
 def test_render_parse_round_trip_property(payments: list[ParsedPayment]) -> None:
     parsed = mt940.parse(mt940.render(payments), "prop.sta")
     assert parsed.ok, parsed.problems
+    assert parsed.warnings == ()
     assert [_key(p) for p in parsed.payments] == [_key(p) for p in payments]
 
 
