@@ -1,8 +1,53 @@
-"""Customer account."""
+"""Customer account: where a customer stands (balance, aging, credit, holds) and its statement."""
 
 import streamlit as st
 
-from app_pages.widgets import require_area
+from app_pages.widgets import cached, frame_download, money, require_area, show_error
 
+MONEY = st.column_config.NumberColumn(format="%.2f")
 st.title("Customer account")
-require_area("cashbook.ledger_service", "Customer account")
+require_area("cashbook.ledger_service", "Customer accounts")
+
+from cashbook import views  # noqa: E402
+from cashbook.errors import CashbookError  # noqa: E402
+from cashbook.ui_state import state, workspace  # noqa: E402
+
+ws = workspace()
+s = state()
+text = st.text_input("Customer number, name or bank account", value=s.customer_no or "", key="acct_search")
+if text and text != s.customer_no:
+    hits = views.search_customers(ws, text)
+    if hits.empty:
+        st.warning(f"No customer fits {text!r}.")
+    else:
+        choice = st.selectbox("Customer", list(hits["customer_no"]), key="acct_pick",
+                              format_func=lambda c: f"{c} {hits.set_index('customer_no').at[c, 'name']}")
+        s.customer_no = choice
+if not s.customer_no:
+    st.stop()
+
+try:
+    account = cached(views.account, s.customer_no)
+except CashbookError as exc:
+    show_error(exc)
+    st.stop()
+summary = account["summary"]
+st.subheader(f"{summary['customer_no']} {summary['name']} ({summary['currency']})")
+m = st.columns(5)
+m[0].metric("Balance", money(summary["balance"]))
+m[1].metric("Past due", money(summary["amount_due"]))
+m[2].metric("On account", money(summary["on_account"]))
+m[3].metric("Available credit", money(summary.get("available_credit")))
+m[4].metric("Hold", "ON HOLD" if summary.get("on_hold") else "no")
+if summary.get("hold_reasons"):
+    st.warning("; ".join(summary["hold_reasons"]))
+aging = summary.get("aging") or {}
+st.bar_chart({k: float(v) for k, v in aging.items()}, horizontal=True, height=200)
+
+st.subheader("Statement")
+st.dataframe(account["statement"], hide_index=True, width="stretch", key="acct_statement",
+             column_config={"amount": MONEY, "open_amount": MONEY, "running_balance": MONEY})
+frame_download("acct_statement_dl", account["statement"], f"statement_{summary['customer_no']}")
+if not account["holds"].empty:
+    with st.expander("Hold history"):
+        st.dataframe(account["holds"], hide_index=True, width="stretch", key="acct_holds")

@@ -34,14 +34,16 @@ with st.container(border=True):
                                  dates[0] if len(dates) > 0 else None, dates[1] if len(dates) > 1 else None, payer)
     queue, picked = paged_table("alloc_queue", query, page_size=100, selection="single-row", height=260,
                                 column_config={"amount": MONEY, "to_allocate": MONEY})
-    if picked:
+    if picked and picked != s.queue_pick:  # a new click, not the selection left from an earlier run
         s.receipt_id = int(queue.iloc[picked[0]]["receipt_id"])
+    s.queue_pick = picked
     find = st.text_input("Open a receipt by id or payment reference", key="alloc_find")
-    if find:
+    if find and find != s.last_find:
         try:
             s.receipt_id = ws.receipts.find(find)
         except CashbookError as exc:
             show_error(exc)
+    s.last_find = find
 
 if s.receipt_id is None:
     st.info("Pick a receipt in the queue (click the box at the left of its row) to allocate it.")
@@ -114,8 +116,9 @@ if applied and doc_no.strip():
     cash, disc = Decimal(str(amount)).quantize(Decimal("0.01")), Decimal(str(discount)).quantize(Decimal("0.01"))
     open_now = views.document_open(ws, doc_no.strip()) or Decimal(0)
     rest = open_now - cash - disc if write_rest else Decimal(0)
-    if rest > views.write_off_limit(ws, open_now):
-        st.error(f"{rest:,.2f} is more than the write-off tolerance ({views.write_off_limit(ws, open_now):,.2f}).")
+    limit = views.write_off_limit(ws, doc_no.strip())
+    if rest > limit:
+        st.error(f"{rest:,.2f} is more than the write-off tolerance ({limit:,.2f}); apply less, or record a deduction.")
     else:
         run_action(lambda: ws.matching.apply_manual(rid, doc_no.strip(), cash, disc, max(rest, Decimal(0))),
                    f"Applied {cash:,.2f} of receipt #{rid} to {doc_no.strip()}")
@@ -129,3 +132,9 @@ if c[1].button("Put the rest on account", key="alloc_on_account", disabled=summa
 
 with st.expander("What the ledger holds for this receipt"):
     paged_table("alloc_entries", views.allocations_query(rid), page_size=200, column_config={"amount": MONEY})
+    u = st.columns([2, 1, 3])
+    undo_doc = u[0].text_input("Unapply one document (empty: the whole receipt)", key="alloc_unapply_doc")
+    u[1].write("")
+    if u[1].button("Unapply", key="alloc_unapply"):
+        run_action(lambda: ws.ledger.unapply(rid, undo_doc.strip() or None),
+                   f"Reversed {'the allocation to ' + undo_doc.strip() if undo_doc.strip() else 'receipt #' + str(rid)}")

@@ -1,8 +1,57 @@
-"""Credit centre."""
+"""Credit centre: open credit memos applied to invoices or refunded, and deductions resolved."""
+
+from decimal import Decimal
 
 import streamlit as st
 
-from app_pages.widgets import require_area
+from app_pages.widgets import cached, frame_download, require_area, run_action
 
+MONEY = st.column_config.NumberColumn(format="%.2f")
 st.title("Credit centre")
-require_area("cashbook.ledger_service", "Credit centre")
+require_area("cashbook.ledger_service", "The credit centre")
+
+from cashbook import views  # noqa: E402
+from cashbook.ui_state import workspace  # noqa: E402
+
+ws = workspace()
+credits_tab, deductions_tab = st.tabs(["Credit memos", "Deductions"])
+with credits_tab:
+    status = st.selectbox("Show", ["open", "applied", "refunded", "all"], key="cred_status")
+    memos = cached(views.credits, None if status == "all" else status)
+    st.dataframe(memos, hide_index=True, width="stretch", height=320, key="cred_memos",
+                 column_config={c: MONEY for c in ("amount", "applied_amount", "refunded_amount", "open_amount")})
+    frame_download("cred_memos_dl", memos, f"credit_memos_{status}")
+    with st.form("cred_form"):
+        c = st.columns([1.2, 1.2, 1, 1])
+        crn = c[0].text_input("Credit memo", key="cred_crn")
+        doc = c[1].text_input("Apply to document (empty to refund)", key="cred_doc")
+        amount = c[2].number_input("Amount (0: as much as fits)", min_value=0.0, step=0.01, format="%.2f",
+                                   key="cred_amount")
+        action = c[3].radio("Action", ["apply", "unapply", "refund"], key="cred_action", horizontal=True)
+        go = st.form_submit_button("Do it", type="primary")
+    if go and crn.strip():
+        value = Decimal(str(amount)).quantize(Decimal("0.01")) if amount else None
+        if action == "apply":
+            run_action(lambda: ws.ledger.credit_apply(crn, doc, value), f"Applied {crn} to {doc}")
+        elif action == "unapply":
+            run_action(lambda: ws.ledger.credit_unapply(crn, doc), f"Unapplied {crn} from {doc}")
+        else:
+            run_action(lambda: ws.ledger.credit_refund(crn, value or Decimal(0)), f"Refunded {crn}")
+
+with deductions_tab:
+    status = st.selectbox("Show", ["open", "all"], key="ded_status")
+    found = cached(views.deductions, None if status == "all" else status)
+    st.dataframe(found, hide_index=True, width="stretch", height=320, key="ded_table", column_config={"amount": MONEY})
+    frame_download("ded_dl", found, f"deductions_{status}")
+    with st.form("ded_form"):
+        c = st.columns([1, 1.2, 1.2, 2])
+        deduction_id = c[0].number_input("Deduction id", min_value=0, step=1, key="ded_id")
+        action = c[1].selectbox("Resolve by", ["write_off", "rebill", "reinstated"], key="ded_action",
+                                format_func=lambda a: a.replace("_", " "))
+        new_doc = c[2].text_input("New document (re-bill)", key="ded_new_doc")
+        note = c[3].text_input("Note", key="ded_note")
+        go = st.form_submit_button("Resolve", type="primary")
+    if go and deduction_id:
+        run_action(lambda: ws.ledger.resolve_deduction(int(deduction_id), action, new_doc_no=new_doc or None,
+                                                       note=note or None),
+                   f"Deduction #{int(deduction_id)} resolved ({action.replace('_', ' ')})")

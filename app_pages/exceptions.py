@@ -16,7 +16,7 @@ frame, picked = paged_table("exc_unidentified", views.unidentified_query(), page
                             column_config={"amount": MONEY, "in_suspense": MONEY})
 if picked:
     s.receipt_id = int(frame.iloc[picked[0]]["receipt_id"])
-    st.page_link("app_pages/allocation.py", label=f"Open receipt #{s.receipt_id} on Cash allocation", icon="💷")
+    st.page_link("app_pages/allocation.py", label=f"Open receipt #{s.receipt_id} on Cash allocation", icon=":material/payments:")
 download("exc_unidentified_dl", views.unidentified_query(), "unidentified_receipts")
 
 st.subheader("Deductions by reason code")

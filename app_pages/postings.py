@@ -1,8 +1,43 @@
-"""Postings export."""
+"""Postings export: the balanced journals the ERP needs for everything allocated since the last export."""
 
 import streamlit as st
 
-from app_pages.widgets import require_area
+from app_pages.widgets import cached, download, paged_table, require_area, service_file, show_error
+from cashbook import views
+from cashbook.errors import CashbookError
+from cashbook.ui_state import state, workspace
 
+MONEY = st.column_config.NumberColumn(format="%.2f")
 st.title("Postings export")
-require_area("cashbook.ledger_service", "Postings export")
+require_area("cashbook.ledger_service", "The postings export")
+ws = workspace()
+s = state()
+
+waiting = cached(views.unposted_count)
+st.metric("Ledger entries waiting to be posted", f"{waiting:,}")
+st.write("Each receipt becomes one journal: debit bank, credit receivables per document and customer, debit "
+         "discount and write-off, credit on account or suspense. Every journal balances; an entry is exported once.")
+c = st.columns([1, 1, 3])
+fmt = c[0].selectbox("Format", ["xlsx", "csv"], key="post_fmt")
+if c[1].button("Export postings", key="post_export", type="primary", disabled=waiting == 0):
+    try:
+        with st.spinner("Writing journals..."):
+            name, data, report = service_file(ws.ledger.export_postings, f"postings.{fmt}")
+        name = f"postings_{report.export_id or 'empty'}.{fmt}"
+        s.downloads = {**s.downloads, "postings": (name, data)}
+        s.notify(report.summary().replace(report.path, name))
+        st.rerun()
+    except CashbookError as exc:
+        show_error(exc)
+ready = s.downloads.get("postings")
+if ready:
+    c[2].download_button(f"Download {ready[0]}", data=ready[1], file_name=ready[0], key="post_download",
+                         type="primary")
+
+st.subheader("Earlier exports")
+exports, picked = paged_table("post_exports", views.posting_exports_query(), page_size=50, selection="single-row")
+export_id = int(exports.iloc[picked[0]]["export_id"]) if picked else None
+st.subheader(f"Journal lines{f' of export #{export_id}' if export_id else ''}")
+paged_table("post_lines", views.journal_lines_query(export_id), page_size=500,
+            column_config={"debit": MONEY, "credit": MONEY})
+download("post_lines_dl", views.journal_lines_query(export_id), f"journal_lines_{export_id or 'all'}")

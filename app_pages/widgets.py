@@ -26,7 +26,7 @@ def sidebar() -> None:
     if opened().generated and not s.demo_notice_shown:
         s.demo_notice_shown = True
         st.info("No workspace was found, so the demo workspace was generated in `data/` "
-                "(customers, open items, groups and a day of bank and remittance files).", icon="ℹ️")
+                "(customers, open items, groups and a day of bank and remittance files).", icon=":material/info:")
     for message in s.take_notices():
         st.success(message)
 
@@ -133,3 +133,22 @@ def require_area(module: str, what: str) -> None:
     if importlib.util.find_spec(module) is None:
         st.info(f"{what} is not available in this version of Cashbook yet.")
         st.stop()
+
+
+def frame_download(key: str, frame: Any, stem: str) -> None:
+    """A table already on screen (small), as .xlsx or .csv."""
+    cols = st.columns([1, 3])
+    fmt = cols[0].selectbox("Format", ["xlsx", "csv"], key=f"{key}_fmt", label_visibility="collapsed")
+    cols[1].download_button(f"Download {stem}.{fmt}", data=views.frame_bytes(frame, fmt), file_name=f"{stem}.{fmt}",
+                            key=f"{key}_download")
+
+
+def service_file(write: Callable[[Any], Any], name: str) -> tuple[str, bytes, Any]:
+    """Run a service's export that writes a file path, and return (name, bytes, what the export returned)."""
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / name
+        result = write(path)
+        return name, path.read_bytes(), result

@@ -191,6 +191,22 @@ class Ledger:
 
     def _reverse(self, live: Sequence[Entry], reason: str) -> list[int]:
         self._guard_keys([f"doc:{e.doc_no}" for e in live if e.doc_no] + [f"receipt:{e.receipt_id}" for e in live if e.receipt_id])
+        ids = self._append_reversals(live, reason)
+        self._check_receipts_after_reversal({e.receipt_id for e in live if e.receipt_id is not None})
+        return ids
+
+    def _check_receipts_after_reversal(self, receipt_ids: set[int]) -> None:
+        """Reversing only part of a netted remittance (say its credit note) must not leave the
+        receipt allocating more than its amount, or less than nothing."""
+        for receipt_id in sorted(receipt_ids):
+            balance = self.receipt_balance(receipt_id)
+            allocated = balance.applied + balance.on_account + balance.unidentified
+            if allocated > balance.amount or allocated < 0:
+                raise OverAllocation(
+                    f"reversing this would leave receipt {receipt_id} allocating {allocated:,.2f} of {balance.amount:,.2f}; "
+                    "unapply the documents netted with it too")
+
+    def _append_reversals(self, live: Sequence[Entry], reason: str) -> list[int]:
         pairs = []
         for e in live:
             request = AllocationRequest(

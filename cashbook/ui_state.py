@@ -48,6 +48,8 @@ class SessionState:
     """Everything a page keeps between reruns of one browser session."""
 
     receipt_id = _Field[int | None](lambda: None)  # the receipt open on Cash allocation
+    queue_pick = _Field[list[int]](list)  # the queue rows selected at the last run
+    last_find = _Field[str](str)  # the receipt id or reference typed at the last run
     group = _Field[str | None](lambda: None)  # the group open on Hierarchies
     customer_no = _Field[str | None](lambda: None)  # the customer open on Customer account
     notices = _Field[list[str]](list)  # messages shown once on the next run (after a change and st.rerun)

@@ -180,10 +180,10 @@ def document_open(ws: Workspace, doc_no: str) -> Decimal | None:
     return Ledger(ws.db, ws.user).open_now([doc_no]).get(doc_no)
 
 
-def write_off_limit(ws: Workspace, open_amount: Decimal) -> Decimal:
-    """The largest difference the settings let a clerk write off on a document of this open amount."""
-    settings = ws.settings
-    return min(settings.write_off_amount, (abs(open_amount) * settings.write_off_percent / 100).quantize(Decimal("0.01")))
+def write_off_limit(ws: Workspace, doc_no: str) -> Decimal:
+    """The largest difference the settings let a clerk write off on this document."""
+    amount = ws.db.scalar("SELECT amount FROM open_item WHERE doc_no = $doc", {"doc": doc_no})
+    return ws.ledger.write_off_limit(amount) if amount is not None else Decimal(0)
 
 
 def allocations_query(receipt_id: int) -> Query:
@@ -452,3 +452,67 @@ def proposals(ws: Workspace, receipt_id: int, status: str | None = "suggested"):
     columns = ["proposal_id", "status", "kind", "doc_no", "customer_no", "amount", "discount", "write_off",
                "deduction", "reason_code", "rule", "score", "why"]
     return pd.DataFrame(rows, columns=columns)
+
+
+# -- postings, credits, accounts ------------------------------------------------------------------------------
+def unposted_count(ws: Workspace) -> int:
+    """Ledger entries and deduction resolutions not yet sent to the ERP in a postings export."""
+    return int(ws.db.scalar("""
+        SELECT (SELECT count(*) FROM allocation_entry WHERE entry_id NOT IN (SELECT entry_id FROM posted_entry))
+             + (SELECT count(*) FROM deduction_event WHERE event_id NOT IN (SELECT event_id FROM posted_deduction_event))
+    """) or 0)
+
+
+def posting_exports_query() -> Query:
+    return Query("SELECT export_id, exported_at, exported_by, file_name, journals FROM posting_export", {},
+                 "export_id DESC")
+
+
+def journal_lines_query(export_id: int | None = None) -> Query:
+    from cashbook.db.postings_sql import journal_lines_sql
+
+    if export_id is None:
+        return Query(journal_lines_sql(), {}, "export_id, journal_no, line_no")
+    return Query(journal_lines_sql("j.export_id = $export_id"), {"export_id": int(export_id)},
+                 "journal_no, line_no")
+
+
+def credits(ws: Workspace, status: str | None = None):
+    frame = ws.ledger.credits_frame()
+    return frame if status is None or frame.empty else frame[frame["status"] == status].reset_index(drop=True)
+
+
+def deductions(ws: Workspace, status: str | None = None):
+    return ws.ledger.deductions_frame(status)
+
+
+def account(ws: Workspace, customer_no: str) -> dict[str, Any]:
+    """A customer's standing as plain values, and its statement as a frame."""
+    import pandas as pd
+
+    from cashbook.db.accounts_sql import STATEMENT_COLUMNS
+
+    summary = ws.ledger.account(customer_no)
+    statement = pd.DataFrame(ws.ledger.statement(customer_no), columns=list(STATEMENT_COLUMNS))
+    holds = pd.DataFrame(ws.ledger.hold_history(customer_no))
+    return {"summary": summary.as_dict(), "statement": statement, "holds": holds}
+
+
+
+def frame_bytes(frame, fmt: str) -> bytes:
+    """A small frame already on screen as a file (money that is Decimal stays exact)."""
+    rows = (tuple(_plain(v) for v in row) for row in frame.itertuples(index=False))
+    return table_bytes(list(frame.columns), rows, fmt)
+
+
+def _plain(value: Any) -> Any:
+    """Python values from what pandas holds: None for missing, int and float from numpy, dates kept."""
+    import pandas as pd
+
+    if value is None or value is pd.NaT or value is pd.NA or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    if hasattr(value, "item") and not isinstance(value, Decimal):
+        return value.item()
+    return value

@@ -70,7 +70,7 @@ def main() -> None:
         try:
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-                page = browser.new_page(viewport={"width": 1600, "height": 1000})
+                page = browser.new_page(viewport={"width": 1600, "height": 2000})
                 page.goto(url)
                 wait_idle(page)
                 page.get_by_label("Open a receipt by id or payment reference").fill(str(receipt))

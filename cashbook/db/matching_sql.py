@@ -10,7 +10,7 @@ Values are bound (``$name``); identifiers come from code only.
 from __future__ import annotations
 
 from cashbook.db.ledger_sql import live_entries_sql, open_items_now_sql, receipt_allocated_sql
-from cashbook.matching.normalize import normalize_ref_sql
+from cashbook.matching.normalize import normalize_ref_sql, normalize_ref_words_sql
 
 MIN_TEXT_DIGITS = 4  # a bank-text window must hold this many digits to be searched as a reference
 
@@ -126,11 +126,12 @@ def refs_sql() -> str:
                l.reference_norm AS ref_norm,
                CAST(l.paid_amount * 100 AS BIGINT) AS paid_cents, CAST(l.gross_amount * 100 AS BIGINT) AS gross_cents,
                CAST(l.discount * 100 AS BIGINT) AS discount_cents, CAST(l.adjustment * 100 AS BIGINT) AS adjustment_cents,
-               l.reason_code, l.ref_type, {normalize_ref_sql('l.po_number')} AS po_norm, 1 AS width
+               l.reason_code, l.ref_type, {normalize_ref_sql('l.po_number')} AS po_norm, 1 AS width,
+               {normalize_ref_words_sql('l.reference')} AS ref_norm_alt
         FROM remittance_line l JOIN m_pending p ON p.receipt_id = l.receipt_id
         UNION ALL
         SELECT receipt_id, -CAST(row_number() OVER (PARTITION BY receipt_id ORDER BY width, win) AS INTEGER), 'text',
-               win, win, win_norm, NULL, NULL, NULL, NULL, NULL, NULL, '', width
+               win, win, win_norm, NULL, NULL, NULL, NULL, NULL, NULL, '', width, win_norm
         FROM (
             SELECT receipt_id, arg_min(win, width) AS win, min(width) AS width, win_norm
             FROM (
@@ -154,8 +155,8 @@ def hits_sql() -> str:
     """Reference hits of the exact, normalized and PO passes: (receipt_id, ref_key, doc_no, tier).
 
     Exact looks at every document (a payer unknown to the master may name its documents exactly);
-    normalized and PO numbers only inside the payer's scope ($scopes: receipt_id -> scope key, in
-    the temp table m_payer_scope), since short normalized forms and PO numbers repeat across customers.
+    normalized and PO numbers only inside the payer's scope (the temp table m_payer_scope:
+    receipt_id -> scope key), since short normalized forms and PO numbers repeat across customers.
     """
     return """
         CREATE OR REPLACE TEMP TABLE m_hit AS
@@ -167,6 +168,11 @@ def hits_sql() -> str:
         JOIN m_item i ON i.doc_no_norm = r.ref_norm AND i.scope_key = s.scope_key
         WHERE r.ref_norm <> ''
         UNION
+        SELECT r.receipt_id, r.ref_key, i.doc_no, 'normalized'
+        FROM m_ref r JOIN m_payer_scope s ON s.receipt_id = r.receipt_id
+        JOIN m_item i ON i.doc_no_norm = r.ref_norm_alt AND i.scope_key = s.scope_key
+        WHERE r.ref_norm_alt <> '' AND r.ref_norm_alt <> r.ref_norm
+        UNION
         SELECT r.receipt_id, r.ref_key, i.doc_no, 'po'
         FROM m_ref r JOIN m_payer_scope s ON s.receipt_id = r.receipt_id
         JOIN m_item i ON i.scope_key = s.scope_key AND i.po_norm <> '' AND (i.po_norm = r.ref_norm OR i.po_norm = r.po_norm)
@@ -176,7 +182,7 @@ def hits_sql() -> str:
 def unresolved_refs_sql() -> str:
     """References no exact, normalized or PO pass found, in receipts whose scope is known: the fuzzy pass's input."""
     return f"""
-        SELECT r.receipt_id, r.ref_key, r.ref_norm, s.scope_key
+        SELECT r.receipt_id, r.ref_key, CASE WHEN r.ref_norm_alt <> '' THEN r.ref_norm_alt ELSE r.ref_norm END, s.scope_key
         FROM m_ref r JOIN m_payer_scope s ON s.receipt_id = r.receipt_id
         WHERE r.ref_norm <> '' AND length(r.ref_norm) >= {MIN_TEXT_DIGITS}
           AND (r.source = 'line' OR (r.width = 1 AND length(regexp_replace(r.reference, '[^0-9]', '', 'g')) >= 5))

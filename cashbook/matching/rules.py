@@ -229,6 +229,9 @@ def settle(ref: Ref | None, paid: int | None, doc: Doc, open_now: int, value_dat
     if write_off_allowed(gap, open_now, settings):
         return Settlement(paid, write_off=gap, how="bank_charge", agrees=False,
                           note=f"{money_text(gap)} short, within the write-off tolerance")
+    if 0 < gap <= int(settings.write_off_amount * 100):  # a bank charge beyond the percent, or a small part payment
+        return Settlement(paid, how="short_payment", agrees=False, certain=False,
+                          note=f"{money_text(gap)} short: more than the write-off tolerance allows on this document")
     return Settlement(paid, how="partial", agrees=False, note=f"{money_text(open_now - paid)} stays open")
 
 

@@ -1,0 +1,140 @@
+"""Benchmark: each payment-file parser alone against a bare read of the same file, measured in the same run.
+
+Files are made by each module's ``render`` (100,000 entries or remittance lines by default). The
+bare reads are the floor a parser cannot beat: lxml ``iterparse`` touching every element (camt),
+``str.split`` over segments and elements (X12 820, EDIFACT), over lines and tags (MT940).
+The issue's target is an import within 3x of the bare read, so the parser should sit well below.
+
+Run: python bench/profile_parsers.py [--count 100000] [--only camt053,x12_820] [--profile camt053]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import pstats
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from lxml import etree
+
+from bench._common import out, timed
+from cashbook.formats import camt, edifact, mt940, x12_820
+from cashbook.formats.base import ParsedFile, ParsedPayment, RemittanceLine
+
+LINES_PER_ADVICE = 5
+
+
+def bank_entries(count: int) -> list[ParsedPayment]:
+    """Credits as a bank books them: one per entry, each with a payer, a reference and free text."""
+    start = date(2024, 1, 1)
+    return [
+        ParsedPayment(
+            "bank", f"E2E-{i:07d}", start + timedelta(days=i % 60), Decimal(100 + i % 9000) + Decimal(i % 100) / 100,
+            "EUR", f"Customer {i % 5000} GmbH", f"DE{i % 97:02d}3704004405320{i % 100000:05d}",
+            bank_ref=f"ACC-{i:08d}", bank_text=f"RE {i:07d} KD {i % 5000}", account="DE44500105175407324931",
+        )
+        for i in range(count)
+    ]
+
+
+def advices(lines: int) -> list[ParsedPayment]:
+    """Advices of five invoice lines each, ``lines`` lines in all."""
+    start = date(2024, 1, 1)
+    result = []
+    for i in range(lines // LINES_PER_ADVICE):
+        rows = tuple(
+            RemittanceLine(f"INV-{i:06d}-{j}", Decimal(10 + j) + Decimal(i % 100) / 100, ref_type="IV")
+            for j in range(LINES_PER_ADVICE)
+        )
+        result.append(
+            ParsedPayment(
+                "advice", f"TRN{i:08d}", start + timedelta(days=i % 60), sum((r.paid_amount for r in rows), Decimal("0.00")),
+                "USD", f"Payer {i % 3000} Inc", payer_id=f"P{i % 3000:05d}", lines=rows,
+            )
+        )
+    return result
+
+
+def bare_xml(data: bytes) -> int:
+    touched = 0
+    for _, element in etree.iterparse(io.BytesIO(data), events=("end",)):
+        touched += len(element.text or "") + 1
+        element.clear()
+    return touched
+
+
+def bare_x12(data: bytes) -> int:
+    text = data.decode("ascii")
+    return sum(len(segment.strip().split("*")) for segment in text.split("~"))
+
+
+def bare_edifact(data: bytes) -> int:
+    text = data.decode("utf-8")
+    return sum(len(segment.strip().split("+")) for segment in text.split("'"))
+
+
+def bare_mt940(data: bytes) -> int:
+    text = data.decode("utf-8")
+    return sum(len(line.split(":", 2)) for line in text.split("\r\n"))
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    make: Callable[[int], bytes]
+    bare: Callable[[bytes], int]
+    parse: Callable[[bytes, str], ParsedFile]
+    unit: str
+
+
+CASES = (
+    Case("camt053", lambda n: camt.render(bank_entries(n), version="053.001.02"), bare_xml, camt.parse, "entries"),
+    Case("x12_820", lambda n: x12_820.render(advices(n)), bare_x12, x12_820.parse, "RMR lines"),
+    Case("mt940", lambda n: mt940.render(bank_entries(n)), bare_mt940, mt940.parse, "entries"),
+    Case("edifact_remadv", lambda n: edifact.render(advices(n)), bare_edifact, edifact.parse, "DOC lines"),
+)
+
+
+def run(case: Case, count: int, repeat: int) -> None:
+    data = case.make(count)
+    bare_s, _ = timed(lambda: case.bare(data), repeat=repeat)
+    parse_s, parsed = timed(lambda: case.parse(data, "bench"), repeat=repeat)
+    assert parsed.ok, parsed.problems[:3]
+    out(
+        f"{case.name:<15} {count:,} {case.unit}, {len(data) / 1e6:.1f} MB, {len(parsed.payments):,} payments | "
+        f"bare {bare_s:.2f}s | parse {parse_s:.2f}s | parse / bare = {parse_s / bare_s:.2f}x"
+    )
+
+
+def profile(case: Case, count: int) -> None:
+    data = case.make(count)
+    profiler = cProfile.Profile()
+    profiler.runcall(case.parse, data, "bench")
+    stats = pstats.Stats(profiler, stream=sys.stdout)
+    stats.sort_stats("tottime").print_stats(25)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3, help="best of this many runs, for bare read and parse alike")
+    parser.add_argument("--only", default="", help="comma-separated format names")
+    parser.add_argument("--profile", default="", help="print a cProfile of this format's parse instead of timing")
+    args = parser.parse_args(argv)
+    cases = {case.name: case for case in CASES}
+    if args.profile:
+        profile(cases[args.profile], args.count)
+        return 0
+    names = [name for name in args.only.split(",") if name] or list(cases)
+    for name in names:
+        run(cases[name], args.count, args.repeat)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,113 @@
+"""Postings export: balanced journals per receipt, only what is new, reversing journals, numbering, xlsx."""
+
+from __future__ import annotations
+
+import csv
+from collections import defaultdict
+from decimal import Decimal as D
+from pathlib import Path
+
+import openpyxl
+
+from cashbook.service import Workspace
+from tests.test_ledger_service import ws  # noqa: F401  (fixture)
+
+
+def _journals(path: Path) -> dict[str, list[dict[str, str]]]:
+    out: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for row in csv.DictReader(path.open()):
+        out[row["journal_no"]].append(row)
+    return dict(out)
+
+
+def _assert_balanced(journals: dict[str, list[dict[str, str]]]) -> None:
+    for number, lines in journals.items():
+        assert sum(D(line["debit"]) for line in lines) == sum(D(line["credit"]) for line in lines), number
+
+
+def test_one_balanced_journal_per_receipt(ws: Workspace, tmp_path: Path) -> None:  # noqa: F811
+    ws.ledger.apply_manual("PAY1", "INV1", D("440.00"), discount=D("5.00"), write_off=D("5.00"), deduction=D("50.00"),
+                           reason_code="DAMAGED")
+    ws.ledger.apply_manual("PAY1", "INV3", D("200.00"))
+    ws.ledger.on_account("PAY1")
+    ws.ledger.unidentified("PAY3")
+    path = tmp_path / "postings.csv"
+    report = ws.ledger.export_postings(path)
+    journals = _journals(path)
+    assert list(journals) == ["CP000001", "CP000002"] and len(report.journals) == 2
+    _assert_balanced(journals)
+    lines = {(r["account"], r["customer_no"], r["doc_no"]): (r["debit"], r["credit"]) for r in journals["CP000001"]}
+    assert lines == {
+        ("1000", "", ""): ("800.00", "0.00"),          # bank: the receipt's cash
+        ("1100", "C1", "INV1"): ("0.00", "500.00"),    # A/R per document and customer
+        ("1100", "C2", "INV3"): ("0.00", "200.00"),
+        ("6800", "C1", "INV1"): ("5.00", "0.00"),      # discount expense
+        ("6810", "C1", "INV1"): ("5.00", "0.00"),      # write-off
+        ("1150", "C1", "INV1"): ("50.00", "0.00"),     # deduction, open for review
+        ("2150", "C1", ""): ("0.00", "160.00"),        # on account with the primary
+    }
+    assert {r["account"]: r["credit"] for r in journals["CP000002"]}["2190"] == "50.00"  # suspense
+    assert set(journals["CP000001"][0]) >= {"journal_no", "payment_ref", "date", "account", "customer_no", "doc_no",
+                                            "debit", "credit", "description"}
+    # the next export carries only what is new
+    again = ws.ledger.export_postings(tmp_path / "again.csv")
+    assert again.journals == () and _journals(tmp_path / "again.csv") == {}
+
+
+def test_unapply_after_export_yields_reversing_journal(ws: Workspace, tmp_path: Path) -> None:  # noqa: F811
+    ws.ledger.apply_manual("PAY1", "INV1", D("500.00"))
+    ws.ledger.apply_manual("PAY1", "INV2", D("300.00"))
+    ws.ledger.export_postings(tmp_path / "1.csv")
+    ws.ledger.unapply("PAY1", "INV2")
+    ws.ledger.apply_manual("PAY1", "INV3", D("200.00"))
+    ws.ledger.export_postings(tmp_path / "2.csv")
+    journals = _journals(tmp_path / "2.csv")
+    _assert_balanced(journals)
+    by_type = {lines[0]["journal_type"]: lines for lines in journals.values()}
+    reversal = {(r["account"], r["doc_no"]): (r["debit"], r["credit"]) for r in by_type["reversal"]}
+    assert reversal == {("1000", ""): ("0.00", "300.00"), ("1100", "INV2"): ("300.00", "0.00")}
+    assert by_type["reversal"][0]["description"].startswith("Reversal of CP000001")
+    assert {(r["account"], r["doc_no"]) for r in by_type["receipt"]} == {("1000", ""), ("1100", "INV3")}
+    assert [j for j in journals] == ["CP000002", "CP000003"]
+
+
+def test_apply_and_unapply_before_export_net_out(ws: Workspace, tmp_path: Path) -> None:  # noqa: F811
+    ws.ledger.apply_manual("PAY2", "INV1", D("100.00"))
+    ws.ledger.unapply("PAY2")
+    report = ws.ledger.export_postings(tmp_path / "p.csv")
+    assert report.journals == () and report.netted_entries == 2
+    assert ws.db.scalar("SELECT count(*) FROM posted_entry") == 2
+    assert ws.ledger.export_postings(tmp_path / "q.csv").netted_entries == 0
+
+
+def test_credit_refund_and_deduction_journals_xlsx(ws: Workspace, tmp_path: Path) -> None:  # noqa: F811
+    ws.set_setting("journal_prefix", "AR")
+    ws.set_setting("journal_digits", "4")
+    ws.set_setting("accounts.refunds", "2999")
+    ws.ledger.settings = ws.settings
+    ws.ledger.credit_apply("CRN1", "INV1", D("60.00"))
+    ws.ledger.credit_refund("CRN1", D("40.00"))
+    ws.ledger.apply_manual("PAY1", "INV2", D("270.00"), deduction=D("30.00"), reason_code="PRICING")
+    ws.ledger.export_postings(tmp_path / "1.xlsx")
+    [deduction] = ws.ledger.deductions()
+    ws.ledger.resolve_deduction(deduction["deduction_id"], "rebill", new_doc_no="DBN1")
+    path = tmp_path / "2.xlsx"
+    ws.ledger.export_postings(path)
+    rows = []
+    for file in (tmp_path / "1.xlsx", path):
+        sheet = openpyxl.load_workbook(file).active
+        header = [c.value for c in sheet[1]]
+        rows += [dict(zip(header, (c.value for c in row))) for row in sheet.iter_rows(min_row=2)]
+    journals: dict[str, list[dict]] = defaultdict(list)
+    for row in rows:
+        journals[row["journal_no"]].append(row)
+    assert sorted(journals) == ["AR0001", "AR0002", "AR0003"]
+    for number, lines in journals.items():
+        assert isinstance(lines[0]["debit"], (int, float)) and lines[0]["date"].year > 2000  # numbers and dates
+        assert round(sum(r["debit"] for r in lines), 2) == round(sum(r["credit"] for r in lines), 2), number
+    credit = sorted((r["account"], r["doc_no"], r["debit"], r["credit"]) for r in journals["AR0001"])
+    assert credit == [("1100", "CRN1", 40, 0), ("1100", "CRN1", 60, 0), ("1100", "INV1", 0, 60), ("2999", "CRN1", 0, 40)]
+    assert journals["AR0002"][0]["journal_type"] == "receipt"
+    rebill = {(r["account"], r["doc_no"]): (r["debit"], r["credit"]) for r in journals["AR0003"]}
+    assert rebill == {("1100", "DBN1"): (30, 0), ("1150", "INV2"): (0, 30)}
+    assert ws.ledger.verify() == []
