@@ -77,15 +77,18 @@ def paged_table(key: str, query: views.Query, *, page_size: int = PAGE_SIZE, sel
     else:
         st.caption(f"{total:,} rows")
     frame, _ = _cached_page(ws.path, token, query, page_size, (number - 1) * page_size, ws)
-    options: dict[str, Any] = {"key": key, "hide_index": True, "width": "stretch"}
+    options: dict[str, Any] = {"hide_index": True, "width": "stretch"}
     if height:
         options["height"] = height
     if column_config:
         options["column_config"] = column_config
-    if selection:
-        event = st.dataframe(frame, on_select="rerun", selection_mode=selection, **options)
-        return frame, list(event.selection.rows)
-    st.dataframe(frame, **options)
+    with st.container(key=key):  # a stable name for the grid, whatever its widget key
+        if selection:
+            # A selection belongs to the rows it was made on: once the workspace changes, the grid starts afresh.
+            event = st.dataframe(frame, on_select="rerun", selection_mode=selection,
+                                 key=f"{key}_{token.replace('.', '_')}", **options)
+            return frame, list(event.selection.rows)
+        st.dataframe(frame, key=key + "_grid", **options)
     return frame, []
 
 

@@ -104,11 +104,17 @@ def payer_keys_sql() -> str:
 
 
 def items_sql() -> str:
-    """Every document with its open amount now (in cents) and its customer's scope; settled ones too,
-    so that a reference to a paid document is recognised as such and not searched by amount."""
-    now = open_items_now_sql("true")
+    """The documents a run can reach, with the open amount now (in cents) and the customer's scope:
+    those named exactly by a reference and those of the payers' scopes; settled ones too, so that a
+    reference to a paid document is recognised as such and not searched by amount. Needs m_ref."""
+    now = open_items_now_sql("oi.doc_no IN (SELECT doc_no FROM m_reach)")
     return f"""
         CREATE OR REPLACE TEMP TABLE m_item AS
+        WITH m_reach AS (
+            SELECT doc_no FROM open_item WHERE doc_no IN (SELECT ref_upper FROM m_ref)
+            UNION
+            SELECT oi.doc_no FROM open_item oi JOIN m_scope s ON s.customer_no = oi.customer_no
+            WHERE s.scope_key IN (SELECT scope_key FROM m_payer_scope))
         SELECT oi.doc_no, oi.doc_type, oi.customer_no, oi.doc_date, CAST(oi.amount * 100 AS BIGINT) AS amount_cents,
                CAST(oi.open_now * 100 AS BIGINT) AS open_cents, oi.doc_no_norm,
                {normalize_ref_sql('oi.po_number')} AS po_norm, oi.discount_pct, oi.discount_days,

@@ -16,6 +16,7 @@ from xml.sax.saxutils import escape, quoteattr
 from lxml import etree
 
 from cashbook.errors import Problem
+from cashbook.formats._bulk import paused_gc
 from cashbook.formats.base import MAX_FILE_BYTES, ParsedFile, ParsedPayment, RemittanceLine
 from cashbook.money import CENT, ZERO
 
@@ -71,7 +72,8 @@ def parse(data: bytes, file: str) -> ParsedFile:
     refusal = _precheck(data)
     if refusal is not None:
         return _refused(fmt_guess, file, *refusal)
-    return _Reader(file, fmt_guess).read(data)
+    with paused_gc():
+        return _Reader(file, fmt_guess).read(data)
 
 
 def _guess_format(head: bytes) -> str:

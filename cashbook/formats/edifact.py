@@ -10,6 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from cashbook.errors import Problem
+from cashbook.formats._bulk import paused_gc
 from cashbook.formats.base import MAX_FILE_BYTES, ParsedFile, ParsedPayment, RemittanceLine
 from cashbook.money import CENT
 
@@ -107,7 +108,8 @@ def parse(data: bytes, file: str) -> ParsedFile:
         return _refused(file, f"the file is larger than the {MAX_FILE_BYTES // (1024 * 1024)} MB limit")
     if b"\x00" in data[:4096]:
         return _refused(file, "the file is binary (or UTF-16), not an EDIFACT text file")
-    return _Reader(file).read(_decode(data))
+    with paused_gc():
+        return _Reader(file).read(_decode(data))
 
 
 def _refused(file: str, message: str) -> ParsedFile:

@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 
 from cashbook.errors import Problem
+from cashbook.formats._bulk import paused_gc
 from cashbook.formats.base import MAX_FILE_BYTES, ParsedFile, ParsedPayment, RemittanceLine
 from cashbook.money import CENT, ZERO
 
@@ -114,7 +115,8 @@ def parse(data: bytes, file: str) -> ParsedFile:
         return _refused("mt940", file, f"the file is larger than the {MAX_FILE_BYTES // (1024 * 1024)} MB limit")
     if b"\x00" in data[:4096]:
         return _refused("mt940", file, "the file is binary (or UTF-16), not an MT940/MT942 text file")
-    return _Reader(file).read(data)
+    with paused_gc():
+        return _Reader(file).read(data)
 
 
 def parse_datetime_13d(text: str) -> datetime:

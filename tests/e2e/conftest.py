@@ -88,3 +88,18 @@ def wait_idle(page) -> None:
     page.wait_for_timeout(600)
     page.wait_for_selector("[data-testid='stStatusWidget']", state="detached", timeout=120_000)
     page.wait_for_timeout(400)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep a screenshot of the page when a browser test fails (in the test's tmp_path)."""
+    outcome = yield
+    report = outcome.get_result()
+    page = item.funcargs.get("page") if report.when == "call" and report.failed else None
+    tmp = item.funcargs.get("tmp_path")
+    if page is not None and tmp is not None:
+        try:
+            page.screenshot(path=str(tmp / "failure.png"), full_page=True)
+            report.sections.append(("screenshot", str(tmp / "failure.png")))
+        except Exception:  # noqa: BLE001 - a screenshot is a courtesy; the failure itself is reported
+            pass
