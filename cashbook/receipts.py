@@ -359,6 +359,7 @@ class ReceiptService:
             report.problems = tuple(problems)
             return report
         report.skipped = {k: int(v) for k, v in parsed.skipped.items() if v}
+        report.warnings += [str(w) for w in parsed.warnings]  # imported, but a clerk must see these
         days = self.link_days
         now = datetime.now().replace(microsecond=0)
         with self.db.transaction() as cur:

@@ -16,8 +16,9 @@ Conventions chosen here:
   entry hash and totals are checked; its entry/addenda count may also equal the number of entries
   alone (a generator habit seen in a real sample), and its block count is not checked: blocking is a
   transmission artefact that bank software rewrites and it carries no money.
-* An invalid or blank effective entry date gives ``value_date=None``, not a problem: NACHA rules let
-  the ACH operator replace it by the settlement date (a real sample has a shifted date field).
+* An invalid or blank effective entry date is not a problem: NACHA rules let the ACH operator
+  settle such a batch itself (a real sample has a shifted date field). The file creation date is
+  used as the value date, with a warning.
 * Bytes are read as Windows-1252 (Latin-1 where undefined): one byte is one column.
 """
 
@@ -113,6 +114,15 @@ class _Batch:
     payer: tuple[str | None, str | None, date | None] | None = None  # read once per batch
 
 
+def _yymmdd(text: str) -> date | None:
+    if len(text) != 6 or not text.isdigit():
+        return None
+    try:
+        return date(2000 + int(text[:2]), int(text[2:4]), int(text[4:]))
+    except ValueError:
+        return None
+
+
 class _Reader:
     """Walks the records in order, checking each batch and the file against their control records."""
 
@@ -130,6 +140,8 @@ class _Reader:
         self.credit_cents = 0
         self.header_seen = False
         self.control_seen = False
+        self.creation_date: date | None = None
+        self.warnings: list[Problem] = []
 
     def problem(self, line: int, column: str, message: str) -> None:
         self.problems.append(Problem(self.file, f"line {line}", column, message))
@@ -159,6 +171,7 @@ class _Reader:
             payments=tuple(self.payments),
             skipped=dict(self.skipped),
             problems=tuple(self.problems),
+            warnings=tuple(self.warnings),
         )
 
     def records(self, text: str) -> list[tuple[int, str]]:
@@ -223,6 +236,7 @@ class _Reader:
             self.problem(line, "", "A second file header record.")
             return
         self.header_seen = True
+        self.creation_date = _yymmdd(record[23:29])
         if record[1:3] != "01":
             self.problem(line, "priority code", f"'{record[1:3]}' is not the priority code 01.")
         if record[34:37] != "094":
@@ -332,7 +346,7 @@ class _Reader:
     def payment(self, batch: _Batch, entry: _Entry, cents: int, sec: str) -> ParsedPayment:
         header, record, line = batch.record, entry.record, entry.line
         if batch.payer is None:
-            batch.payer = (header[4:20].strip() or None, header[40:50].strip() or None, self.effective_date(batch))
+            batch.payer = (header[4:20].strip() or None, header[40:50].strip() or None, self.value_date(batch))
         payer_name, payer_id, value_date = batch.payer
         trace = record[79:94].strip()
         texts = [header[53:63].strip(), record[39:54].strip()]
@@ -373,16 +387,17 @@ class _Reader:
             account=record[12:29].strip() or None,
         )
 
-    @staticmethod
-    def effective_date(batch: _Batch) -> date | None:
-        """YYMMDD; None when blank or invalid, which NACHA rules allow (the operator then settles next day)."""
+    def value_date(self, batch: _Batch) -> date | None:
+        """The batch's effective entry date; when blank or invalid (NACHA lets the operator settle
+        such a batch itself) the file's creation date stands in, with a warning for the clerk."""
         text = batch.record[69:75]
-        if not text.isdigit():
-            return None
-        try:
-            return date(2000 + int(text[:2]), int(text[2:4]), int(text[4:]))
-        except ValueError:
-            return None
+        effective = _yymmdd(text)
+        if effective is None and self.creation_date is not None:
+            self.warnings.append(Problem(
+                self.file, f"line {batch.line}", "effective entry date",
+                f"'{text.strip()}' is not a date; the file creation date {self.creation_date.isoformat()} was used"))
+            return self.creation_date
+        return effective
 
     # -- file control ---------------------------------------------------------------------
     def read_file_control(self, line: int, record: str) -> None:
