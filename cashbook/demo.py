@@ -415,7 +415,8 @@ def build_payments(rng: random.Random, world_customers: Sequence[Customer], item
         if channel in ("camt+820", "camt+sheet", "camt+remadv"):
             useless = channel == "camt+sheet" and rng.random() < 0.3
             advice = replace(entry, kind="advice", lines=tuple(lines), bank_text="", bank_ref=None,
-                             payment_ref="BACS" if useless else ref)
+                             payment_ref="BACS" if useless else ref,
+                             amount=sum(((l.paid_amount or ZERO) for l in lines), ZERO))  # what the advice says it pays
         payments.append(DemoPayment(scenario, channel, entry, advice, truth, on_account=on_account,
                                     on_account_customer=payer.customer_no if on_account else "",
                                     straight_through=straight))
