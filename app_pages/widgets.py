@@ -69,20 +69,20 @@ def paged_table(key: str, query: views.Query, *, page_size: int = PAGE_SIZE, sel
     token = views.version(ws)
     _, total = _cached_page(ws.path, token, query, 1, 0, ws)
     pages = max(1, math.ceil(total / page_size))
-    number = 1
-    if pages > 1:
-        left, right = st.columns([1, 4])
-        number = int(left.number_input("Page", min_value=1, max_value=pages, value=1, step=1, key=f"{key}_page"))
-        right.caption(f"{total:,} rows, {page_size} a page; page {number} of {pages}")
-    else:
-        st.caption(f"{total:,} rows")
-    frame, _ = _cached_page(ws.path, token, query, page_size, (number - 1) * page_size, ws)
     options: dict[str, Any] = {"hide_index": True, "width": "stretch"}
     if height:
         options["height"] = height
     if column_config:
         options["column_config"] = column_config
-    with st.container(key=key):  # a stable name for the grid, whatever its widget key
+    with st.container(key=key):  # a stable name for the table, whatever its grid's widget key
+        number = 1
+        if pages > 1:
+            left, right = st.columns([1, 4])
+            number = int(left.number_input("Page", min_value=1, max_value=pages, value=1, step=1, key=f"{key}_page"))
+            right.caption(f"{total:,} rows, {page_size} a page; page {number} of {pages}")
+        else:
+            st.caption(f"{total:,} rows")
+        frame, _ = _cached_page(ws.path, token, query, page_size, (number - 1) * page_size, ws)
         if selection:
             # A selection belongs to the rows it was made on: once the workspace changes, the grid starts afresh.
             event = st.dataframe(frame, on_select="rerun", selection_mode=selection,

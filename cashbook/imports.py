@@ -75,13 +75,19 @@ class ImportReport:
 
 
 # -- staging ------------------------------------------------------------------------------------
-@dataclass(frozen=True)
+@dataclass
 class Staged:
-    """A file's data rows in the temp table ``stage``: rn, line and one text column per template column."""
+    """A file's data rows in the temp relation ``stage``: rn, line and one raw_* text column per template column.
+
+    A lazy stage is a view straight over DuckDB's CSV reader, without rn and line: the typed table
+    built from it numbers its rows instead, so a million-row file is read and written only once.
+    """
 
     rows: int
     mapping: dict[str, int]
     header_line: int
+    lazy: bool = False
+    temp_file: str | None = None  # a copy of uploaded bytes the lazy stage reads; removed afterwards
 
 
 def _find_header(template: Template, rows: list[list[str]], file: str, profile: MappingProfile | None) -> int:
@@ -102,7 +108,7 @@ def _missing_columns_problem(file: str, template: Template, missing: list[str], 
 
 
 def stage_file(db: Database, data: bytes, file: str, template: Template, profile: MappingProfile | None,
-               path: Path | None = None) -> Staged:
+               path: Path | None = None, *, lazy: bool = False) -> Staged:
     """Load a CSV or XLSX into the temp table ``stage`` inside the current transaction."""
     if len(data) > MAX_FILE_BYTES:
         raise FileRefused(file, [Problem(file, "", "", f"the file is {len(data):,} bytes; the limit is {MAX_FILE_BYTES:,}")])
@@ -113,7 +119,7 @@ def stage_file(db: Database, data: bytes, file: str, template: Template, profile
         raise FileRefused(file, [Problem(file, "", "", "this is a binary file, not a CSV or XLSX table")])
     if xlsx or b"\n\n" in data or b"\r\n\r\n" in data or len(data) < 2_000_000:
         return _stage_rows(db, data, file, template, profile)
-    return _stage_csv_with_duckdb(db, data, file, template, profile, path)
+    return _stage_csv_with_duckdb(db, data, file, template, profile, path, lazy)
 
 
 def _stage_rows(db: Database, data: bytes, file: str, template: Template, profile: MappingProfile | None) -> Staged:
@@ -156,7 +162,7 @@ def _clean_sql(column: str) -> str:
 
 
 def _stage_csv_with_duckdb(db: Database, data: bytes, file: str, template: Template,
-                           profile: MappingProfile | None, path: Path | None) -> Staged:
+                           profile: MappingProfile | None, path: Path | None, lazy: bool) -> Staged:
     """Large CSVs are read by DuckDB itself: only the header is looked at in Python."""
     head = decode_text(data[:65536])
     delimiter = max((",", ";", "\t", "|"), key=lambda d: head.count(d))
@@ -186,23 +192,43 @@ def _stage_csv_with_duckdb(db: Database, data: bytes, file: str, template: Templ
         for name in template.names
     )
     skip = header_index + 1
+    reader = (f"""SELECT {selects}
+                FROM read_csv('{_sql_path(source)}', header = false, skip = {skip}, delim = '{delimiter}', quote = '"',
+                              escape = '"', columns = {names!r}, null_padding = true, encoding = '{encoding}',
+                              strict_mode = false, parallel = true)""")
+    if lazy:
+        db.cursor().execute(f"CREATE OR REPLACE TEMP VIEW stage AS {reader}")
+        return Staged(rows=-1, mapping=mapping, header_line=header_index + 1, lazy=True,
+                      temp_file=temp.name if temp is not None else None)
     try:
-        db.cursor().execute(
-            f"""CREATE OR REPLACE TEMP TABLE stage AS
-                SELECT CAST(row_number() OVER () AS BIGINT) AS rn, CAST(row_number() OVER () + {skip} AS BIGINT) AS line,
-                       {selects}
-                FROM read_csv(?, header = false, skip = {skip}, delim = ?, quote = '"', escape = '"',
-                              columns = {names!r}, null_padding = true, encoding = ?, strict_mode = false,
-                              parallel = true)""",
-            [source, delimiter, encoding],
-        )
+        db.cursor().execute(f"CREATE OR REPLACE TEMP TABLE stage_raw AS {reader}")
+        base, rows = db.cursor().execute("SELECT min(rowid), count(*) FROM stage_raw").fetchone()
+        db.cursor().execute(f"CREATE OR REPLACE TEMP VIEW stage AS {numbered_sql('stage_raw', int(base or 0), skip)}")
     except duckdb.Error as exc:
-        raise FileRefused(file, [Problem(file, "", "", f"the CSV cannot be read: {str(exc).splitlines()[0]}")]) from exc
+        raise FileRefused(file, [_unreadable_csv(file, exc)]) from exc
     finally:
         if temp is not None:
             os.unlink(temp.name)
-    rows = db.cursor().execute("SELECT count(*) FROM stage").fetchone()[0]
     return Staged(rows=int(rows), mapping=mapping, header_line=header_index + 1)
+
+
+def numbered_sql(table: str, base: int, skip: int) -> str:
+    """Rows of a table made from a file, with their data row number and file line.
+
+    DuckDB keeps the file's row order and numbers a new table's rows consecutively from a base
+    that depends on the transaction, so rowid less that base is the row number: no window
+    function has to serialize a million-row read.
+    """
+    return f"SELECT rowid - {base} + 1 AS rn, rowid - {base} + {skip + 1} AS line, * FROM {table}"
+
+
+def _sql_path(path: str) -> str:
+    """A file path as a SQL string literal (read_csv in a view cannot take a bound parameter)."""
+    return path.replace("'", "''")
+
+
+def _unreadable_csv(file: str, exc: duckdb.Error) -> Problem:
+    return Problem(file, "", "", f"the CSV cannot be read: {str(exc).splitlines()[0]}")
 
 
 # -- validation ---------------------------------------------------------------------------------
@@ -217,10 +243,12 @@ def _collect(db: Database, file: str, row_checks: list[sql.Check], file_checks: 
     return problems
 
 
-def _date_formats(db: Database, file: str, columns: list[str], profile: MappingProfile | None) -> tuple[list[str], list[Problem]]:
+def _date_formats(db: Database, file: str, columns: list[str], profile: MappingProfile | None,
+                  relation: str) -> tuple[list[str], list[Problem]]:
+    """The date formats of the file: the profile's, else day- or month-first as its slash dates show."""
     if profile and profile.date_format:
         return [profile.date_format, "%Y-%m-%d"], []
-    day_first, month_first = db.cursor().execute(sql.slash_order_sql("stage", columns)).fetchone()
+    day_first, month_first = db.cursor().execute(sql.slash_order_sql(relation, columns)).fetchone()
     if day_first and month_first:
         return sql.DATE_FORMATS_DAY_FIRST, [Problem(
             file, "", ", ".join(columns),
@@ -271,41 +299,73 @@ def import_table(db: Database, kind: str, data: bytes, file: str, *, profile: Ma
     now = datetime.now().replace(microsecond=0)
     step = progress or (lambda fraction, text: None)
     report = ImportReport(kind=kind, file=file, sha256=sha, rows=0, format="xlsx" if is_xlsx(data) else "csv")
-    with db.transaction():
-        step(0.1, "reading the file")
-        staged = stage_file(db, data, file, template, profile, path)
-        report.rows = staged.rows
-        if staged.rows == 0:
-            raise FileRefused(file, [Problem(file, "", "", "the file has a header but no data rows")])
-        step(0.4, f"checking {staged.rows:,} rows")
-        line_kind = _line_kind(data)
-        problems: list[Problem] = []
-        if kind == "customers":
-            db.cursor().execute(sql.typed_customers_sql())
-            problems += _collect(db, file, sql.customer_checks(), sql.customer_file_checks(), line_kind)
-        else:
-            formats, order_problems = _date_formats(db, file, ["raw_doc_date", "raw_due_date"], profile)
-            problems += order_problems
-            db.cursor().execute(sql.typed_items_sql(formats))
-            problems += _collect(db, file, sql.item_checks(), sql.item_file_checks(), line_kind)
-        if problems:
-            raise FileRefused(file, problems)
-        step(0.7, "comparing with the workspace")
-        db.cursor().execute(sql.customer_diff_sql() if kind == "customers" else sql.item_diff_sql())
-        _report_changes(db, report)
-        if not report.counts:
-            report.noop = True
-            report.message = _previous_import(db, kind, sha)
-            return report  # the transaction commits nothing but temp tables
-        if kind == "customers":
-            report.warnings += _hierarchy_warnings(db)
-        report.import_id = _record_import(db, report, user, now)
-        step(0.85, "writing")
-        params = {"import_id": report.import_id, "now": now}
-        for statement in (sql.apply_customers_sql() if kind == "customers" else sql.apply_items_sql()):
-            db.cursor().execute(statement, {k: v for k, v in params.items() if f"${k}" in statement})
+    staged: Staged | None = None
+    try:
+        with db.transaction():
+            step(0.1, "reading the file")
+            staged = stage_file(db, data, file, template, profile, path, lazy=True)
+            step(0.3, "checking the rows")
+            problems = _type_and_check(db, kind, file, staged, profile, _line_kind(data))
+            report.rows = staged.rows
+            if problems:
+                raise FileRefused(file, problems)
+            step(0.7, "comparing with the workspace")
+            db.cursor().execute(sql.customer_diff_sql() if kind == "customers" else sql.item_diff_sql())
+            _report_changes(db, report)
+            if not report.counts:
+                report.noop = True
+                report.message = _previous_import(db, kind, sha)
+                return report  # the transaction commits nothing but temp tables
+            if kind == "customers":
+                report.warnings += _hierarchy_warnings(db)
+            report.import_id = _record_import(db, report, user, now)
+            step(0.85, "writing")
+            params = {"import_id": report.import_id, "now": now}
+            for statement in (sql.apply_customers_sql() if kind == "customers" else sql.apply_items_sql()):
+                db.cursor().execute(statement, {k: v for k, v in params.items() if f"${k}" in statement})
+    finally:
+        if staged is not None and staged.temp_file:
+            os.unlink(staged.temp_file)
     step(1.0, "done")
     return report
+
+
+def _type_and_check(db: Database, kind: str, file: str, staged: Staged, profile: MappingProfile | None,
+                    line_kind: str) -> list[Problem]:
+    """Build the temp table ``typed`` from the stage and return every problem of the file.
+
+    From a lazy stage the typed table is the file's only copy: it is numbered afterwards, and
+    the order of slash dates is read from it (re-reading dates only for a month-first file).
+    """
+    date_columns = ["raw_doc_date", "raw_due_date"]
+    problems: list[Problem] = []
+    formats = sql.DATE_FORMATS_DAY_FIRST
+    if kind == "items" and not staged.lazy:
+        formats, order_problems = _date_formats(db, file, date_columns, profile, "stage")
+        problems += order_problems
+    elif kind == "items" and profile and profile.date_format:
+        formats = [profile.date_format, "%Y-%m-%d"]
+    create = sql.typed_customers_sql() if kind == "customers" else sql.typed_items_sql(formats)
+    if staged.lazy:
+        try:
+            db.cursor().execute(create.replace("TEMP TABLE typed AS", "TEMP TABLE typed_raw AS", 1))
+        except duckdb.Error as exc:
+            raise FileRefused(file, [_unreadable_csv(file, exc)]) from exc
+        base, rows = db.cursor().execute("SELECT min(rowid), count(*) FROM typed_raw").fetchone()
+        db.cursor().execute(f"CREATE OR REPLACE TEMP VIEW typed AS {numbered_sql('typed_raw', int(base or 0), staged.header_line)}")
+        staged.rows = int(rows)
+        if kind == "items" and not (profile and profile.date_format):
+            formats, order_problems = _date_formats(db, file, date_columns, profile, "typed_raw")
+            problems += order_problems
+            if formats is sql.DATE_FORMATS_MONTH_FIRST:
+                db.cursor().execute(sql.retype_item_dates_sql("typed_raw", formats))
+    else:
+        db.cursor().execute(create)
+    if staged.rows == 0:
+        raise FileRefused(file, [Problem(file, "", "", "the file has a header but no data rows")])
+    if kind == "customers":
+        return problems + _collect(db, file, sql.customer_checks(), sql.customer_file_checks(), line_kind)
+    return problems + _collect(db, file, sql.item_checks(), sql.item_file_checks(), line_kind)
 
 
 def _hierarchy_warnings(db: Database) -> list[str]:

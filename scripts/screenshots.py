@@ -32,7 +32,8 @@ def start_app(db: Path, user: str = "Demo Clerk") -> tuple[subprocess.Popen, str
     port = free_port()
     env = {**os.environ, "CASHBOOK_DB": str(db), "CASHBOOK_USER": user}
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-                             "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+                             "--server.port", str(port), "--server.fileWatcherType", "none",
+                             "--browser.gatherUsageStats", "false"],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60

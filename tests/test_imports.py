@@ -232,3 +232,23 @@ def test_workspace_made_by_an_older_version_opens_in_a_newer_one(tmp_path: Path)
     assert db.schema_version() == migration_scripts()[-1][0]
     assert db.scalar("SELECT name FROM customer WHERE customer_no = 'C1'") == "Old Customer"
     db.close()
+
+
+def test_large_csv_row_numbers_hold_across_the_whole_file(loaded: Workspace) -> None:
+    rows = good_item_rows(120_000)
+    for index in (0, 59_999, 119_999):
+        rows[index] = rows[index].replace(",GBP,", ",G8P,")
+    error = refusal(loaded, "items", "\n".join([ITEM_HEADER, *rows]).encode())
+    assert [p.location for p in error.problems] == ["1", "60000", "120000"]
+    assert "file line 120001" in error.problems[-1].message
+
+
+def test_large_month_first_csv_reads_us_dates(loaded: Workspace) -> None:
+    rows = [f"INV{8000 + i},INV,C102,09/{1 + i % 28:02d}/2026,10/{1 + i % 28:02d}/2026,GBP,10.00,10.00,,,"
+            for i in range(45_000)]
+    rows[7] = rows[7].replace("09/08/2026", "09/18/2026")  # only a month-first reading makes sense of this
+    data = "\n".join([ITEM_HEADER, *rows]).encode()
+    assert len(data) > 2_000_000
+    loaded.import_items(data, file_name="us_items.csv")
+    assert str(loaded.db.scalar("SELECT doc_date FROM open_item WHERE doc_no = 'INV8007'")) == "2026-09-18"
+    assert str(loaded.db.scalar("SELECT due_date FROM open_item WHERE doc_no = 'INV8001'")) == "2026-10-02"

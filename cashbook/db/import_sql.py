@@ -97,7 +97,8 @@ def slash_order_sql(stage: str, columns: list[str]) -> str:
     """Counts of slash dates that can only be day-first or only month-first, in one scan."""
     day = " + ".join(f"count(*) FILTER (WHERE strpos(\"{c}\", '/') > 0 AND TRY_CAST(split_part(\"{c}\", '/', 1) AS INTEGER) > 12)" for c in columns)
     month = " + ".join(f"count(*) FILTER (WHERE strpos(\"{c}\", '/') > 0 AND TRY_CAST(split_part(\"{c}\", '/', 2) AS INTEGER) > 12)" for c in columns)
-    return f"SELECT {day}, {month} FROM {stage}"
+    any_slash = " OR ".join(f"strpos(\"{c}\", '/') > 0" for c in columns)
+    return f"SELECT {day}, {month} FROM {stage} WHERE {any_slash}"
 
 
 Check = tuple[str, str, str]  # (condition, column, message expression) over typed s LEFT JOIN customer c
@@ -109,14 +110,18 @@ def problem_sql(condition: str, column: str, message_expr: str, join: str = "") 
 
 
 def row_checks_sql(checks: list[Check]) -> str:
-    """Every row check in one pass over the typed file: (rn, line, column, message) per problem."""
+    """Every row check in one pass over the typed file: (rn, line, column, message) per problem.
+
+    The conditions first select the rows with any problem; messages are built only for those.
+    """
     items = ", ".join(
         f"CASE WHEN {condition} THEN {{'col': {q(column)}, 'msg': {message}}} END" for condition, column, message in checks
     )
     return f"""
         SELECT rn, line, p.col, p.msg FROM (
             SELECT s.rn, s.line, unnest(list_filter([{items}], lambda x: x IS NOT NULL)) AS p
-            FROM typed s LEFT JOIN customer c ON c.customer_no = {cell('customer_no')})"""
+            FROM typed s LEFT JOIN customer c ON c.customer_no = {cell('customer_no')}
+            WHERE {" OR ".join(f"({condition})" for condition, _, _ in checks)})"""
 
 
 def value_msg(column: str, text: str) -> str:
@@ -285,6 +290,14 @@ def typed_items_sql(formats: list[str]) -> str:
                TRY_CAST({cell('discount_days')} AS INTEGER) AS discount_days,
                {normalize_ref_sql(cell('doc_no'))} AS doc_no_norm
         FROM stage s LEFT JOIN customer c ON c.customer_no = {cell('customer_no')}"""
+
+
+def retype_item_dates_sql(table: str, formats: list[str]) -> str:
+    """Re-read the dates of a typed items table in other formats (a file found to be month-first)."""
+    return f"""
+        UPDATE {table} AS s SET doc_date = {date_sql(cell('doc_date'), formats)},
+               due_date_given = {date_sql(cell('due_date'), formats)},
+               due_date = coalesce({date_sql(cell('due_date'), formats)}, {date_sql(cell('doc_date'), formats)})"""
 
 
 DATE_HINT = "is not a date (use YYYY-MM-DD, DD/MM/YYYY or DD.MM.YYYY)"

@@ -38,7 +38,7 @@ def app_url(tmp_path_factory: pytest.TempPathFactory):
     env = {**os.environ, "CASHBOOK_DB": str(folder / "cashbook.duckdb"), "CASHBOOK_USER": USER}
     log = (folder / "streamlit.log").open("wb")
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
-                             "--server.headless", "true", "--server.port", str(port),
+                             "--server.headless", "true", "--server.port", str(port), "--server.fileWatcherType", "none",
                              "--browser.gatherUsageStats", "false"],
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"

@@ -100,7 +100,7 @@ def test_import_clear_the_queue_and_export_postings(app_url, page, tmp_path):
         assert left_queue(page, ids[0]), f"receipt {ids[0]} is still to do"
     assert accepted >= 1
     assert not queue_ids(page)
-    assert page.locator(".st-key-alloc_queue").get_by_text("0 rows").count()
+    assert page.locator(".st-key-alloc_queue").get_by_text(re.compile(r"^0 rows$")).count()
 
     # 3. Postings: export and download; every journal balances.
     page.goto(f"{app_url}/postings")
