@@ -516,7 +516,7 @@ def _write(path: Path, data: bytes) -> Path:
 
 
 def write_demo(folder: str | Path, *, seed: int = 7, customers: int | None = None, workspace: bool = True,
-               user: str | None = None, with_payments: bool = True) -> list[str]:
+               user: str | None = None, with_payments: bool = True, match: bool = True) -> list[str]:
     """Write the demo's source files and, unless told not to, a workspace that has imported them."""
     from cashbook.service import Workspace
 
@@ -538,5 +538,7 @@ def write_demo(folder: str | Path, *, seed: int = 7, customers: int | None = Non
         if payment_paths:
             for report in ws.receipts.import_paths(payment_paths):
                 summary += report.lines()
+            if match:  # as the overnight batch would have: clerks start from its proposals
+                summary += ws.matching.run().lines()
     summary.append(f"workspace: {db_path}")
     return summary

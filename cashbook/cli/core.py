@@ -27,6 +27,7 @@ def register(p: Parsers) -> None:
     demo.add_argument("--customers", type=int, default=None, help="how many customers (default: a small world)")
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--no-workspace", action="store_true", help="write only the source files")
+    demo.add_argument("--no-match", action="store_true", help="import the files but leave matching to the clerk")
     demo.set_defaults(handler=_demo, needs_workspace=False)
 
 
@@ -60,7 +61,7 @@ def _demo(ws: None, args: argparse.Namespace) -> int:
     from cashbook.demo import write_demo
 
     summary = write_demo(args.dir, seed=args.seed, customers=args.customers,
-                         workspace=not args.no_workspace, user=args.user)
+                         workspace=not args.no_workspace, user=args.user, match=not args.no_match)
     for line in summary:
         print(line)
     return 0
