@@ -31,4 +31,5 @@ with right:
     st.dataframe(aging, hide_index=True, width="stretch", key="dash_aging",
                  column_config={"open_amount": st.column_config.NumberColumn(format="%.2f")})
     st.subheader("Largest unapplied cash")
-    st.dataframe(cached(views.unapplied_by_customer), hide_index=True, width="stretch", key="dash_unapplied")
+    st.dataframe(cached(views.unapplied_by_customer), hide_index=True, width="stretch", key="dash_unapplied",
+                 column_config={"on_account": st.column_config.NumberColumn(format="%.2f")})
