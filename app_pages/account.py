@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from app_pages.widgets import cached, frame_download, money, require_area, show_error
+from app_pages.widgets import cached, frame_download, money, money_bars, require_area, show_error
 
 MONEY = st.column_config.NumberColumn(format="%.2f")
 st.title("Customer account")
@@ -42,7 +42,8 @@ m[4].metric("Hold", "ON HOLD" if summary.get("on_hold") else "no")
 if summary.get("hold_reasons"):
     st.warning("; ".join(summary["hold_reasons"]))
 aging = summary.get("aging") or {}
-st.bar_chart({k: float(v) for k, v in aging.items()}, horizontal=True, height=200)
+if aging:
+    money_bars(st, list(aging), list(aging.values()), "bucket", "amount", horizontal=True, height=200)
 
 st.subheader("Statement")
 st.dataframe(account["statement"], hide_index=True, width="stretch", key="acct_statement",

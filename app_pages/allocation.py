@@ -4,9 +4,10 @@ from decimal import Decimal
 
 import streamlit as st
 
-from app_pages.widgets import cached, money, paged_table, run_action, show_error
+from app_pages.widgets import cached, money, money_input, paged_table, run_action, show_error
 from cashbook import views
 from cashbook.errors import CashbookError
+from cashbook.money import MoneyFormatError, parse_money
 from cashbook.ui_state import state, workspace
 
 MONEY = st.column_config.NumberColumn(format="%.2f")
@@ -25,12 +26,11 @@ with st.container(border=True):
     f = st.columns([1.2, 1, 1, 1.6, 1.6])
     status = f[0].selectbox("Status", list(views.QUEUE_FILTERS), key="alloc_status",
                             format_func=lambda v: v.replace("_", " "))
-    low = f[1].number_input("Amount from", min_value=0.0, value=None, key="alloc_min")
-    high = f[2].number_input("to", min_value=0.0, value=None, key="alloc_max")
+    low = money_input(f[1], "Amount from", "alloc_min", placeholder="")
+    high = money_input(f[2], "to", "alloc_max", placeholder="")
     dates = f[3].date_input("Value date", value=[], key="alloc_dates")
     payer = f[4].text_input("Payer, customer or reference", key="alloc_payer")
-    query = views.receipts_query(status, None if low is None else Decimal(str(low)),
-                                 None if high is None else Decimal(str(high)),
+    query = views.receipts_query(status, low, high,
                                  dates[0] if len(dates) > 0 else None, dates[1] if len(dates) > 1 else None, payer)
     queue, picked = paged_table("alloc_queue", query, page_size=100, selection="single-row", height=260,
                                 column_config={"amount": MONEY, "to_allocate": MONEY})
@@ -69,19 +69,25 @@ st.markdown(f"**Proposals waiting for you** ({len(suggested)})")
 if suggested.empty:
     st.caption("No suggestions wait for this receipt.")
 else:
-    shown = suggested.assign(take=True, amount=suggested["amount"].astype(float))
+    shown = suggested.assign(take=True, amount=suggested["amount"].map(lambda v: f"{v:.2f}"))
     edited = st.data_editor(shown, key="alloc_proposals", hide_index=True,
                             width="stretch", height=min(420, 40 + 35 * len(suggested)),
                             disabled=[c for c in suggested.columns if c != "amount"],
                             column_order=["take", *suggested.columns],
                             column_config={"take": st.column_config.CheckboxColumn("take", default=True),
-                                           "amount": MONEY, "score": st.column_config.ProgressColumn(
+                                           "amount": st.column_config.TextColumn("amount", help="type to change"),
+                                           "score": st.column_config.ProgressColumn(
                                                "score", min_value=0.0, max_value=1.0, format="%.2f")})
     chosen = edited[edited["take"]]
-    changed = {int(r.proposal_id): Decimal(str(r.amount)).quantize(Decimal("0.01"))
-               for r, o in zip(chosen.itertuples(), shown[edited["take"]].itertuples()) if r.amount != o.amount}
+    try:
+        changed = {int(r.proposal_id): parse_money(r.amount)
+                   for r, o in zip(chosen.itertuples(), shown[edited["take"]].itertuples()) if r.amount != o.amount}
+    except MoneyFormatError as exc:
+        st.error(f"An amount you typed is not an amount: {exc}")
+        changed = None
     b = st.columns([1, 1, 4])
-    if b[0].button(f"Accept {len(chosen)} ticked", key="alloc_accept", type="primary", disabled=chosen.empty):
+    if b[0].button(f"Accept {len(chosen)} ticked", key="alloc_accept", type="primary",
+                   disabled=chosen.empty or changed is None):
         run_action(lambda: ws.matching.accept(list(chosen["proposal_id"]), changed),
                    f"Accepted {len(chosen)} proposals of receipt #{rid}")
     if b[1].button(f"Reject {len(chosen)} ticked", key="alloc_reject", disabled=chosen.empty):
@@ -108,12 +114,12 @@ with st.form("alloc_manual_form", border=True):
     st.markdown("**Apply to any document** (pick one in the grid above or type its number)")
     c = st.columns([2, 1.3, 1, 1.4, 1])
     doc_no = c[0].text_input("Document", key="alloc_doc")
-    amount = c[1].number_input("Cash to apply", min_value=0.0, step=0.01, format="%.2f", key="alloc_amount")
-    discount = c[2].number_input("Discount", min_value=0.0, step=0.01, format="%.2f", key="alloc_discount")
+    amount = money_input(c[1], "Cash to apply", "alloc_amount")
+    discount = money_input(c[2], "Discount", "alloc_discount")
     write_rest = c[3].checkbox("Write off the rest (within tolerance)", key="alloc_writeoff")
     applied = c[4].form_submit_button("Apply", type="primary")
 if applied and doc_no.strip():
-    cash, disc = Decimal(str(amount)).quantize(Decimal("0.01")), Decimal(str(discount)).quantize(Decimal("0.01"))
+    cash, disc = amount or Decimal("0.00"), discount or Decimal("0.00")
     open_now = views.document_open(ws, doc_no.strip()) or Decimal(0)
     rest = open_now - cash - disc if write_rest else Decimal(0)
     limit = views.write_off_limit(ws, doc_no.strip())

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import streamlit as st
 
-from app_pages.widgets import cached, frame_download, require_area, run_action
+from app_pages.widgets import cached, frame_download, money_input, require_area, run_action
 
 MONEY = st.column_config.NumberColumn(format="%.2f")
 st.title("Credit centre")
@@ -25,12 +25,11 @@ with credits_tab:
         c = st.columns([1.2, 1.2, 1, 1])
         crn = c[0].text_input("Credit memo", key="cred_crn")
         doc = c[1].text_input("Apply to document (empty to refund)", key="cred_doc")
-        amount = c[2].number_input("Amount (0: as much as fits)", min_value=0.0, step=0.01, format="%.2f",
-                                   key="cred_amount")
+        amount = money_input(c[2], "Amount (empty: as much as fits)", "cred_amount", placeholder="")
         action = c[3].radio("Action", ["apply", "unapply", "refund"], key="cred_action", horizontal=True)
         go = st.form_submit_button("Do it", type="primary")
     if go and crn.strip():
-        value = Decimal(str(amount)).quantize(Decimal("0.01")) if amount else None
+        value = amount or None
         if action == "apply":
             run_action(lambda: ws.ledger.credit_apply(crn, doc, value), f"Applied {crn} to {doc}")
         elif action == "unapply":

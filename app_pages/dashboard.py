@@ -20,7 +20,7 @@ left, right = st.columns(2)
 with left:
     st.subheader("Receipts by status")
     statuses = cached(views.status_counts)
-    st.bar_chart(statuses.assign(amount=statuses["amount"].astype(float)), x="status", y="receipts")
+    st.bar_chart(statuses, x="status", y="receipts")
     st.subheader("Receipts per value date")
     volumes = cached(views.receipt_volumes)
     st.bar_chart(volumes, x="value_date", y="amount")

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from app_pages.widgets import cached, download, paged_table
+from app_pages.widgets import cached, download, money_bars, paged_table
 from cashbook import views
 from cashbook.ui_state import state
 
@@ -25,7 +25,7 @@ by_reason = cached(views.deductions_by_reason)
 left.dataframe(by_reason, hide_index=True, width="stretch", key="exc_reasons",
                column_config={"deducted": MONEY})
 if not by_reason.empty:
-    right.bar_chart(by_reason.assign(deducted=by_reason["deducted"].astype(float)), x="reason_code", y="deducted")
+    money_bars(right, list(by_reason["reason_code"]), list(by_reason["deducted"]), "reason_code", "deducted")
 paged_table("exc_deductions", views.deductions_query(), page_size=100, column_config={"deduction": MONEY, "paid": MONEY})
 download("exc_deductions_dl", views.deductions_query(), "deductions")
 

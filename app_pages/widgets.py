@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 from collections.abc import Callable
 from typing import Any
 
@@ -10,6 +11,7 @@ import streamlit as st
 
 from cashbook import views
 from cashbook.errors import CashbookError
+from cashbook.money import MoneyFormatError, parse_money
 from cashbook.ui_state import USER_KEY, opened, state, workspace, workspace_path
 from cashbook.imports import current_user
 
@@ -129,6 +131,21 @@ def money(value: Any) -> str:
     return "—" if value is None else f"{value:,.2f}"
 
 
+def money_input(where: Any, label: str, key: str, *, placeholder: str = "0.00") -> Decimal | None:
+    """A money field typed as text and read as Decimal (a number widget would hand back a float).
+
+    Blank gives None; text that is not an amount shows why under the field and gives None.
+    """
+    text = where.text_input(label, key=key, placeholder=placeholder)
+    if not text.strip():
+        return None
+    try:
+        return parse_money(text)
+    except MoneyFormatError as exc:
+        where.error(f"{label}: {text.strip()} {exc}" if str(exc).startswith(("is ", "has ")) else f"{label}: {exc}")
+        return None
+
+
 def require_area(module: str, what: str) -> None:
     """Stop the page with a note while an area's service is not installed yet."""
     import importlib.util
@@ -155,3 +172,19 @@ def service_file(write: Callable[[Any], Any], name: str) -> tuple[str, bytes, An
         path = Path(folder) / name
         result = write(path)
         return name, path.read_bytes(), result
+
+
+def money_bars(where: Any, labels: list[str], amounts: list[Decimal], label: str, value: str, *,
+               horizontal: bool = False, height: int = 220) -> None:
+    """A bar chart of money in the given order. Charts draw in floating point; the numbers drawn
+    never come back into Cashbook, and the tables beside them show the exact amounts."""
+    import altair as alt
+    import pandas as pd
+
+    frame = pd.DataFrame({label: labels, value: pd.to_numeric(pd.Series(amounts, dtype=object))})
+    bar = alt.Chart(frame).mark_bar()
+    axis_label, axis_value = alt.X(label, sort=None), alt.Y(value)
+    if horizontal:
+        axis_label, axis_value = alt.Y(label, sort=None), alt.X(value)
+    where.altair_chart(bar.encode(axis_label, axis_value, tooltip=[label, value]).properties(height=height),
+                       use_container_width=True)

@@ -448,12 +448,10 @@ def _pair_evidence(rows: Iterable[tuple]) -> list[linking.PairEvidence]:
 
 def _link_and_merge(cur: Any, report: RemittanceReport, days: int) -> None:
     import_id = report.import_id
-    for statement in sql.open_sources_sql():
-        _run(cur, statement, import_id=import_id)
+    for statement in (*sql.open_sources_sql(), *sql.text_terms_sql()):
+        _run(cur, statement)
     _run(cur, sql.create_pairs_sql(), days=days)
-    for statement in sql.involved_sql():
-        _run(cur, statement, import_id=import_id)
-    rows = _run(cur, f"SELECT * FROM pair UNION {sql.more_pairs_sql()}", days=days).fetchall()
+    rows = _run(cur, sql.involved_pairs_sql(), import_id=import_id).fetchall()
     decision = linking.decide_links(linking.candidates(_pair_evidence(rows)))
     new_ids = {int(s) for (s,) in cur.execute(
         "SELECT source_id FROM payment_source WHERE import_id = ? AND duplicate_of IS NULL", [import_id]).fetchall()}

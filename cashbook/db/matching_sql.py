@@ -185,20 +185,24 @@ def hits_sql() -> str:
         WHERE r.ref_norm <> '' OR r.po_norm <> ''"""
 
 
-def unresolved_refs_sql() -> str:
-    """References no exact, normalized or PO pass found, in receipts whose scope is known: the fuzzy pass's input."""
+def fuzzy_pairs_sql() -> str:
+    """The fuzzy pass's input: references no exact, normalized or PO pass found, in receipts whose
+    scope is known, each against every open document of that scope whose normalized length is
+    within $max_distance (an edit distance is never below the difference in length).
+
+    Columns: receipt_id, ref_key, ref_norm, doc_no, doc_no_norm."""
     return f"""
-        SELECT r.receipt_id, r.ref_key, CASE WHEN r.ref_norm_alt <> '' THEN r.ref_norm_alt ELSE r.ref_norm END, s.scope_key
-        FROM m_ref r JOIN m_payer_scope s ON s.receipt_id = r.receipt_id
-        WHERE r.ref_norm <> '' AND length(r.ref_norm) >= {MIN_TEXT_DIGITS}
-          AND (r.source = 'line' OR (r.width = 1 AND length(regexp_replace(r.reference, '[^0-9]', '', 'g')) >= 5))
-          AND NOT EXISTS (SELECT 1 FROM m_hit h WHERE h.receipt_id = r.receipt_id AND h.ref_key = r.ref_key)"""
-
-
-def scope_documents_sql() -> str:
-    """Open documents of the given scope keys (doc_no, doc_no_norm, scope_key), for the fuzzy pass."""
-    return """SELECT doc_no, doc_no_norm, scope_key FROM m_item
-              WHERE open_cents <> 0 AND scope_key IN (SELECT unnest($scopes)) ORDER BY scope_key, doc_no"""
+        WITH u AS (
+            SELECT r.receipt_id, r.ref_key, CASE WHEN r.ref_norm_alt <> '' THEN r.ref_norm_alt ELSE r.ref_norm END AS norm,
+                   s.scope_key
+            FROM m_ref r JOIN m_payer_scope s ON s.receipt_id = r.receipt_id
+            WHERE r.ref_norm <> '' AND length(r.ref_norm) >= {MIN_TEXT_DIGITS}
+              AND (r.source = 'line' OR (r.width = 1 AND length(regexp_replace(r.reference, '[^0-9]', '', 'g')) >= 5))
+              AND NOT EXISTS (SELECT 1 FROM m_hit h WHERE h.receipt_id = r.receipt_id AND h.ref_key = r.ref_key))
+        SELECT u.receipt_id, u.ref_key, u.norm, i.doc_no, i.doc_no_norm
+        FROM u JOIN m_item i ON i.scope_key = u.scope_key AND i.open_cents <> 0
+        WHERE abs(length(i.doc_no_norm) - length(u.norm)) <= $max_distance
+        ORDER BY u.receipt_id, u.ref_key, i.doc_no"""
 
 
 ITEM_COLUMNS = ("doc_no", "doc_type", "customer_no", "doc_date", "amount_cents", "open_cents", "scope_key",

@@ -2,8 +2,9 @@
 
 Every builder returns a statement whose values are bound (``$import_id``, ``$days``...);
 identifiers and constants come from code only. Temp tables used across statements:
-``staged_source``/``staged_line`` (the parsed file), ``new_advice``/``new_bank``/``open_advice``/
-``open_bank`` (link candidates), ``link`` (the decided links), ``assign`` and ``merged``.
+``staged_source``/``staged_line`` (the parsed file), ``open_advice``/``open_bank``, ``advice_term``/
+``bank_term``/``advice_probe`` and ``candidate_pair`` (link candidates), ``link`` (the decided links),
+``assign`` and ``merged``.
 """
 
 from __future__ import annotations
@@ -74,65 +75,113 @@ def mark_duplicates_sql() -> str:
 
 
 def open_sources_sql() -> list[str]:
-    """Sources still waiting for their other half: new ones, and receipts with only a bank entry or only advices."""
+    """Sources still waiting for their other half: new ones, and receipts with only a bank entry or only advices.
+
+    The advices carry their reference as words (``ref_tokens``), the bank entries their text with
+    the spaces taken out (``text_squashed``): the two forms the text search compares.
+    """
     cols = ("source_id, import_id, kind, payment_ref, value_date, amount, currency, payer_name, ref_key, "
             "bank_ref_key, text_tokens, payer_account_key, payer_id_key")
     open_where = """duplicate_of IS NULL AND (receipt_id IS NULL OR receipt_id IN (
                         SELECT receipt_id FROM receipt WHERE bank_source_id IS NULL OR len(advice_source_ids) = 0))"""
     return [
-        f"CREATE OR REPLACE TEMP TABLE open_advice AS SELECT {cols} FROM payment_source WHERE kind = 'advice' AND {open_where}",
-        f"CREATE OR REPLACE TEMP TABLE open_bank AS SELECT {cols} FROM payment_source WHERE kind = 'bank' AND {open_where}",
-        "CREATE OR REPLACE TEMP TABLE new_advice AS SELECT * FROM open_advice WHERE import_id = $import_id",
-        "CREATE OR REPLACE TEMP TABLE new_bank AS SELECT * FROM open_bank WHERE import_id = $import_id",
+        f"CREATE OR REPLACE TEMP TABLE open_advice AS SELECT {cols}, {tokens_sql('payment_ref')} AS ref_tokens "
+        f"FROM payment_source WHERE kind = 'advice' AND {open_where}",
+        f"CREATE OR REPLACE TEMP TABLE open_bank AS SELECT {cols}, replace(text_tokens, ' ', '') AS text_squashed "
+        f"FROM payment_source WHERE kind = 'bank' AND {open_where}",
     ]
 
 
-def involved_sql() -> list[str]:
-    """Old open sources that a new one could link to: their other candidates decide whether the link is unique."""
+def _terms_sql(table: str, words: str, squashed: str, words_where: str, grams_where: str) -> str:
+    """(source_id, term) of a table's rows: words ('W' || word) and n-grams of squashed text ('G' || gram)."""
+    n = MIN_SQUASHED_TEXT_REF
+    return f"""
+        SELECT source_id, 'W' || word AS term
+        FROM (SELECT source_id, unnest(string_split(trim({words}), ' ')) AS word FROM {table} WHERE {words_where})
+        WHERE word <> ''
+        UNION ALL
+        SELECT source_id, 'G' || gram
+        FROM (SELECT source_id, unnest([substring({squashed}, i, {n}) FOR i IN range(1, length({squashed}) - {n - 2})])
+                     AS gram
+              FROM {table} WHERE length({squashed}) >= {n} AND {grams_where})"""
+
+
+def text_terms_sql() -> list[str]:
+    """The index behind the search for an advice's reference inside bank text, as equality joins.
+
+    A reference of MIN_TEXT_REF to MIN_SQUASHED_TEXT_REF - 1 characters must appear as whole
+    words in the text: every word of it is then a word of the text. A longer one must appear in
+    the text with separators ignored: every n-gram of it (n = MIN_SQUASHED_TEXT_REF) is then an
+    n-gram of the squashed text. So each advice probes with the one of its terms that the fewest
+    bank entries have (none: no bank entry can hold it), and pairs_sql checks the entries found.
+    Linear in the open sources, where comparing every advice with every bank entry of its date
+    window was quadratic.
+    """
+    short = f"length(ref_key) BETWEEN {MIN_TEXT_REF} AND {MIN_SQUASHED_TEXT_REF - 1}"
+    long = f"length(ref_key) >= {MIN_SQUASHED_TEXT_REF}"
     return [
-        "CREATE OR REPLACE TEMP TABLE involved_advice AS SELECT * FROM open_advice WHERE import_id <> $import_id "
-        "AND source_id IN (SELECT advice_id FROM pair)",
-        "CREATE OR REPLACE TEMP TABLE involved_bank AS SELECT * FROM open_bank WHERE import_id <> $import_id "
-        "AND source_id IN (SELECT bank_id FROM pair)",
+        "CREATE OR REPLACE TEMP TABLE advice_term AS SELECT DISTINCT source_id, term "
+        f"FROM ({_terms_sql('open_advice', 'ref_tokens', 'ref_key', short, long)})",
+        "CREATE OR REPLACE TEMP TABLE bank_term AS SELECT DISTINCT source_id, term "
+        f"FROM ({_terms_sql('open_bank', 'text_tokens', 'text_squashed', 'true', 'true')}) "
+        "WHERE term IN (SELECT term FROM advice_term)",
+        """CREATE OR REPLACE TEMP TABLE advice_probe AS
+           SELECT a.source_id, arg_min(a.term, coalesce(c.banks, 0)) AS term, min(coalesce(c.banks, 0)) AS banks
+           FROM advice_term a LEFT JOIN (SELECT term, count(*) AS banks FROM bank_term GROUP BY term) c ON c.term = a.term
+           GROUP BY a.source_id""",
     ]
 
 
-def pairs_sql(advices: str, banks: str) -> str:
-    """Candidate (advice, bank entry) pairs between two temp tables.
+def pairs_sql() -> str:
+    """Candidate (advice, bank entry) pairs among the open sources (text_terms_sql's tables built first).
 
     By reference: the advice's useful reference equals the bank entry's payment or bank reference,
-    or appears as whole words in its text (value dates within $days). By amount: an advice with no
-    useful reference, the same amount, value dates within $days; the payer is checked in Python.
+    or appears in its text (value dates within $days): as whole words, or, for a reference of
+    MIN_SQUASHED_TEXT_REF characters or more, with separators ignored (which whole words imply).
+    By amount: an advice with no useful reference, the same amount, value dates within $days; the
+    payer is checked in Python. Every branch is an equality join, so the cost grows with the pairs
+    found, not with advices times bank entries.
     """
-    ref_tokens = tokens_sql("a.payment_ref")
     same_currency = "(a.currency IS NULL OR b.currency IS NULL OR a.currency = b.currency)"
     near = "b.value_date BETWEEN a.value_date - CAST($days AS INTEGER) AND a.value_date + CAST($days AS INTEGER)"
     cols = ("a.source_id AS advice_id, b.source_id AS bank_id, a.amount = b.amount AS amount_equal, "
             "(a.payer_account_key <> '' AND a.payer_account_key = b.payer_account_key) AS account_match, "
             "(a.payer_id_key <> '' AND a.payer_id_key = b.payer_id_key) AS payer_id_match, "
             "a.payer_name AS advice_payer, b.payer_name AS bank_payer")
+    in_text = (f"CASE WHEN length(a.ref_key) >= {MIN_SQUASHED_TEXT_REF} THEN contains(b.text_squashed, a.ref_key) "
+               f"ELSE contains(b.text_tokens, a.ref_tokens) END")
     return f"""
-        SELECT {cols}, 'reference' AS method FROM {advices} a JOIN {banks} b ON b.ref_key = a.ref_key
+        SELECT {cols}, 'reference' AS method FROM open_advice a JOIN open_bank b ON b.ref_key = a.ref_key
         WHERE a.ref_key <> '' AND {same_currency}
         UNION
-        SELECT {cols}, 'reference' FROM {advices} a JOIN {banks} b ON b.bank_ref_key = a.ref_key
+        SELECT {cols}, 'reference' FROM open_advice a JOIN open_bank b ON b.bank_ref_key = a.ref_key
         WHERE a.ref_key <> '' AND {same_currency}
         UNION
-        SELECT {cols}, 'reference' FROM {advices} a JOIN {banks} b ON {near}
-        WHERE length(a.ref_key) >= {MIN_TEXT_REF} AND {same_currency}
-          AND (contains(b.text_tokens, {ref_tokens})
-               OR (length(a.ref_key) >= {MIN_SQUASHED_TEXT_REF} AND contains(replace(b.text_tokens, ' ', ''), a.ref_key)))
+        SELECT {cols}, 'reference'
+        FROM advice_probe p JOIN bank_term t ON t.term = p.term
+        JOIN open_advice a ON a.source_id = p.source_id JOIN open_bank b ON b.source_id = t.source_id
+        WHERE p.banks > 0 AND {near} AND {same_currency} AND {in_text}
         UNION
-        SELECT {cols}, 'amount' FROM {advices} a JOIN {banks} b ON b.amount = a.amount AND {near}
+        SELECT {cols}, 'amount' FROM open_advice a JOIN open_bank b ON b.amount = a.amount AND {near}
         WHERE a.ref_key = '' AND {same_currency}"""
 
 
 def create_pairs_sql() -> str:
-    return f"CREATE OR REPLACE TEMP TABLE pair AS {pairs_sql('new_advice', 'open_bank')} UNION {pairs_sql('open_advice', 'new_bank')}"
+    """Every candidate pair among the open sources, once per import."""
+    return f"CREATE OR REPLACE TEMP TABLE candidate_pair AS {pairs_sql()}"
 
 
-def more_pairs_sql() -> str:
-    return f"{pairs_sql('involved_advice', 'open_bank')} UNION {pairs_sql('open_advice', 'involved_bank')}"
+def involved_pairs_sql() -> str:
+    """The candidate pairs that decide this import's links: those of a new source, and every other pair of
+    the old sources these could link to (their other candidates decide whether a link is unique)."""
+    return """
+        WITH new AS (SELECT source_id FROM open_advice WHERE import_id = $import_id
+                     UNION ALL SELECT source_id FROM open_bank WHERE import_id = $import_id),
+        touching AS (SELECT * FROM candidate_pair
+                     WHERE advice_id IN (SELECT source_id FROM new) OR bank_id IN (SELECT source_id FROM new)),
+        involved AS (SELECT advice_id AS source_id FROM touching UNION SELECT bank_id FROM touching)
+        SELECT * FROM candidate_pair
+        WHERE advice_id IN (SELECT source_id FROM involved) OR bank_id IN (SELECT source_id FROM involved)"""
 
 
 def assign_sql() -> str:

@@ -129,29 +129,19 @@ def _one(nos: Sequence[str], customers: Mapping[str, CustomerRow], method: str, 
     return None
 
 
-def fuzzy_reference_hits(refs: Sequence[tuple[int, int, str, str]], documents: Sequence[tuple[str, str, str]],
-                         max_distance: int) -> list[tuple[int, int, str, int]]:
+def fuzzy_reference_hits(pairs: Sequence[Sequence], max_distance: int) -> list[tuple[int, int, str, int]]:
     """Near-miss references: (receipt_id, ref_key, doc_no, distance) within ``max_distance`` edits.
 
-    ``refs`` are (receipt_id, ref_key, ref_norm, scope_key), ``documents`` (doc_no, doc_no_norm,
-    scope_key). Distances are OSA (optimal string alignment): a swap of two adjacent digits is
-    one edit, the commonest typing error in invoice numbers. One cdist per scope.
+    ``pairs`` are five columns (receipt_id, ref_key, ref_norm, doc_no, doc_no_norm): every reference
+    against every open document of its payer's scope whose length is close enough, as the SQL
+    ``fuzzy_pairs_sql`` builds them. Distances are OSA (optimal string alignment): a swap of two
+    adjacent digits is one edit, the commonest typing error in invoice numbers. One ``cpdist``
+    over all pairs, instead of one ``cdist`` per scope whose thread start-up cost dominated.
     """
-    docs_by_scope: dict[str, list[tuple[str, str]]] = {}
-    for doc_no, norm, scope in documents:
-        docs_by_scope.setdefault(scope, []).append((doc_no, norm))
-    refs_by_scope: dict[str, list[tuple[int, int, str]]] = {}
-    for receipt_id, ref_key, norm, scope in refs:
-        refs_by_scope.setdefault(scope, []).append((receipt_id, ref_key, norm))
-    out: list[tuple[int, int, str, int]] = []
-    for scope, scope_refs in refs_by_scope.items():
-        docs = docs_by_scope.get(scope)
-        if not docs:
-            continue
-        matrix = process.cdist([r[2] for r in scope_refs], [d[1] for d in docs], scorer=OSA.distance, processor=None,
-                               score_cutoff=max_distance, workers=-1, dtype=np.int32)
-        rows, cols = np.nonzero(matrix <= max_distance)
-        for i, j in zip(rows.tolist(), cols.tolist()):
-            receipt_id, ref_key, _ = scope_refs[i]
-            out.append((receipt_id, ref_key, docs[j][0], int(matrix[i, j])))
-    return out
+    receipt_ids, ref_keys, refs, doc_nos, docs = pairs
+    if not refs:
+        return []
+    distances = process.cpdist(refs, docs, scorer=OSA.distance, processor=None, score_cutoff=max_distance,
+                               workers=-1, dtype=np.int32)
+    keep = np.nonzero(distances <= max_distance)[0]
+    return [(receipt_ids[i], ref_keys[i], doc_nos[i], int(distances[i])) for i in keep.tolist()]
