@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from app_pages.widgets import cached, money
+from app_pages.widgets import cached, money, money_bars
 from cashbook import views
 
 st.title("Dashboard")
@@ -27,7 +27,7 @@ with left:
 with right:
     st.subheader("Open receivables by age")
     aging = cached(views.aging)
-    st.bar_chart(aging, x="bucket", y="open_amount")
+    money_bars(st, list(aging["bucket"]), list(aging["open_amount"]), "bucket", "open_amount")
     st.dataframe(aging, hide_index=True, width="stretch", key="dash_aging",
                  column_config={"open_amount": st.column_config.NumberColumn(format="%.2f")})
     st.subheader("Largest unapplied cash")
