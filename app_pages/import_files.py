@@ -6,6 +6,7 @@ import streamlit as st
 from app_pages.widgets import download, paged_table, show_error
 from cashbook import views
 from cashbook.errors import CashbookError, FileRefused
+from cashbook.imports import detect_kind
 from cashbook.templates import TEMPLATES, MappingProfile
 from cashbook.ui_state import state, workspace
 
@@ -28,10 +29,15 @@ if local:
 
 plans = []
 for index, (data, name) in enumerate(files):
-    guessed = views.guess_kind(data, name)
+    detected = detect_kind(data, name)
     with st.expander(f"{name} ({len(data):,} bytes)", expanded=len(files) <= 3):
-        kind = st.selectbox("This file is", list(KINDS), index=list(KINDS).index(guessed),
-                            format_func=KINDS.get, key=f"import_kind_{index}")
+        known = detected in KINDS
+        if not known:
+            st.warning("Cashbook cannot tell what kind of file this is: say which it is.")
+        kind = st.selectbox("This file is", list(KINDS), index=list(KINDS).index(detected) if known else None,
+                            format_func=KINDS.get, key=f"import_kind_{index}", placeholder="Choose the kind of file")
+        if kind is None:
+            continue
         preview = views.preview_rows(data, name) if kind != "payments" or name.lower().endswith((".csv", ".xlsx")) else None
         if preview is not None:
             st.dataframe(preview, hide_index=True, key=f"import_preview_{index}", height=180)

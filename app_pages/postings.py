@@ -1,8 +1,10 @@
 """Postings export: the balanced journals the ERP needs for everything allocated since the last export."""
 
+from datetime import datetime
+
 import streamlit as st
 
-from app_pages.widgets import cached, download, paged_table, require_area, service_file, show_error
+from app_pages.widgets import cached, download, paged_table, require_area, show_error
 from cashbook import views
 from cashbook.errors import CashbookError
 from cashbook.ui_state import state, workspace
@@ -20,12 +22,13 @@ st.write("Each receipt becomes one journal: debit bank, credit receivables per d
 c = st.columns([1, 1, 3])
 fmt = c[0].selectbox("Format", ["xlsx", "csv"], key="post_fmt")
 if c[1].button("Export postings", key="post_export", type="primary", disabled=waiting == 0):
+    name = f"postings_{datetime.now():%Y%m%d%H%M%S}.{fmt}"  # the name the export is recorded under
     try:
         with st.spinner("Writing journals..."):
-            name, data, report = service_file(ws.ledger.export_postings, f"postings.{fmt}")
-        name = f"postings_{report.export_id or 'empty'}.{fmt}"
+            data, journals = ws.ledger.postings_bytes(fmt, name)
         s.downloads = {**s.downloads, "postings": (name, data)}
-        s.notify(report.summary().replace(report.path, name))
+        s.notify(f"{name}: {journals:,} journals ready to download" if journals else
+                 f"{name}: no new journals; what was waiting cancelled out")
         st.rerun()
     except CashbookError as exc:
         show_error(exc)

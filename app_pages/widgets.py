@@ -163,17 +163,6 @@ def frame_download(key: str, frame: Any, stem: str) -> None:
                             key=f"{key}_download")
 
 
-def service_file(write: Callable[[Any], Any], name: str) -> tuple[str, bytes, Any]:
-    """Run a service's export that writes a file path, and return (name, bytes, what the export returned)."""
-    import tempfile
-    from pathlib import Path
-
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / name
-        result = write(path)
-        return name, path.read_bytes(), result
-
-
 def money_bars(where: Any, labels: list[str], amounts: list[Decimal], label: str, value: str, *,
                horizontal: bool = False, height: int = 220) -> None:
     """A bar chart of money in the given order. Charts draw in floating point; the numbers drawn

@@ -27,7 +27,8 @@ from cashbook.db import import_sql as sql
 from cashbook.errors import FileRefused, Problem
 from cashbook.formats.tabular import Sheet, TableReadError, decode_text, is_xlsx, looks_binary, read_sheet
 from cashbook.formats.base import MAX_FILE_BYTES
-from cashbook.templates import CUSTOMERS, ITEMS, MappingProfile, Template, header_score, map_headers
+from cashbook.formats.detect import detect_format
+from cashbook.templates import CUSTOMERS, ITEMS, TEMPLATES, MappingProfile, Template, header_score, map_headers
 
 MAX_PROBLEMS = 10_000  # beyond this a report is unreadable; the count of the rest is still given
 HEADER_SEARCH_ROWS = 30
@@ -37,6 +38,36 @@ Progress = Callable[[float, str], None]
 def current_user() -> str:
     """Who is working: CASHBOOK_USER, else the operating-system login."""
     return os.environ.get("CASHBOOK_USER") or getpass.getuser() or "unknown"
+
+
+DETECT_SCAN_BYTES = 200_000  # a CSV's header sits near the top; reading the rest would only cost time
+
+
+def detect_kind(data: bytes, file_name: str) -> str:
+    """Which import a file is for: "customers", "items", "hierarchy", "payments" or "unknown".
+
+    A table whose header row (within the first rows) has every required column of a template is
+    that template's kind, the template matching the most columns winning; otherwise a file one of
+    the payment formats recognises is "payments". A clerk may still say otherwise: this is a default.
+    """
+    return _template_kind(data, file_name) or ("payments" if detect_format(data, file_name) else "unknown")
+
+
+def _template_kind(data: bytes, file_name: str) -> str | None:
+    xlsx = is_xlsx(data)
+    if not xlsx and (looks_binary(data) or data.lstrip()[:1] in (b"<", b"{")):
+        return None  # XML, JSON or binary: never one of the ERP tables
+    try:
+        rows = read_sheet(data if xlsx else data[:DETECT_SCAN_BYTES], file_name).rows[:HEADER_SEARCH_ROWS]
+    except TableReadError:
+        return None
+    best, best_score = None, 0
+    for kind, template in TEMPLATES.items():
+        for row in rows:
+            found, missing = map_headers(template, row)
+            if not missing and len(found) > best_score:
+                best, best_score = kind, len(found)
+    return best
 
 
 @dataclass

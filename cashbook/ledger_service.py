@@ -8,7 +8,8 @@ keeps each receipt's status and each customer's hold in step, all inside the sam
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -307,10 +308,26 @@ class LedgerService:
 
     # -- postings -----------------------------------------------------------------------------------
     def export_postings(self, path: str | Path) -> postings.PostingsReport:
-        """The journals not yet sent to the ERP; two exports at once cannot carry the same entry twice."""
+        """The journals not yet sent to the ERP, written to ``path``; recorded under the file's name."""
+        with self._postings_run():
+            return postings.export_postings(self.db, self.user, self.settings, path)
+
+    def postings_bytes(self, fmt: str, file_name: str | None = None) -> tuple[bytes, int]:
+        """The journals not yet sent to the ERP as a .csv or .xlsx file's bytes, and how many journals it holds.
+
+        Recorded exactly as ``export_postings`` records a file, under ``file_name`` (by default
+        ``postings_<export id>.<fmt>``), so that the app can offer a download without a temp file.
+        """
+        with self._postings_run():
+            data, report = postings.postings_bytes(self.db, self.user, self.settings, fmt, file_name)
+        return data, len(report.journals)
+
+    @contextmanager
+    def _postings_run(self) -> Iterator[None]:
+        """Two exports at once cannot carry the same entry twice: the ledger's lock, one transaction, a guard row."""
         with _lock_for(self.db), self.db.transaction():
             self.ledger._guard_keys(["postings"])
-            return postings.export_postings(self.db, self.user, self.settings, path)
+            yield
 
     def journal_lines(self, export_id: int | None = None) -> list[dict[str, Any]]:
         return postings.journal_lines(self.db, export_id)

@@ -18,7 +18,7 @@ from pathlib import Path
 from cashbook.db import Database
 from cashbook.db import postings_sql as sql
 from cashbook.errors import CashbookError
-from cashbook.exports import write_table
+from cashbook.exports import table_bytes
 from cashbook.money import ZERO
 from cashbook.settings import Accounts, Settings
 
@@ -236,28 +236,32 @@ def _rows(journals: Sequence[Journal]) -> list[list[object]]:
     return rows
 
 
-def export_postings(db: Database, user: str, settings: Settings, path: str | Path) -> PostingsReport:
-    """Write the new journals to .csv or .xlsx and remember, in the same transaction, what they carried.
+POSTING_FORMATS = ("csv", "xlsx")
 
-    The caller holds the ledger's lock and a guard row so that two exports never carry the same entry.
+
+def postings_bytes(db: Database, user: str, settings: Settings, fmt: str, file_name: str | None = None
+                   ) -> tuple[bytes, PostingsReport]:
+    """The new journals as the bytes of a .csv or .xlsx file, and what they carried, remembered in the same transaction.
+
+    The export is recorded under ``file_name`` (by default ``postings_<export id>.<fmt>``); the caller
+    holds the ledger's lock and a guard row so that two exports never carry the same entry.
     """
-    path = Path(path)
-    if path.suffix.lower() not in (".csv", ".xlsx"):
-        raise CashbookError(f"cannot write {path.name}; give a .csv or .xlsx file", title="Export refused")
+    if fmt not in POSTING_FORMATS:
+        raise CashbookError(f"cannot write .{fmt} files; give a .csv or .xlsx file", title="Export refused")
     entries = [PostableEntry(*row) for row in db.rows(sql.unposted_entries_sql())]
     events = [DeductionResolution(*row) for row in db.rows(sql.unposted_deduction_events_sql())]
     drafts, netted = build_journals(entries, events, settings)
     if not drafts and not netted:
-        write_table(path, EXPORT_COLUMNS, [])
-        return PostingsReport(None, str(path), (), 0)
+        return table_bytes(EXPORT_COLUMNS, [], fmt), PostingsReport(None, file_name or f"postings.{fmt}", (), 0)
     now = datetime.now().replace(microsecond=0)
     export_id = int(db.scalar("SELECT nextval('posting_export_seq')"))
+    name = file_name or f"postings_{export_id}.{fmt}"
     seq = int(db.scalar("SELECT coalesce(max(seq), 0) FROM posting_journal"))
     journals = []
     for draft in drafts:
         seq += 1
         journals.append(replace(draft, journal_no=journal_number(settings, seq)))
-    db.execute("INSERT INTO posting_export VALUES (?, ?, ?, ?, ?)", [export_id, now, user, path.name, len(journals)])
+    db.execute("INSERT INTO posting_export VALUES (?, ?, ?, ?, ?)", [export_id, now, user, name, len(journals)])
     cur = db.cursor()
     seq -= len(journals)
     for offset, j in enumerate(journals, start=1):
@@ -275,8 +279,23 @@ def export_postings(db: Database, user: str, settings: Settings, path: str | Pat
         cur.executemany("INSERT INTO posted_entry VALUES (?, ?, ?)", entry_rows)
     if event_rows:
         cur.executemany("INSERT INTO posted_deduction_event VALUES (?, ?, ?)", event_rows)
-    write_table(path, EXPORT_COLUMNS, _rows(journals))  # last: a failure here rolls the records back
-    return PostingsReport(export_id, str(path), tuple(journals), len(netted))
+    data = table_bytes(EXPORT_COLUMNS, _rows(journals), fmt)  # inside the caller's transaction: a failure rolls back
+    return data, PostingsReport(export_id, name, tuple(journals), len(netted))
+
+
+def export_postings(db: Database, user: str, settings: Settings, path: str | Path) -> PostingsReport:
+    """Write the new journals to a .csv or .xlsx file and remember, in the same transaction, what they carried.
+
+    The caller holds the ledger's lock and a guard row so that two exports never carry the same entry.
+    """
+    path = Path(path)
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt not in POSTING_FORMATS:
+        raise CashbookError(f"cannot write {path.name}; give a .csv or .xlsx file", title="Export refused")
+    data, report = postings_bytes(db, user, settings, fmt, path.name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)  # last: a failure here rolls the records back
+    return replace(report, path=str(path))
 
 
 def journal_lines(db: Database, export_id: int | None = None) -> list[dict[str, object]]:

@@ -15,8 +15,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from cashbook.db.hierarchy_sql import AGING_BUCKETS, bucket_sql, days_overdue_sql, scope_sql
-from cashbook.db.ledger_sql import live_entries_sql, open_items_now_sql, receipt_allocated_sql
+from cashbook.db import views_sql as sql
+from cashbook.db.hierarchy_sql import AGING_BUCKETS
 from cashbook.exports import table_bytes
 from cashbook.service import Workspace
 from cashbook.templates import TEMPLATES, header_score, map_headers
@@ -27,27 +27,20 @@ FETCH_ROWS = 5_000
 
 # -- the cache token --------------------------------------------------------------------------------
 def _table_exists(ws: Workspace, table: str) -> bool:
-    return bool(ws.db.scalar("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]))
+    return bool(ws.db.scalar(sql.table_exists_sql(), [table]))
 
 
 def version(ws: Workspace) -> str:
     """Changes whenever an import, ledger entry, proposal, decision, group change, export or setting lands."""
-    parts = ["(SELECT coalesce(max(import_id), 0) FROM import_batch)",
-             "(SELECT coalesce(max(entry_id), 0) FROM allocation_entry)",
-             "(SELECT coalesce(max(audit_id), 0) FROM hierarchy_audit)",
-             "(SELECT coalesce(max(export_id), 0) FROM posting_export)",
-             "(SELECT count(*) FROM setting)"]
-    for table, column in (("proposal", "proposal_id"), ("proposal_decision", "decision_id")):
-        if _table_exists(ws, table):
-            parts.append(f"(SELECT coalesce(max({column}), 0) FROM {table})")
-    row = ws.db.one("SELECT " + ", ".join(parts))
+    present = [table for table, _ in sql.OPTIONAL_VERSION_TABLES if _table_exists(ws, table)]
+    row = ws.db.one(sql.version_sql(present))
     return ".".join(str(v) for v in row or ())
 
 
 # -- downloadable views ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Query:
-    """A SELECT without ORDER/LIMIT plus its bound parameters and the order its rows are shown in."""
+    """A SELECT without ORDER/LIMIT (built in cashbook.db.views_sql), its bound parameters and its row order."""
 
     sql: str
     params: dict[str, Any] = field(default_factory=dict)
@@ -56,17 +49,17 @@ class Query:
 
 def page(ws: Workspace, query: Query, limit: int, offset: int = 0):
     """One page of a query's rows, for display."""
-    return ws.db.frame(f"SELECT * FROM ({query.sql}) q ORDER BY {query.order} LIMIT $limit OFFSET $offset",
+    return ws.db.frame(sql.page_sql(query.sql, query.order),
                        {**query.params, "limit": int(limit), "offset": int(offset)})
 
 
 def count(ws: Workspace, query: Query) -> int:
-    return int(ws.db.scalar(f"SELECT count(*) FROM ({query.sql}) q", query.params or None) or 0)
+    return int(ws.db.scalar(sql.count_sql(query.sql), query.params or None) or 0)
 
 
 def iter_rows(ws: Workspace, query: Query) -> tuple[list[str], Iterator[tuple]]:
     """Every row, fetched in chunks, so a 100,000-row download never sits in memory twice."""
-    cur = ws.db.execute(f"SELECT * FROM ({query.sql}) q ORDER BY {query.order}", query.params or None)
+    cur = ws.db.execute(sql.ordered_sql(query.sql, query.order), query.params or None)
     columns = [d[0] for d in cur.description]
 
     def rows() -> Iterator[tuple]:
@@ -95,47 +88,19 @@ QUEUE_FILTERS = {"to do": ("unmatched", "suggested", "partial"), "all": RECEIPT_
 def receipts_query(status: str | None = None, min_amount: Decimal | None = None, max_amount: Decimal | None = None,
                    date_from: date | None = None, date_to: date | None = None, payer: str = "") -> Query:
     """The receipts queue with what is left to allocate; every filter runs in SQL."""
-    where, params = ["true"], {}
-    if status:
-        where.append("list_contains($statuses, r.status)")
-        params["statuses"] = list(QUEUE_FILTERS.get(status, (status,)))
-    if min_amount is not None:
-        where.append("r.amount >= $min_amount")
-        params["min_amount"] = min_amount
-    if max_amount is not None:
-        where.append("r.amount <= $max_amount")
-        params["max_amount"] = max_amount
-    if date_from is not None:
-        where.append("r.value_date >= $date_from")
-        params["date_from"] = date_from
-    if date_to is not None:
-        where.append("r.value_date <= $date_to")
-        params["date_to"] = date_to
-    if payer.strip():
-        where.append("(r.payer_name ILIKE $payer OR r.payer_customer_no ILIKE $payer OR r.payment_ref ILIKE $payer)")
-        params["payer"] = f"%{payer.strip()}%"
-    sql = f"""
-        SELECT r.receipt_id, r.status, r.value_date, r.amount, r.currency, r.payer_name,
-               r.payer_customer_no AS customer_no, r.payment_ref,
-               CAST(coalesce(r.amount, 0) - coalesce(a.allocated, 0) AS DECIMAL(18,2)) AS to_allocate,
-               (SELECT count(*) FROM remittance_line l WHERE l.receipt_id = r.receipt_id) AS lines,
-               r.source_formats
-        FROM receipt r LEFT JOIN ({receipt_allocated_sql()}) a ON a.receipt_id = r.receipt_id
-        WHERE {' AND '.join(where)}"""
-    return Query(sql, params, "value_date, receipt_id")
+    statuses = QUEUE_FILTERS.get(status, (status,)) if status else None
+    return Query(*sql.receipts_sql(statuses, min_amount, max_amount, date_from, date_to, payer), sql.RECEIPTS_ORDER)
 
 
 def status_counts(ws: Workspace):
     """Receipts and their amounts per status."""
-    return ws.db.frame("""SELECT status, count(*) AS receipts, CAST(coalesce(sum(amount), 0) AS DECIMAL(18,2)) AS amount
-                          FROM receipt GROUP BY status ORDER BY status""")
+    return ws.db.frame(sql.status_counts_sql())
 
 
 def receipt_summary(ws: Workspace, receipt_id: int) -> dict[str, Any]:
     """The receipt's fields and what of it is applied, on account, unidentified and left to allocate."""
     receipt = ws.receipts.receipt(receipt_id)
-    sums = ws.db.one(f"SELECT applied, on_account, unidentified, allocated FROM ({receipt_allocated_sql()}) "
-                     "WHERE receipt_id = $id", {"id": int(receipt_id)})
+    sums = ws.db.one(sql.receipt_sums_sql(), {"id": int(receipt_id)})
     applied, on_account, unidentified, allocated = sums or (Decimal(0),) * 4
     amount = receipt.amount or Decimal(0)
     return {"receipt": receipt, "amount": amount, "applied": applied, "on_account": on_account,
@@ -143,9 +108,7 @@ def receipt_summary(ws: Workspace, receipt_id: int) -> dict[str, Any]:
 
 
 def remittance_lines(ws: Workspace, receipt_id: int):
-    return ws.db.frame("""SELECT line_no, reference, paid_amount, gross_amount, discount, adjustment, reason_code,
-                                 adjustment_text, doc_date, ref_type, po_number
-                          FROM remittance_line WHERE receipt_id = $id ORDER BY line_no""", {"id": int(receipt_id)})
+    return ws.db.frame(sql.remittance_lines_sql(), {"id": int(receipt_id)})
 
 
 def scope_items_query(customer_no: str | None, text: str = "", today: date | None = None) -> Query:
@@ -153,24 +116,7 @@ def scope_items_query(customer_no: str | None, text: str = "", today: date | Non
 
     With no payer known, every open item of the workspace that ``text`` finds (nothing without ``text``).
     """
-    days = days_overdue_sql("i.due_date")
-    params: dict[str, Any] = {"customer_no": customer_no or "", "today": today or date.today()}
-    if customer_no:
-        where, inner = "i.customer_no IN (SELECT customer_no FROM scope) AND i.open_now <> 0", \
-            "oi.customer_no IN (SELECT customer_no FROM scope)"
-    else:
-        where, inner = "i.open_now <> 0", "oi.status = 'open'" if text.strip() else "false"
-    if text.strip():
-        where += " AND (i.doc_no ILIKE $text OR i.customer_no ILIKE $text OR c.name ILIKE $text OR i.po_number ILIKE $text)"
-        params["text"] = f"%{text.strip()}%"
-    sql = f"""
-        WITH scope AS ({scope_sql()})
-        SELECT i.doc_no, i.doc_type, i.customer_no, c.name AS customer_name, i.doc_date, i.due_date, i.currency,
-               i.amount, i.open_now AS open_amount, i.po_number, {days} AS days_overdue
-        FROM ({open_items_now_sql(inner)}) i
-        LEFT JOIN customer c ON c.customer_no = i.customer_no
-        WHERE {where}"""
-    return Query(sql, params, "due_date, doc_no")
+    return Query(*sql.scope_items_sql(customer_no, text, today), sql.SCOPE_ITEMS_ORDER)
 
 
 def document_open(ws: Workspace, doc_no: str) -> Decimal | None:
@@ -182,82 +128,40 @@ def document_open(ws: Workspace, doc_no: str) -> Decimal | None:
 
 def write_off_limit(ws: Workspace, doc_no: str) -> Decimal:
     """The largest difference the settings let a clerk write off on this document."""
-    amount = ws.db.scalar("SELECT amount FROM open_item WHERE doc_no = $doc", {"doc": doc_no})
+    amount = ws.db.scalar(sql.document_amount_sql(), {"doc": doc_no})
     return ws.ledger.write_off_limit(amount) if amount is not None else Decimal(0)
 
 
 def allocations_query(receipt_id: int) -> Query:
     """What stands in the ledger for one receipt now (reversed entries left out)."""
-    sql = f"""SELECT entry_id, kind, doc_no, customer_no, amount, discount, write_off, deduction, reason_code, rule,
-                     created_by, created_at
-              FROM ({live_entries_sql()}) e WHERE receipt_id = $id"""
-    return Query(sql, {"id": int(receipt_id)}, "entry_id")
+    return Query(sql.allocations_sql(), {"id": int(receipt_id)}, sql.ALLOCATIONS_ORDER)
 
 
 # -- exceptions --------------------------------------------------------------------------------------------
 def unidentified_query() -> Query:
     """Receipts whose payer nobody knows: in suspense, or not yet identified."""
-    sql = f"""
-        SELECT r.receipt_id, r.status, r.value_date, r.amount, r.payer_name, r.payer_account, r.payment_ref, r.bank_text,
-               CAST(coalesce(a.unidentified, 0) AS DECIMAL(18,2)) AS in_suspense
-        FROM receipt r LEFT JOIN ({receipt_allocated_sql()}) a ON a.receipt_id = r.receipt_id
-        WHERE r.status = 'unidentified' OR coalesce(a.unidentified, 0) <> 0
-           OR (r.payer_customer_no IS NULL AND r.status <> 'unmatched')"""
-    return Query(sql, {}, "value_date, receipt_id")
+    return Query(sql.unidentified_sql(), {}, sql.UNIDENTIFIED_ORDER)
 
 
 def deductions_by_reason(ws: Workspace):
     """Short payments with a reason, summed per reason code (from the ledger)."""
-    return ws.db.frame(f"""
-        SELECT coalesce(reason_code, '(none)') AS reason_code, count(*) AS documents,
-               CAST(sum(deduction) AS DECIMAL(18,2)) AS deducted
-        FROM ({live_entries_sql()}) e WHERE deduction <> 0 GROUP BY 1 ORDER BY deducted DESC""")
+    return ws.db.frame(sql.deductions_by_reason_sql())
 
 
 def deductions_query() -> Query:
-    sql = f"""SELECT e.entry_id, e.receipt_id, e.doc_no, e.customer_no, e.deduction, e.reason_code, e.amount AS paid,
-                     e.created_by, e.created_at
-              FROM ({live_entries_sql()}) e WHERE e.deduction <> 0"""
-    return Query(sql, {}, "entry_id")
+    return Query(sql.deductions_sql(), {}, sql.DEDUCTIONS_ORDER)
 
 
 def claimed_twice_query() -> Query:
     """Documents that two or more receipts claim: in remittance lines, or applied or proposed in the ledger."""
-    sql = """
-        WITH claims AS (
-            SELECT oi.doc_no, l.receipt_id, 'remittance' AS how FROM remittance_line l
-            JOIN open_item oi ON oi.doc_no_norm = l.reference_norm
-            UNION
-            SELECT doc_no, receipt_id, 'applied' FROM allocation_entry
-            WHERE kind = 'document' AND receipt_id IS NOT NULL AND reverses IS NULL
-              AND entry_id NOT IN (SELECT reverses FROM allocation_entry WHERE reverses IS NOT NULL))
-        SELECT c.doc_no, oi.customer_no, oi.amount, count(DISTINCT c.receipt_id) AS receipts,
-               string_agg(DISTINCT CAST(c.receipt_id AS VARCHAR), ', ') AS receipt_ids,
-               string_agg(DISTINCT c.how, ', ') AS claimed_by
-        FROM claims c JOIN open_item oi ON oi.doc_no = c.doc_no
-        GROUP BY c.doc_no, oi.customer_no, oi.amount HAVING count(DISTINCT c.receipt_id) > 1"""
-    return Query(sql, {}, "doc_no")
+    return Query(sql.claimed_twice_sql(), {}, sql.CLAIMED_TWICE_ORDER)
 
 
 # -- dashboard ---------------------------------------------------------------------------------------------
 def dashboard_numbers(ws: Workspace) -> dict[str, Any]:
     """Headline numbers: receipts, straight-through rate, cash still to allocate, unapplied cash and open A/R."""
-    row = ws.db.one(f"""
-        WITH r AS (SELECT r.receipt_id, r.status, coalesce(r.amount, 0) AS amount, coalesce(a.allocated, 0) AS allocated,
-                          coalesce(a.on_account, 0) AS on_account, coalesce(a.unidentified, 0) AS unidentified
-                   FROM receipt r LEFT JOIN ({receipt_allocated_sql()}) a ON a.receipt_id = r.receipt_id),
-             touched AS (SELECT DISTINCT receipt_id FROM allocation_entry WHERE rule = 'manual' OR reverses IS NOT NULL)
-        SELECT count(*) AS receipts,
-               count(*) FILTER (WHERE amount = allocated AND allocated <> 0
-                                AND receipt_id NOT IN (SELECT receipt_id FROM touched WHERE receipt_id IS NOT NULL))
-                   AS straight_through,
-               count(*) FILTER (WHERE amount <> allocated) AS open_receipts,
-               CAST(sum(amount - allocated) AS DECIMAL(18,2)) AS to_allocate,
-               CAST(sum(on_account) AS DECIMAL(18,2)) AS on_account,
-               CAST(sum(unidentified) AS DECIMAL(18,2)) AS unidentified
-        FROM r""")
-    names = ("receipts", "straight_through", "open_receipts", "to_allocate", "on_account", "unidentified")
-    out = dict(zip(names, row or ()))
+    row = ws.db.one(sql.dashboard_numbers_sql())
+    out = dict(zip(sql.DASHBOARD_COLUMNS, row or ()))
     receipts = int(out.get("receipts") or 0)
     out["straight_through_rate"] = (int(out.get("straight_through") or 0) / receipts) if receipts else 0.0
     return out
@@ -265,28 +169,19 @@ def dashboard_numbers(ws: Workspace) -> dict[str, Any]:
 
 def receipt_volumes(ws: Workspace):
     """Receipts and cash per value date."""
-    return ws.db.frame("""SELECT value_date, count(*) AS receipts, CAST(sum(amount) AS DOUBLE) AS amount
-                          FROM receipt WHERE value_date IS NOT NULL GROUP BY value_date ORDER BY value_date""")
+    return ws.db.frame(sql.receipt_volumes_sql())
 
 
 def aging(ws: Workspace, today: date | None = None):
     """Open A/R after the ledger, per aging bucket (display floats for charts)."""
-    days = days_overdue_sql("due_date")
-    frame = ws.db.frame(f"""
-        SELECT {bucket_sql(days)} AS bucket, count(*) AS items, CAST(sum(open_now) AS DOUBLE) AS open_amount
-        FROM ({open_items_now_sql("oi.status = 'open'")}) WHERE open_now <> 0 GROUP BY 1""",
-                        {"today": today or date.today()})
+    frame = ws.db.frame(sql.aging_buckets_sql(), {"today": today or date.today()})
     order = {name: i for i, name in enumerate(AGING_BUCKETS)}
     return frame.sort_values("bucket", key=lambda s: s.map(order)).reset_index(drop=True)
 
 
 def unapplied_by_customer(ws: Workspace, limit: int = 20):
     """Cash on account per customer, largest first."""
-    return ws.db.frame(f"""
-        SELECT e.customer_no, c.name, CAST(sum(e.amount) AS DECIMAL(18,2)) AS on_account
-        FROM ({live_entries_sql()}) e LEFT JOIN customer c ON c.customer_no = e.customer_no
-        WHERE e.kind = 'on_account' GROUP BY ALL HAVING sum(e.amount) <> 0 ORDER BY on_account DESC LIMIT $limit""",
-                       {"limit": int(limit)})
+    return ws.db.frame(sql.unapplied_by_customer_sql(), {"limit": int(limit)})
 
 
 # -- hierarchies and customers -------------------------------------------------------------------------------
@@ -320,46 +215,18 @@ def search_customers(ws: Workspace, text: str):
 
 
 def customers_query(text: str = "") -> Query:
-    where, params = "true", {}
-    if text.strip():
-        where = "(customer_no ILIKE $text OR name ILIKE $text OR bank_accounts ILIKE $text)"
-        params["text"] = f"%{text.strip()}%"
-    return Query(f"SELECT * EXCLUDE (import_id) FROM customer WHERE {where}", params, "customer_no")
+    return Query(*sql.customers_sql(text), sql.CUSTOMERS_ORDER)
 
 
 def open_items_query(text: str = "") -> Query:
-    where, params = "true", {}
-    if text.strip():
-        where = "(doc_no ILIKE $text OR customer_no ILIKE $text OR po_number ILIKE $text)"
-        params["text"] = f"%{text.strip()}%"
-    return Query(f"SELECT * EXCLUDE (import_id, doc_no_norm) FROM open_item WHERE {where}", params, "doc_no")
+    return Query(*sql.open_items_list_sql(text), sql.OPEN_ITEMS_ORDER)
 
 
 def import_history_query() -> Query:
-    return Query("SELECT import_id, kind, file_name, rows, imported_at, imported_by, format, summary FROM import_batch",
-                 {}, "import_id DESC")
+    return Query(sql.import_history_sql(), {}, sql.IMPORT_HISTORY_ORDER)
 
 
 # -- import helpers --------------------------------------------------------------------------------------------
-def guess_kind(data: bytes, file: str) -> str:
-    """Which import a dropped file is for: customers, items, hierarchy, or payments (bank and remittance)."""
-    from cashbook.formats.tabular import TableReadError, is_xlsx, looks_binary, read_sheet
-
-    if not is_xlsx(data) and (looks_binary(data) or data.lstrip()[:1] in (b"<", b"{")):
-        return "payments"
-    try:
-        rows = read_sheet(data[:200_000] if not is_xlsx(data) else data, file).rows[:30]
-    except TableReadError:
-        return "payments"
-    best, best_score = "payments", 0
-    for kind, template in TEMPLATES.items():
-        for row in rows:
-            found, missing = map_headers(template, row)
-            if not missing and len(found) > best_score:
-                best, best_score = kind, len(found)
-    return best
-
-
 def preview_rows(data: bytes, file: str, limit: int = 20):
     """The first rows of a CSV or XLSX as text, for the Import page's preview (None for other formats)."""
     import pandas as pd
@@ -457,24 +324,16 @@ def proposals(ws: Workspace, receipt_id: int, status: str | None = "suggested"):
 # -- postings, credits, accounts ------------------------------------------------------------------------------
 def unposted_count(ws: Workspace) -> int:
     """Ledger entries and deduction resolutions not yet sent to the ERP in a postings export."""
-    return int(ws.db.scalar("""
-        SELECT (SELECT count(*) FROM allocation_entry WHERE entry_id NOT IN (SELECT entry_id FROM posted_entry))
-             + (SELECT count(*) FROM deduction_event WHERE event_id NOT IN (SELECT event_id FROM posted_deduction_event))
-    """) or 0)
+    return int(ws.db.scalar(sql.unposted_count_sql()) or 0)
 
 
 def posting_exports_query() -> Query:
-    return Query("SELECT export_id, exported_at, exported_by, file_name, journals FROM posting_export", {},
-                 "export_id DESC")
+    return Query(sql.posting_exports_sql(), {}, sql.POSTING_EXPORTS_ORDER)
 
 
 def journal_lines_query(export_id: int | None = None) -> Query:
-    from cashbook.db.postings_sql import journal_lines_sql
-
-    if export_id is None:
-        return Query(journal_lines_sql(), {}, "export_id, journal_no, line_no")
-    return Query(journal_lines_sql("j.export_id = $export_id"), {"export_id": int(export_id)},
-                 "journal_no, line_no")
+    order = sql.JOURNAL_LINES_ORDER if export_id is None else sql.EXPORT_JOURNAL_LINES_ORDER
+    return Query(*sql.journal_lines_view_sql(export_id), order)
 
 
 def credits(ws: Workspace, status: str | None = None):

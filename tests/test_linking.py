@@ -8,8 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cashbook.db import receipts_sql
-from cashbook.linking import (Candidate, PairEvidence, candidates, decide_links, names_match, payer_name_key,
-                              payment_ref_key, text_tokens)
+from cashbook.linking import (MIN_SQUASHED_TEXT_REF, MIN_TEXT_REF, Candidate, PairEvidence, candidates,
+                              decide_links, names_match, payer_name_key, payment_ref_key, text_tokens)
 
 
 @pytest.mark.parametrize("ref, key", [
@@ -101,3 +101,42 @@ def test_decision_does_not_depend_on_input_order(raw: list, rnd) -> None:
     assert key(first) == key(second)
     links = key(first)
     assert len({a for a, _ in links}) == len(links) and len({b for _, b in links}) == len(links)
+
+
+_WORDS = ["PAY", "123", "INV", "2024", "0117", "ACME", "KD", "4711", "RE", "X", "ZX", "99812", "AB12CD34", "E2E"]
+
+
+@given(st.lists(st.lists(st.sampled_from(_WORDS), min_size=1, max_size=4), min_size=1, max_size=12),
+       st.lists(st.lists(st.sampled_from(_WORDS), max_size=8), min_size=1, max_size=12),
+       st.lists(st.sampled_from(["-", " ", "/", "", "."]), min_size=1, max_size=3))
+def test_text_search_finds_what_comparing_every_pair_finds(refs: list, texts: list, seps: list) -> None:
+    """The term index (words, n-grams) behind the text search loses nothing and adds nothing."""
+    advices = [(i, seps[i % len(seps)].join(words)) for i, words in enumerate(refs)]
+    banks = [(100 + i, " ".join(words) if i % 2 else "/".join(words)) for i, words in enumerate(texts)]
+    con = duckdb.connect()
+    con.execute("CREATE TABLE payment_ref_in (source_id BIGINT, payment_ref VARCHAR)")
+    con.execute("CREATE TABLE bank_text_in (source_id BIGINT, bank_text VARCHAR)")
+    con.executemany("INSERT INTO payment_ref_in VALUES (?, ?)", advices)
+    con.executemany("INSERT INTO bank_text_in VALUES (?, ?)", banks)
+    common = ("DATE '2024-03-01' AS value_date, 1.00::DECIMAL(18,2) AS amount, 'EUR' AS currency, "
+              "NULL::VARCHAR AS payer_name, '' AS payer_account_key, '' AS payer_id_key, 0 AS import_id")
+    con.execute(f"""CREATE TEMP TABLE open_advice AS
+        SELECT source_id, payment_ref, {receipts_sql.ref_key_sql('payment_ref')} AS ref_key, '' AS bank_ref_key,
+               '' AS text_tokens, {receipts_sql.tokens_sql('payment_ref')} AS ref_tokens, {common}
+        FROM payment_ref_in""")
+    con.execute(f"""CREATE TEMP TABLE open_bank AS
+        SELECT source_id, NULL AS payment_ref, '' AS ref_key, '' AS bank_ref_key, t AS text_tokens,
+               replace(t, ' ', '') AS text_squashed, {common}
+        FROM (SELECT source_id, {receipts_sql.tokens_sql('bank_text')} AS t FROM bank_text_in)""")
+    for statement in receipts_sql.text_terms_sql():
+        con.execute(statement)
+    found = set(con.execute(f"SELECT advice_id, bank_id FROM ({receipts_sql.pairs_sql()})", {"days": 5}).fetchall())
+    expected = set()
+    for a, ref in advices:
+        key = payment_ref_key(ref)
+        for b, text in banks:
+            tokens = text_tokens(text)
+            if len(key) >= MIN_TEXT_REF and (text_tokens(ref) in tokens or
+                                             (len(key) >= MIN_SQUASHED_TEXT_REF and key in tokens.replace(" ", ""))):
+                expected.add((a, b))
+    assert found == expected

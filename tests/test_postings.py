@@ -8,6 +8,7 @@ from decimal import Decimal as D
 from pathlib import Path
 
 import openpyxl
+import pytest
 
 from cashbook.service import Workspace
 from tests.test_ledger_service import ws  # noqa: F401  (fixture)
@@ -111,3 +112,35 @@ def test_credit_refund_and_deduction_journals_xlsx(ws: Workspace, tmp_path: Path
     rebill = {(r["account"], r["doc_no"]): (r["debit"], r["credit"]) for r in journals["AR0003"]}
     assert rebill == {("1100", "DBN1"): (30, 0), ("1150", "INV2"): (0, 30)}
     assert ws.ledger.verify() == []
+
+
+def test_postings_bytes_records_the_export_like_a_file(ws: Workspace, tmp_path: Path) -> None:  # noqa: F811
+    ws.ledger.apply_manual("PAY1", "INV1", D("500.00"))
+    ws.ledger.unidentified("PAY3")
+    data, journals = ws.ledger.postings_bytes("csv", "postings_today.csv")
+    assert journals == 2
+    rows = list(csv.DictReader(data.decode("utf-8").splitlines()))
+    assert sorted({r["journal_no"] for r in rows}) == ["CP000001", "CP000002"]
+    assert sum(D(r["debit"]) for r in rows) == sum(D(r["credit"]) for r in rows) == D("550.00")
+    export = ws.db.one("SELECT export_id, exported_by, file_name, journals FROM posting_export")
+    assert export[1:] == ("alice", "postings_today.csv", 2)
+    assert ws.db.scalar("SELECT count(*) FROM posted_entry WHERE export_id = ?", [export[0]]) == 2
+    # exactly what export_postings records: the next export, bytes or file, carries nothing again
+    assert ws.ledger.postings_bytes("xlsx")[1] == 0
+    assert ws.ledger.export_postings(tmp_path / "again.csv").journals == ()
+    # without a name, the export is recorded as postings_<export id>.<fmt>
+    ws.ledger.apply_manual("PAY1", "INV2", D("300.00"))
+    data, journals = ws.ledger.postings_bytes("xlsx")
+    assert journals == 1 and data[:2] == b"PK"
+    assert ws.db.one("SELECT file_name FROM posting_export ORDER BY export_id DESC LIMIT 1")[0] == \
+        f"postings_{ws.db.scalar('SELECT max(export_id) FROM posting_export')}.xlsx"
+
+
+def test_postings_bytes_refuses_an_unknown_format_and_records_nothing(ws: Workspace) -> None:  # noqa: F811
+    from cashbook.errors import CashbookError
+
+    ws.ledger.apply_manual("PAY1", "INV1", D("500.00"))
+    with pytest.raises(CashbookError):
+        ws.ledger.postings_bytes("pdf")
+    assert ws.db.scalar("SELECT count(*) FROM posting_export") == 0
+    assert ws.ledger.postings_bytes("csv")[1] == 1

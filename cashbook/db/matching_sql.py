@@ -91,6 +91,22 @@ def scope_sql() -> str:
                    WHERE valid_to IS NULL AND is_primary GROUP BY group_id) p ON p.group_id = m.group_id"""
 
 
+def scope_rows_sql() -> str:
+    """Scope rows (customer_no, name, customer_type, scope_key, primary_no) of the customers in
+    $customers and of their groups' primaries (a group found as a whole is paid for by its primary)."""
+    return """
+        WITH wanted AS (SELECT unnest($customers) AS customer_no)
+        SELECT customer_no, name, customer_type, scope_key, primary_no FROM m_scope
+        WHERE customer_no IN (SELECT customer_no FROM wanted)
+           OR customer_no IN (SELECT primary_no FROM m_scope WHERE customer_no IN (SELECT customer_no FROM wanted))"""
+
+
+def aliases_sql() -> str:
+    """The customer each alias key in $keys was last taught to mean."""
+    return """SELECT alias_key, arg_max(customer_no, created_at) FROM payer_alias
+              WHERE alias_key IN (SELECT unnest($keys)) GROUP BY alias_key"""
+
+
 def payer_keys_sql() -> str:
     """Payers found by the payer id in the file or by the bank account: (receipt_id, method, customer_no)."""
     return """

@@ -59,6 +59,18 @@ def identify_payers(receipts: Sequence[tuple[int, str | None, str | None]],
     ``receipts`` are (receipt_id, payer_name, payer_account); ``by_key`` the SQL hits per receipt
     as (method, customer_no).
     """
+    found, names_left = identify_by_keys(receipts, by_key, aliases, customers)
+    found.update(identify_by_names(names_left, customers, name_cutoff))
+    return found
+
+
+def identify_by_keys(receipts: Sequence[tuple[int, str | None, str | None]],
+                     by_key: Mapping[int, Sequence[tuple[str, str]]],
+                     aliases: Mapping[str, str],
+                     customers: Mapping[str, CustomerRow]) -> tuple[dict[int, PayerFound], dict[str, list[int]]]:
+    """The payers found by payer id, bank account or learned alias, and the receipts left for the
+    name pass, by name key. ``customers`` needs only the customers ``by_key`` and ``aliases`` name,
+    so that a run whose payers are all known by id or account never reads the whole master."""
     found: dict[int, PayerFound] = {}
     names_left: dict[str, list[int]] = {}
     for receipt_id, name, account in receipts:
@@ -82,6 +94,14 @@ def identify_payers(receipts: Sequence[tuple[int, str | None, str | None]],
             names_left.setdefault(key, []).append(receipt_id)
         else:
             found[receipt_id] = PayerFound(None, "unknown", "no payer id, account or name")
+    return found, names_left
+
+
+def identify_by_names(names_left: Mapping[str, Sequence[int]], customers: Mapping[str, CustomerRow],
+                      name_cutoff: float) -> dict[int, PayerFound]:
+    """Payers by name against the whole master: exact after removing legal forms, then fuzzy
+    (token sort) over the distinct names left, in one ``cdist``."""
+    found: dict[int, PayerFound] = {}
     if not names_left:
         return found
     index: dict[str, list[str]] = {}

@@ -17,17 +17,19 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 
 from cashbook.db import Database
 from cashbook.db import matching_sql as msql
-from cashbook.errors import AllocationError, CashbookError, NotFound
+from cashbook.errors import AllocationError, CashbookError, NotFound, WorkspaceError
 from cashbook.exports import write_table
 from cashbook.ledger import AllocationRequest, Ledger
 from cashbook.matching import rules
-from cashbook.matching.bulk import BulkLedger
-from cashbook.matching.passes import CustomerRow, alias_keys, fuzzy_reference_hits, identify_payers
-from cashbook.money import ZERO, from_cents, money
+from cashbook.matching.bulk import BulkLedger, CentsEntry, cents_array
+from cashbook.matching.passes import (CustomerRow, alias_keys, fuzzy_reference_hits, identify_by_keys,
+                                      identify_by_names)
+from cashbook.money import ZERO, money
 from cashbook.settings import Settings
 
 Progress = Callable[[str, float], None]
@@ -124,20 +126,92 @@ class MatchingService:
 
     def _run(self, run_id: int, report: MatchReport, step: Callable[[str], None]) -> None:
         db, settings = self.db, self.settings
-        pending = _columns(_arrow(db, 
+        pending = _columns(_arrow(db,
             "SELECT receipt_id, payment_ref, value_date, amount_cents, payer_name, payer_account, bank_text, has_lines "
             "FROM m_pending"))
+        receipt_ids, refs_p, dates, amounts, names, accounts, texts, has_lines = pending
+        payers = self._payers(receipt_ids, names, accounts)
+        step("payers")
+        scope_rows = [(rid, p.scope_key) for rid, p in payers.items() if p.scope_key] + \
+                     [(rid, s) for rid, p in payers.items() if not p.known for s in p.scopes]
+        _temp_table(db, "m_payer_scope", pa.table({
+            "receipt_id": pa.array([r for r, _ in scope_rows], pa.int64()),
+            "scope_key": pa.array([s for _, s in scope_rows], pa.string())}))
+        db.execute(msql.refs_sql())
+        db.execute(msql.items_sql())
+        db.execute(msql.hits_sql())
+        step("candidates")
+        pairs = _columns(_arrow(db, msql.fuzzy_pairs_sql(), {"max_distance": settings.fuzzy_ref_max_distance}))
+        fuzzy = fuzzy_reference_hits(pairs, settings.fuzzy_ref_max_distance)
+        _temp_table(db, "m_fuzzy_hit", pa.table({
+            "receipt_id": pa.array([f[0] for f in fuzzy], pa.int64()), "ref_key": pa.array([f[1] for f in fuzzy], pa.int32()),
+            "doc_no": pa.array([f[2] for f in fuzzy], pa.string()), "distance": pa.array([f[3] for f in fuzzy], pa.int32())}))
+        step("fuzzy")
+        hits: dict[int, list[rules.Hit]] = {}
+        for rid, key, doc_no, tier in zip(*_columns(_arrow(db, "SELECT receipt_id, ref_key, doc_no, tier FROM m_hit"))):
+            hits.setdefault(rid, []).append(rules.Hit(key, doc_no, tier))
+        for rid, key, doc_no, distance in fuzzy:
+            hits.setdefault(rid, []).append(rules.Hit(key, doc_no, "fuzzy", distance))
+        amount_scopes = {payers[rid].scope_key for rid, lines in zip(receipt_ids, has_lines)
+                         if not lines and rid not in hits and payers[rid].scope_key}
+        amount_scopes |= {s for p in payers.values() if not p.known for s in p.scopes}
+        _temp_table(db, "m_amount_scope", pa.table({"scope_key": pa.array(sorted(amount_scopes), pa.string())}))
+        cols = _columns(_arrow(db, msql.documents_sql()))
+        docs = dict(zip(cols[0], map(rules.Doc._make, zip(*cols))))
+        scope_docs: dict[str, list[str]] = {}
+        for doc_no, open_cents, scope_key in zip(cols[0], cols[5], cols[6]):
+            if open_cents and scope_key in amount_scopes:
+                scope_docs.setdefault(scope_key, []).append(doc_no)
+        refs: dict[int, list[rules.Ref]] = {}
+        ref_cols = _columns(_arrow(db,
+            "SELECT receipt_id, ref_key, source, reference, paid_cents, gross_cents, discount_cents, adjustment_cents, "
+            "reason_code, ref_type FROM m_ref ORDER BY receipt_id, ref_key"))
+        for rid, ref in zip(ref_cols[0], map(rules.Ref._make, zip(*ref_cols[1:]))):
+            refs.setdefault(rid, []).append(ref)
+        rejected: dict[int, set[str]] = {}
+        for rid, doc_no in db.rows(f"SELECT receipt_id, doc_no FROM ({msql.proposal_now_sql()}) "
+                                   "WHERE status_now = 'rejected' AND doc_no IS NOT NULL "
+                                   "AND receipt_id IN (SELECT receipt_id FROM m_pending)"):
+            rejected.setdefault(rid, set()).add(doc_no)
+        step("load")
+        info = {rid: (pref, d, amt, text) for rid, pref, d, amt, text in zip(receipt_ids, refs_p, dates, amounts, texts)}
+        contested = _contested(info, refs, hits, docs, payers)
+        order = sorted(receipt_ids, key=lambda r: (info[r][1] or date.min, r))
+        open_now: dict[str, int] = {}
+        decisions: list[rules.Decision] = []
+        no_rejections: frozenset[str] = frozenset()
+        for rid in order:
+            pref, value_date, amount, text = info[rid]
+            case = rules.Case(rid, pref, value_date or date.min, amount, text or "", payers[rid],
+                              tuple(refs.get(rid, ())), tuple(hits.get(rid, ())), contested.get(rid, {}),
+                              frozenset(rejected[rid]) if rid in rejected else no_rejections)
+            decision = rules.decide(case, docs, open_now, scope_docs, settings)
+            if decision.certain:
+                for doc_no, consumed in decision.consumed().items():
+                    open_now[doc_no] = open_now.get(doc_no, docs[doc_no].open_start) - consumed
+            decisions.append(decision)
+        step("decide")
+        self._write(run_id, decisions, report)
+        step("write")
+
+    def _payers(self, receipt_ids: Sequence[int], names: Sequence[str | None],
+                accounts: Sequence[str | None]) -> dict[int, rules.Payer]:
+        """Each pending receipt's payer. Reads only the customers its payer ids, accounts and aliases
+        name; the whole master (for names) only when some payer is left to be found by name."""
+        db, settings = self.db, self.settings
         db.execute(msql.scope_sql())
-        customers = {row[0]: CustomerRow(row[0], row[1] or "", row[2] or "credit", row[3], row[4])
-                     for row in zip(*_columns(_arrow(db, 
-                         "SELECT customer_no, name, customer_type, scope_key, primary_no FROM m_scope")))}
         by_key: dict[int, list[tuple[str, str]]] = {}
         for receipt_id, method, customer_no in db.rows(msql.payer_keys_sql()):
             by_key.setdefault(receipt_id, []).append((method, customer_no))
-        aliases = dict(db.rows("SELECT alias_key, arg_max(customer_no, created_at) FROM payer_alias GROUP BY alias_key"))
-        receipt_ids, refs_p, dates, amounts, names, accounts, texts, has_lines = pending
-        found = identify_payers(list(zip(receipt_ids, names, accounts)), by_key, aliases, customers,
-                                settings.fuzzy_name_cutoff)
+        keys = sorted({k for name, account in zip(names, accounts) for k in alias_keys(name, account)})
+        aliases = dict(db.rows(msql.aliases_sql(), {"keys": keys})) if keys else {}
+        wanted = sorted({c for hits in by_key.values() for _, c in hits} | set(aliases.values()))
+        customers = _customers(db, msql.scope_rows_sql(), {"customers": wanted}) if wanted else {}
+        receipts = list(zip(receipt_ids, names, accounts))
+        found, names_left = identify_by_keys(receipts, by_key, aliases, customers)
+        if names_left:
+            customers = _customers(db, "SELECT customer_no, name, customer_type, scope_key, primary_no FROM m_scope")
+            found.update(identify_by_names(names_left, customers, settings.fuzzy_name_cutoff))
         payers: dict[int, rules.Payer] = {}
         for rid in receipt_ids:
             f = found[rid]
@@ -146,117 +220,50 @@ class MatchingService:
                 payers[rid] = rules.Payer(c.customer_no, f.method, f.detail, c.scope_key, c.primary_no, c.customer_type)
             else:
                 payers[rid] = rules.Payer(None, f.method, f.detail, scopes=f.scopes)
-        step("payers")
-        scope_rows = [(rid, p.scope_key) for rid, p in payers.items() if p.scope_key] + \
-                     [(rid, s) for rid, p in payers.items() if not p.known for s in p.scopes]
-        _register(db, "m_payer_scope_arrow", pa.table({
-            "receipt_id": pa.array([r for r, _ in scope_rows], pa.int64()),
-            "scope_key": pa.array([s for _, s in scope_rows], pa.string())}))
-        db.execute("CREATE OR REPLACE TEMP TABLE m_payer_scope AS SELECT * FROM m_payer_scope_arrow")
-        db.cursor().unregister("m_payer_scope_arrow")
-        db.execute(msql.refs_sql())
-        db.execute(msql.items_sql())
-        db.execute(msql.hits_sql())
-        step("candidates")
-        unresolved = db.rows(msql.unresolved_refs_sql())
-        fuzzy: list[tuple[int, int, str, int]] = []
-        if unresolved:
-            scopes = sorted({r[3] for r in unresolved})
-            documents = db.rows(msql.scope_documents_sql(), {"scopes": scopes})
-            fuzzy = fuzzy_reference_hits(unresolved, documents, settings.fuzzy_ref_max_distance)
-        _register(db, "m_fuzzy_arrow", pa.table({
-            "receipt_id": pa.array([f[0] for f in fuzzy], pa.int64()), "ref_key": pa.array([f[1] for f in fuzzy], pa.int32()),
-            "doc_no": pa.array([f[2] for f in fuzzy], pa.string()), "distance": pa.array([f[3] for f in fuzzy], pa.int32())}))
-        db.execute("CREATE OR REPLACE TEMP TABLE m_fuzzy_hit AS SELECT * FROM m_fuzzy_arrow")
-        db.cursor().unregister("m_fuzzy_arrow")
-        step("fuzzy")
-        hits: dict[int, list[rules.Hit]] = {}
-        for rid, key, doc_no, tier in db.rows("SELECT receipt_id, ref_key, doc_no, tier FROM m_hit"):
-            hits.setdefault(rid, []).append(rules.Hit(key, doc_no, tier))
-        for rid, key, doc_no, distance in fuzzy:
-            hits.setdefault(rid, []).append(rules.Hit(key, doc_no, "fuzzy", distance))
-        amount_scopes = {p.scope_key for rid, p, lines in zip(receipt_ids, (payers[r] for r in receipt_ids), has_lines)
-                         if not lines and rid not in hits and p.scope_key}
-        amount_scopes |= {s for p in payers.values() if not p.known for s in p.scopes}
-        _register(db, "m_amount_arrow", pa.table({"scope_key": pa.array(sorted(amount_scopes), pa.string())}))
-        db.execute("CREATE OR REPLACE TEMP TABLE m_amount_scope AS SELECT * FROM m_amount_arrow")
-        db.cursor().unregister("m_amount_arrow")
-        docs: dict[str, rules.Doc] = {}
-        scope_docs: dict[str, list[str]] = {}
-        cols = _columns(_arrow(db, msql.documents_sql()))
-        for doc_no, doc_type, cust, doc_date, amount, open_cents, scope_key, primary, pct, days in zip(*cols):
-            docs[doc_no] = rules.Doc(doc_no, doc_type, cust, doc_date, amount, open_cents, scope_key, primary, pct, days)
-            if open_cents and scope_key in amount_scopes:
-                scope_docs.setdefault(scope_key, []).append(doc_no)
-        refs: dict[int, list[rules.Ref]] = {}
-        ref_cols = _columns(_arrow(db, 
-            "SELECT receipt_id, ref_key, source, reference, paid_cents, gross_cents, discount_cents, adjustment_cents, "
-            "reason_code, ref_type FROM m_ref ORDER BY receipt_id, ref_key"))
-        for rid, key, source, reference, paid, gross, disc, adj, reason, ref_type in zip(*ref_cols):
-            refs.setdefault(rid, []).append(rules.Ref(key, source, reference, paid, gross, disc, adj, reason, ref_type))
-        rejected: dict[int, set[str]] = {}
-        for rid, doc_no in db.rows(f"SELECT receipt_id, doc_no FROM ({msql.proposal_now_sql()}) "
-                                   "WHERE status_now = 'rejected' AND doc_no IS NOT NULL"):
-            rejected.setdefault(rid, set()).add(doc_no)
-        step("load")
-        info = {rid: (pref, d, amt, text) for rid, pref, d, amt, text in zip(receipt_ids, refs_p, dates, amounts, texts)}
-        contested = _contested(info, refs, hits, docs, payers)
-        order = sorted(receipt_ids, key=lambda r: (info[r][1] or date.min, r))
-        open_now: dict[str, int] = {}
-        decisions: list[rules.Decision] = []
-        for rid in order:
-            pref, value_date, amount, text = info[rid]
-            case = rules.Case(rid, pref, value_date or date.min, amount, text or "", payers[rid],
-                              tuple(refs.get(rid, ())), tuple(hits.get(rid, ())), contested.get(rid, {}),
-                              frozenset(rejected.get(rid, ())))
-            decision = rules.decide(case, docs, open_now, scope_docs, settings)
-            for doc_no, consumed in decision.consumed().items():
-                open_now[doc_no] = open_now.get(doc_no, docs[doc_no].open_start) - consumed
-            decisions.append(decision)
-        step("decide")
-        self._write(run_id, decisions, report)
-        step("write")
+        return payers
 
     def _write(self, run_id: int, decisions: Sequence[rules.Decision], report: MatchReport) -> None:
         db = self.db
-        requests: list[AllocationRequest] = []
-        for d in decisions:
-            if d.certain:
-                requests += [_request(d.receipt_id, draft) for draft in d.drafts]
-        entry_ids = BulkLedger(db, self.user).apply(requests) if requests else []
-        ids = iter(entry_ids)
-        now = datetime.now()
-        first = int(db.rows("SELECT nextval('proposal_seq')")[0][0])
-        total = sum(len(d.drafts) for d in decisions)
-        if total > 1:
-            db.rows(f"SELECT max(nextval('proposal_seq')) FROM range({total - 1})")
-        rows: dict[str, list[Any]] = {k: [] for k in ("proposal_id", "receipt_id", "kind", "doc_no", "customer_no", "amount",
-                                                      "discount", "write_off", "deduction", "reason_code", "rule", "score",
-                                                      "evidence", "status", "entry_ids")}
-        pid = first
+        rows: dict[str, list[Any]] = {k: [] for k in ("receipt_id", "kind", "doc_no", "customer_no", "amount", "discount",
+                                                      "write_off", "deduction", "reason_code", "rule", "score",
+                                                      "evidence", "status")}
+        certain_at: list[int] = []  # positions of the applied drafts among the rows
         for d in decisions:
             report.by_status[d.status] = report.by_status.get(d.status, 0) + 1
             if d.certain:
                 report.straight_through += 1
+            status = "applied" if d.certain else "suggested"
             for draft in d.drafts:
                 report.by_rule[draft.rule] = report.by_rule.get(draft.rule, 0) + 1
-                for key, value in (("proposal_id", pid), ("receipt_id", d.receipt_id), ("kind", draft.kind),
-                                   ("doc_no", draft.doc_no), ("customer_no", draft.customer_no),
-                                   ("amount", from_cents(draft.amount)), ("discount", from_cents(draft.discount)),
-                                   ("write_off", from_cents(draft.write_off)), ("deduction", from_cents(draft.deduction)),
-                                   ("reason_code", draft.reason_code), ("rule", draft.rule), ("score", draft.score),
+                if d.certain:
+                    certain_at.append(len(rows["rule"]))
+                for key, value in (("receipt_id", d.receipt_id), ("kind", draft.kind), ("doc_no", draft.doc_no),
+                                   ("customer_no", draft.customer_no), ("amount", draft.amount),
+                                   ("discount", draft.discount), ("write_off", draft.write_off),
+                                   ("deduction", draft.deduction), ("reason_code", draft.reason_code),
+                                   ("rule", draft.rule), ("score", draft.score),
                                    ("evidence", json.dumps(dict(draft.evidence), default=str, sort_keys=True)),
-                                   ("status", "applied" if d.certain else "suggested"),
-                                   ("entry_ids", [next(ids)] if d.certain else None)):
+                                   ("status", status)):
                     rows[key].append(value)
-                pid += 1
-        types = {"proposal_id": pa.int64(), "receipt_id": pa.int64(), "amount": MONEY, "discount": MONEY,
-                 "write_off": MONEY, "deduction": MONEY, "score": pa.float64(), "entry_ids": pa.list_(pa.int64())}
-        table = pa.table({k: pa.array(v, types.get(k, pa.string())) for k, v in rows.items()})
+        entries = [CentsEntry(*(rows[k][i] for k in CentsEntry._fields)) for i in certain_at]
+        entry_ids = BulkLedger(db, self.user).apply_cents(entries)
+        entry_lists: list[list[int] | None] = [None] * len(rows["rule"])
+        for i, entry_id in zip(certain_at, entry_ids):
+            entry_lists[i] = [entry_id]
+        total = len(rows["rule"])
+        first = int(db.rows("SELECT nextval('proposal_seq')")[0][0])
+        if total > 1:
+            db.rows(f"SELECT max(nextval('proposal_seq')) FROM range({total - 1})")
+        money_columns = ("amount", "discount", "write_off", "deduction")
+        table = pa.table({"proposal_id": pa.array(range(first, first + total), pa.int64()),
+                          **{k: cents_array(v) if k in money_columns else
+                             pa.array(v, pa.int64() if k == "receipt_id" else pa.float64() if k == "score" else pa.string())
+                             for k, v in rows.items()},
+                          "entry_ids": pa.array(entry_lists, pa.list_(pa.int64()))})
         _register(db, "m_proposal_arrow", table)
-        db.execute(f"INSERT INTO proposal ({', '.join(rows)}, run_id, created_at, created_by) "
-                   f"SELECT {', '.join(rows)}, $run_id, $now, $user FROM m_proposal_arrow",
-                   {"run_id": run_id, "now": now, "user": self.user})
+        db.execute(f"INSERT INTO proposal ({', '.join(table.column_names)}, run_id, created_at, created_by) "
+                   f"SELECT {', '.join(table.column_names)}, $run_id, $now, $user FROM m_proposal_arrow",
+                   {"run_id": run_id, "now": datetime.now(), "user": self.user})
         db.cursor().unregister("m_proposal_arrow")
         trace = pa.table({
             "receipt_id": pa.array([d.receipt_id for d in decisions], pa.int64()),
@@ -519,16 +526,12 @@ class MatchingService:
                         [customer_no, receipt_id])
 
 
-def _request(receipt_id: int, d: rules.Draft) -> AllocationRequest:
-    return AllocationRequest(receipt_id, d.kind, from_cents(d.amount), doc_no=d.doc_no,  # type: ignore[arg-type]
-                             customer_no=d.customer_no, discount=from_cents(d.discount),
-                             write_off=from_cents(d.write_off), deduction=from_cents(d.deduction),
-                             reason_code=d.reason_code, rule=d.rule, score=d.score, evidence=dict(d.evidence))
-
-
-def _arrow(db: Database, sql: str) -> pa.Table:
+def _arrow(db: Database, sql: str, params: dict[str, Any] | None = None) -> pa.Table:
     """A query's result as Arrow (money stays decimal), read to the end so the cursor is free again."""
-    return db.cursor().sql(sql).to_arrow_table()
+    try:
+        return db.cursor().sql(sql, params=params).to_arrow_table()
+    except duckdb.Error as exc:
+        raise WorkspaceError(f"{exc}\nin: {sql.strip()[:400]}", title="Database error") from exc
 
 
 def _columns(table: pa.Table) -> list[list[Any]]:
@@ -537,6 +540,21 @@ def _columns(table: pa.Table) -> list[list[Any]]:
 
 def _register(db: Database, name: str, table: pa.Table) -> None:
     db.cursor().register(name, table)
+
+
+def _temp_table(db: Database, name: str, table: pa.Table) -> None:
+    """A run's temp table from Arrow columns built in Python (``name`` comes from code)."""
+    _register(db, f"{name}_arrow", table)
+    try:
+        db.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")
+    finally:
+        db.cursor().unregister(f"{name}_arrow")
+
+
+def _customers(db: Database, sql: str, params: dict[str, Any] | None = None) -> dict[str, CustomerRow]:
+    cols = _columns(_arrow(db, sql, params))
+    return {no: CustomerRow(no, name or "", kind or "credit", scope, primary)
+            for no, name, kind, scope, primary in zip(*cols)}
 
 
 def _contested(info: dict[int, tuple], refs: dict[int, list[rules.Ref]], hits: dict[int, list[rules.Hit]],

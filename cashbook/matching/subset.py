@@ -41,6 +41,10 @@ def subset_solutions(values: Sequence[int], target: int, *, max_items: int, max_
         return SubsetResult((), False, f"{n} candidates are more than the {max_candidates} a search may prove unique")
     if n < min_items:
         return SubsetResult((), True)
+    if min(values) > 0:  # invoices only: settle the impossible without enumerating (most members of a group)
+        ascending = sorted(values)
+        if sum(ascending) < target or sum(ascending[:min_items]) > target:
+            return SubsetResult((), True)
     arr = np.asarray(values, dtype=np.int64)
     half = n // 2
     sums_a, masks_a, pop_a = _half_sums(arr[:half])
