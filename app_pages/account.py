@@ -2,9 +2,8 @@
 
 import streamlit as st
 
-from app_pages.widgets import cached, frame_download, money, money_bars, require_area, show_error
+from app_pages.widgets import MONEY, cached, frame_download, money, money_bars, require_area, show_error
 
-MONEY = st.column_config.NumberColumn(format="%.2f")
 st.title("Customer account")
 require_area("cashbook.ledger_service", "Customer accounts")
 

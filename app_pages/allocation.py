@@ -4,13 +4,12 @@ from decimal import Decimal
 
 import streamlit as st
 
-from app_pages.widgets import cached, money, money_input, paged_table, run_action, show_error
+from app_pages.widgets import MONEY, cached, money, money_input, paged_table, run_action, show_error
 from cashbook import views
 from cashbook.errors import CashbookError
 from cashbook.money import MoneyFormatError, parse_money
 from cashbook.ui_state import state, workspace
 
-MONEY = st.column_config.NumberColumn(format="%.2f")
 ws = workspace()
 s = state()
 

@@ -4,9 +4,8 @@ from decimal import Decimal
 
 import streamlit as st
 
-from app_pages.widgets import cached, frame_download, money_input, require_area, run_action
+from app_pages.widgets import MONEY, cached, frame_download, money_input, require_area, run_action
 
-MONEY = st.column_config.NumberColumn(format="%.2f")
 st.title("Credit centre")
 require_area("cashbook.ledger_service", "The credit centre")
 

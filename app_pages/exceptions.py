@@ -2,11 +2,10 @@
 
 import streamlit as st
 
-from app_pages.widgets import cached, download, money_bars, paged_table
+from app_pages.widgets import MONEY, cached, download, money_bars, paged_table
 from cashbook import views
 from cashbook.ui_state import state
 
-MONEY = st.column_config.NumberColumn(format="%.2f")
 s = state()
 st.title("Exceptions")
 

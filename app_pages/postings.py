@@ -4,12 +4,11 @@ from datetime import datetime
 
 import streamlit as st
 
-from app_pages.widgets import cached, download, paged_table, require_area, show_error
+from app_pages.widgets import MONEY, cached, download, paged_table, require_area, show_error
 from cashbook import views
 from cashbook.errors import CashbookError
 from cashbook.ui_state import state, workspace
 
-MONEY = st.column_config.NumberColumn(format="%.2f")
 st.title("Postings export")
 require_area("cashbook.ledger_service", "The postings export")
 ws = workspace()

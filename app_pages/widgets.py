@@ -127,6 +127,9 @@ def bytes_download(key: str, label: str, build: Callable[[], tuple[str, bytes]])
         cols[1].download_button(f"Download {name}", data=data, file_name=name, key=f"{key}_download")
 
 
+MONEY = st.column_config.NumberColumn(format="%.2f")  # money columns in grids: two decimals
+
+
 def money(value: Any) -> str:
     return "—" if value is None else f"{value:,.2f}"
 

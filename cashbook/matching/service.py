@@ -176,7 +176,9 @@ class MatchingService:
         step("load")
         info = {rid: (pref, d, amt, text) for rid, pref, d, amt, text in zip(receipt_ids, refs_p, dates, amounts, texts)}
         contested = _contested(info, refs, hits, docs, payers)
-        order = sorted(receipt_ids, key=lambda r: (info[r][1] or date.min, r))
+        # Value-date order; receipts of one day by their payment reference and amount, not by import
+        # order, so that the same receipts arriving in another order are decided the same way.
+        order = sorted(receipt_ids, key=lambda r: (info[r][1] or date.min, info[r][0] or "", info[r][2], r))
         open_now: dict[str, int] = {}
         decisions: list[rules.Decision] = []
         no_rejections: frozenset[str] = frozenset()
