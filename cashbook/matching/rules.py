@@ -17,6 +17,8 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
 
+import numpy as np
+
 from cashbook.matching.subset import subset_solutions
 from cashbook.money import from_cents
 from cashbook.settings import Settings
@@ -149,6 +151,78 @@ def money_text(cents: int) -> str:
     return f"{from_cents(cents):,.2f}"
 
 
+class OpenBook:
+    """What is open now of the documents searched by amount, per scope, as integer-cent arrays.
+
+    The amount passes ask "which open document of this scope has exactly this amount" and "which
+    member's open items could add up to it" for thousands of receipts of the same large group;
+    scanning the group's documents in Python for each receipt made a run quadratic. The runner
+    builds the book once per run and updates it (``set_open``) after every applied decision, as
+    it does ``open_now``; the rules only read it. Documents of a scope are ordered by customer,
+    date and number, so that each member's open items are one slice.
+    """
+
+    def __init__(self, docs: Mapping[str, Doc], scope_docs: Mapping[str, Sequence[str]]) -> None:
+        self._nos: dict[str, list[str]] = {}
+        self._open: dict[str, np.ndarray] = {}
+        self._members: dict[str, tuple[list[str], np.ndarray]] = {}
+        self._where: dict[str, tuple[str, int]] = {}
+        for scope, nos in scope_docs.items():
+            nos = sorted(nos, key=lambda d: (docs[d].customer_no, docs[d].doc_date, d))
+            self._nos[scope] = nos
+            self._open[scope] = np.fromiter((docs[d].open_start for d in nos), dtype=np.int64, count=len(nos))
+            names: list[str] = []
+            starts: list[int] = []
+            for i, d in enumerate(nos):
+                self._where[d] = (scope, i)
+                if not names or names[-1] != docs[d].customer_no:
+                    names.append(docs[d].customer_no)
+                    starts.append(i)
+            self._members[scope] = (names, np.asarray(starts, dtype=np.int64))
+
+    def set_open(self, doc_no: str, cents: int) -> None:
+        where = self._where.get(doc_no)
+        if where is not None:
+            self._open[where[0]][where[1]] = cents
+
+    def _live(self, scope: str, rejected: frozenset[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
+        nos = self._nos.get(scope, [])
+        values = self._open.get(scope, np.zeros(0, dtype=np.int64))
+        live = values != 0
+        for d in rejected:
+            where = self._where.get(d)
+            if where is not None and where[0] == scope:
+                live[where[1]] = False
+        return nos, values, live
+
+    def equal(self, scope: str, amount: int, rejected: frozenset[str]) -> tuple[int, list[str]]:
+        """(open documents of the scope, those of them with exactly ``amount`` open), the latter in book order."""
+        nos, values, live = self._live(scope, rejected)
+        return int(live.sum()), [nos[i] for i in np.nonzero(live & (values == amount))[0].tolist()]
+
+    def members(self, scope: str, amount: int, rejected: frozenset[str], max_candidates: int,
+                min_items: int = 2) -> tuple[int, list[tuple[str, list[tuple[str, int]]]]]:
+        """(members with something open, the members whose open items might add up to ``amount``
+        with their (doc_no, open) in date order). A member is left out only when no combination of
+        its items can fit: fewer than ``min_items``, or invoices only and their total too small
+        or even the two smallest too large."""
+        nos, values, live = self._live(scope, rejected)
+        if not len(nos):
+            return 0, []
+        names, starts = self._members[scope]
+        counts = np.add.reduceat(live.astype(np.int64), starts)
+        sums = np.add.reduceat(np.where(live, values, 0), starts)
+        negative = np.add.reduceat((live & (values < 0)).astype(np.int64), starts)
+        smallest = np.minimum.reduceat(np.where(live, values, np.iinfo(np.int64).max // 4), starts)
+        keep = (counts >= min_items) & ((counts > max_candidates) | (negative > 0)
+                                        | ((sums >= amount) & (smallest * min_items <= amount)))
+        ends = np.append(starts[1:], len(nos))
+        out = []
+        for m in np.nonzero(keep)[0].tolist():
+            out.append((names[m], [(nos[i], int(values[i])) for i in range(int(starts[m]), int(ends[m])) if live[i]]))
+        return int(np.count_nonzero(counts)), out
+
+
 # -- amounts ------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Settlement:
@@ -247,7 +321,7 @@ class _Piece:
     why: str = ""
 
 
-def decide(case: Case, docs: Mapping[str, Doc], open_now: Mapping[str, int], scope_docs: Mapping[str, Sequence[str]],
+def decide(case: Case, docs: Mapping[str, Doc], open_now: Mapping[str, int], book: OpenBook,
            settings: Settings) -> Decision:
     """Decide one receipt against the documents' open amounts now."""
     trace: list[str] = [f"receipt #{case.receipt_id} {case.payment_ref or ''} {money_text(case.amount)} "
@@ -267,12 +341,12 @@ def decide(case: Case, docs: Mapping[str, Doc], open_now: Mapping[str, int], sco
         return _on_account(case, case.amount, "no_open_document", trace, certain=True,
                            evidence={"references": [r.reference for r in case.refs[:20]]})
     if not payer.known and payer.scopes:
-        found = _ambiguous_by_amount(case, docs, open_now, scope_docs, settings, trace)
+        found = _ambiguous_by_amount(case, docs, book, settings, trace)
         if found is not None:
             return found
     if not payer.known:
         return _unknown(case, trace)
-    return _by_amount(case, docs, open_now, scope_docs, settings, trace)
+    return _by_amount(case, docs, book, settings, trace)
 
 
 def _payer_line(payer: Payer) -> str:
@@ -518,17 +592,17 @@ def _unknown(case: Case, trace: list[str]) -> Decision:
     return Decision(case.receipt_id, True, (draft,), tuple(trace), case.payer, "unidentified")
 
 
-def _ambiguous_by_amount(case: Case, docs: Mapping[str, Doc], open_now: Mapping[str, int],
-                         scope_docs: Mapping[str, Sequence[str]], settings: Settings, trace: list[str]) -> Decision | None:
+def _ambiguous_by_amount(case: Case, docs: Mapping[str, Doc], book: OpenBook, settings: Settings,
+                         trace: list[str]) -> Decision | None:
     """A payer name shared by several customers: the one open document of all their scopes with that amount."""
-    equal = [docs[d] for key in case.payer.scopes for d in scope_docs.get(key, ()) if d in docs
-             and d not in case.rejected and open_now.get(d, docs[d].open_start) == case.amount]
+    equal = [docs[d] for key in case.payer.scopes for d in book.equal(key, case.amount, case.rejected)[1]]
     trace.append(f"pass amounts: {len(equal)} open documents of the candidate payers have exactly {money_text(case.amount)}")
     if not equal:
-        live = [(docs[d], open_now.get(d, docs[d].open_start)) for key in case.payer.scopes
-                for d in scope_docs.get(key, ()) if d in docs and d not in case.rejected]
-        live = [(d, o) for d, o in live if o != 0]
-        found = _by_combination(case, live, settings, trace, ambiguous=True)
+        count, members = 0, []
+        for key in case.payer.scopes:
+            n, found_members = book.members(key, case.amount, case.rejected, settings.subset_max_candidates)
+            count, members = count + n, members + found_members
+        found = _by_combination(case, docs, count, sorted(members), settings, trace, ambiguous=True)
         if found is not None and found.certain:
             doc = next(docs[d.doc_no] for d in found.drafts if d.doc_no)
             payer = Payer(doc.customer_no, "amount", "the one combination of the candidate payers' documents",
@@ -559,14 +633,11 @@ def _dates_named(text: str, candidates: Sequence[date]) -> set[date]:
     return found
 
 
-def _by_amount(case: Case, docs: Mapping[str, Doc], open_now: Mapping[str, int],
-               scope_docs: Mapping[str, Sequence[str]], settings: Settings, trace: list[str]) -> Decision:
+def _by_amount(case: Case, docs: Mapping[str, Doc], book: OpenBook, settings: Settings, trace: list[str]) -> Decision:
     payer = case.payer
-    in_scope = [docs[d] for d in scope_docs.get(payer.scope_key or "", ()) if d in docs and d not in case.rejected]
-    live = [(d, open_now.get(d.doc_no, d.open_start)) for d in in_scope]
-    live = [(d, o) for d, o in live if o != 0]
-    equal = [d for d, o in live if o == case.amount]
-    trace.append(f"pass amounts: {len(live)} open documents in scope, {len(equal)} with exactly "
+    live_count, equal_nos = book.equal(payer.scope_key or "", case.amount, case.rejected)
+    equal = [docs[d] for d in equal_nos]
+    trace.append(f"pass amounts: {live_count} open documents in scope, {len(equal)} with exactly "
                  f"{money_text(case.amount)} open")
     if payer.customer_type == "walk_in" and equal:
         text = f"{case.bank_text} {case.payment_ref or ''}"
@@ -584,7 +655,7 @@ def _by_amount(case: Case, docs: Mapping[str, Doc], open_now: Mapping[str, int],
         doc = equal[0]
         trace.append(f"  {doc.doc_no} ({doc.customer_no}) is the one open document with that amount; taken")
         draft = Draft("document", case.amount, doc_no=doc.doc_no, customer_no=doc.customer_no, rule="unique_amount",
-                      score=SCORES["unique_amount"], evidence={"candidates": len(live)})
+                      score=SCORES["unique_amount"], evidence={"candidates": live_count})
         return Decision(case.receipt_id, True, (draft,), tuple(trace + ["verdict: applied"]), payer, "applied")
     if len(equal) > 1:
         trace.append(f"  {len(equal)} documents have that amount: " + ", ".join(d.doc_no for d in equal[:10])
@@ -595,21 +666,23 @@ def _by_amount(case: Case, docs: Mapping[str, Doc], open_now: Mapping[str, int],
                        for d in equal[:MAX_SUGGESTIONS])
         return Decision(case.receipt_id, False, drafts, tuple(trace + ["verdict: suggested, nothing applied"]), payer,
                         "suggested")
-    return _by_combination(case, live, settings, trace)
+    count, members = book.members(payer.scope_key or "", case.amount, case.rejected, settings.subset_max_candidates)
+    return _by_combination(case, docs, count, members, settings, trace)
 
 
-def _by_combination(case: Case, live: Sequence[tuple[Doc, int]], settings: Settings, trace: list[str],
+def _by_combination(case: Case, docs: Mapping[str, Doc], member_count: int,
+                    members: Sequence[tuple[str, Sequence[tuple[str, int]]]], settings: Settings, trace: list[str],
                     ambiguous: bool = False) -> Decision | None:
-    """Narrow to the member who owes (one customer's open items), then prove a unique combination."""
-    by_member: dict[str, list[tuple[Doc, int]]] = {}
-    for d, o in live:
-        by_member.setdefault(d.customer_no, []).append((d, o))
+    """Narrow to the member who owes (one customer's open items), then prove a unique combination.
+
+    ``members`` are those of the ``member_count`` members with open items whose items might fit
+    (``OpenBook.members``), by customer number, each with its (doc_no, open) in date order."""
     deadline = time.monotonic() + settings.subset_time_limit
     solutions: list[list[tuple[Doc, int]]] = []
     complete = True
     skipped = []
-    for member in sorted(by_member):
-        items = sorted(by_member[member], key=lambda x: (x[0].doc_date, x[0].doc_no))
+    for member, member_items in members:
+        items = [(docs[d], o) for d, o in member_items]
         result = subset_solutions([o for _, o in items], case.amount, max_items=settings.subset_max_items,
                                   max_candidates=settings.subset_max_candidates, deadline=deadline)
         if not result.complete:
@@ -618,7 +691,7 @@ def _by_combination(case: Case, live: Sequence[tuple[Doc, int]], settings: Setti
         solutions += [[items[i] for i in combo] for combo in result.solutions]
         if len(solutions) > 5:
             break
-    trace.append(f"pass combinations: searched the open items of {len(by_member)} members one member at a time; "
+    trace.append(f"pass combinations: searched the open items of {member_count} members one member at a time; "
                  f"{len(solutions)} combination(s) fit" + (f"; not searched fully: {'; '.join(skipped[:5])}" if skipped else ""))
     if len(solutions) == 1 and complete:
         combo = solutions[0]

@@ -179,6 +179,7 @@ class MatchingService:
         # Value-date order; receipts of one day by their payment reference and amount, not by import
         # order, so that the same receipts arriving in another order are decided the same way.
         order = sorted(receipt_ids, key=lambda r: (info[r][1] or date.min, info[r][0] or "", info[r][2], r))
+        book = rules.OpenBook(docs, scope_docs)
         open_now: dict[str, int] = {}
         decisions: list[rules.Decision] = []
         no_rejections: frozenset[str] = frozenset()
@@ -187,10 +188,11 @@ class MatchingService:
             case = rules.Case(rid, pref, value_date or date.min, amount, text or "", payers[rid],
                               tuple(refs.get(rid, ())), tuple(hits.get(rid, ())), contested.get(rid, {}),
                               frozenset(rejected[rid]) if rid in rejected else no_rejections)
-            decision = rules.decide(case, docs, open_now, scope_docs, settings)
+            decision = rules.decide(case, docs, open_now, book, settings)
             if decision.certain:
                 for doc_no, consumed in decision.consumed().items():
                     open_now[doc_no] = open_now.get(doc_no, docs[doc_no].open_start) - consumed
+                    book.set_open(doc_no, open_now[doc_no])
             decisions.append(decision)
         step("decide")
         self._write(run_id, decisions, report)

@@ -33,7 +33,7 @@ def app_url(tmp_path_factory: pytest.TempPathFactory):
     from cashbook.demo import write_demo
 
     folder = tmp_path_factory.mktemp("e2e")
-    write_demo(folder, user="demo")
+    write_demo(folder, user="demo", match=False)  # the clerk runs matching in the browser
     port = _free_port()
     env = {**os.environ, "CASHBOOK_DB": str(folder / "cashbook.duckdb"), "CASHBOOK_USER": USER}
     log = (folder / "streamlit.log").open("wb")
