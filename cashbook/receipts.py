@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -246,60 +247,73 @@ class Staged:
     problems: tuple[Problem, ...]
 
 
+PAYMENT_ATTRS = ("kind", "location", "payment_ref", "value_date", "currency", "payer_name", "payer_account", "payer_id",
+                 "bank_ref", "bank_text", "account", "lines")
+LINE_ATTRS = ("reference", "paid_amount", "gross_amount", "discount", "adjustment", "reason_code", "adjustment_text",
+               "doc_date", "ref_type", "po_number", "customer_ref")
+LINE_MONEY = ("paid_amount", "gross_amount", "discount", "adjustment")
+
+
+def _columns(records: Sequence[Any], names: Sequence[str]) -> dict[str, Sequence[Any]]:
+    """Attribute columns of many records: one C-level pass and a transpose, not a Python loop per column."""
+    if not records:
+        return {name: () for name in names}
+    return dict(zip(names, zip(*map(attrgetter(*names), records))))
+
+
 def stage_payments(parsed: ParsedFile) -> Staged:
     pays = parsed.payments
     n = len(pays)
     problems: list[Problem] = []
 
-    def text(values: list[str | None]) -> pa.Array:
+    def text(values: Sequence[str | None]) -> pa.Array:
         return pa.array(values, pa.string())
 
     amounts, bad = money_array([advice_total(p) for p in pays])
     problems += [Problem(parsed.file, _where(pays[i], i + 1), "amount", message) for i, message in bad]
+    col = _columns(pays, PAYMENT_ATTRS)
     sources = pa.table({
         "seq": pa.array(range(1, n + 1), pa.int32()),
-        "kind": text([p.kind for p in pays]),
+        "kind": text(col["kind"]),
         "format": text([parsed.format] * n),
         "file_name": text([parsed.file] * n),
-        "location": text([p.location for p in pays]),
-        "payment_ref": text([p.payment_ref for p in pays]),
-        "value_date": pa.array([p.value_date for p in pays], pa.date32()),
+        "location": text(col["location"]),
+        "payment_ref": text(col["payment_ref"]),
+        "value_date": pa.array(col["value_date"], pa.date32()),
         "amount": amounts,
-        "currency": text([p.currency for p in pays]),
-        "payer_name": text([p.payer_name for p in pays]),
-        "payer_account": text([p.payer_account for p in pays]),
-        "payer_id": text([p.payer_id for p in pays]),
-        "bank_ref": text([p.bank_ref for p in pays]),
-        "bank_text": text([p.bank_text or "" for p in pays]),
-        "account": text([p.account for p in pays]),
-        "line_count": pa.array([len(p.lines) for p in pays], pa.int32()),
+        "currency": text(col["currency"]),
+        "payer_name": text(col["payer_name"]),
+        "payer_account": text(col["payer_account"]),
+        "payer_id": text(col["payer_id"]),
+        "bank_ref": text(col["bank_ref"]),
+        "bank_text": text(col["bank_text"]).fill_null(""),
+        "account": text(col["account"]),
+        "line_count": pa.array(list(map(len, col["lines"])), pa.int32()),
     })
     seq: list[int] = []
     line_no: list[int] = []
     lines: list[RemittanceLine] = []
-    for number, payment in enumerate(pays, start=1):
-        if payment.lines:
-            seq.extend([number] * len(payment.lines))
-            line_no.extend(range(1, len(payment.lines) + 1))
-            lines.extend(payment.lines)
+    for number, payment_lines in enumerate(col["lines"], start=1):
+        if payment_lines:
+            seq.extend([number] * len(payment_lines))
+            line_no.extend(range(1, len(payment_lines) + 1))
+            lines.extend(payment_lines)
+    line_col = _columns(lines, LINE_ATTRS)
     money: dict[str, pa.Array] = {}
-    for column, values in (("paid_amount", [ln.paid_amount for ln in lines]),
-                           ("gross_amount", [ln.gross_amount for ln in lines]),
-                           ("discount", [ln.discount for ln in lines]),
-                           ("adjustment", [ln.adjustment for ln in lines])):
-        money[column], bad = money_array(values)
+    for column in LINE_MONEY:
+        money[column], bad = money_array(line_col[column])
         problems += [Problem(parsed.file, f"{_where(pays[seq[i] - 1], seq[i])} line {line_no[i]}", column, message)
                      for i, message in bad]
     line_table = pa.table({
         "seq": pa.array(seq, pa.int32()), "line_no": pa.array(line_no, pa.int32()),
-        "reference": text([ln.reference or "" for ln in lines]),
+        "reference": text(line_col["reference"]).fill_null(""),
         **money,
-        "reason_code": text([ln.reason_code for ln in lines]),
-        "adjustment_text": text([ln.adjustment_text for ln in lines]),
-        "doc_date": pa.array([ln.doc_date for ln in lines], pa.date32()),
-        "ref_type": text([ln.ref_type for ln in lines]),
-        "po_number": text([ln.po_number for ln in lines]),
-        "customer_ref": text([ln.customer_ref for ln in lines]),
+        "reason_code": text(line_col["reason_code"]),
+        "adjustment_text": text(line_col["adjustment_text"]),
+        "doc_date": pa.array(line_col["doc_date"], pa.date32()),
+        "ref_type": text(line_col["ref_type"]),
+        "po_number": text(line_col["po_number"]),
+        "customer_ref": text(line_col["customer_ref"]),
     })
     return Staged(sources, line_table, tuple(problems))
 

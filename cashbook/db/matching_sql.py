@@ -101,6 +101,13 @@ def scope_rows_sql() -> str:
            OR customer_no IN (SELECT primary_no FROM m_scope WHERE customer_no IN (SELECT customer_no FROM wanted))"""
 
 
+def name_candidates_sql() -> str:
+    """Customers whose name holds one of the words in $tokens (upper case): the name pass's first,
+    small master. Splitting on anything but letters and digits, in any script, as payer_name_key does."""
+    return r"""SELECT customer_no FROM m_scope
+               WHERE list_has_any(regexp_split_to_array(upper(coalesce(name, '')), '[^\pL\pN]+'), $tokens)"""
+
+
 def aliases_sql() -> str:
     """The customer each alias key in $keys was last taught to mean."""
     return """SELECT alias_key, arg_max(customer_no, created_at) FROM payer_alias

@@ -92,18 +92,26 @@ def open_sources_sql() -> list[str]:
     ]
 
 
-def _terms_sql(table: str, words: str, squashed: str, words_where: str, grams_where: str) -> str:
-    """(source_id, term) of a table's rows: words ('W' || word) and n-grams of squashed text ('G' || gram)."""
+def _terms_sql(table: str, words: str, squashed: str, words_where: str, grams_where: str,
+               known: str | None = None) -> str:
+    """(source_id, gram, term) of a table's rows: its words (gram false) and the n-grams of its squashed text.
+
+    With ``known`` (a table of such terms), only the terms it holds: a filter on each kind apart is
+    several times faster than one on (gram, term).
+    """
     n = MIN_SQUASHED_TEXT_REF
+    word_in = f"AND word IN (SELECT term FROM {known} WHERE NOT gram)" if known else ""
+    gram_in = f"WHERE term IN (SELECT term FROM {known} WHERE gram)" if known else ""
     return f"""
-        SELECT source_id, 'W' || word AS term
+        SELECT source_id, false AS gram, word AS term
         FROM (SELECT source_id, unnest(string_split(trim({words}), ' ')) AS word FROM {table} WHERE {words_where})
-        WHERE word <> ''
+        WHERE word <> '' {word_in}
         UNION ALL
-        SELECT source_id, 'G' || gram
-        FROM (SELECT source_id, unnest([substring({squashed}, i, {n}) FOR i IN range(1, length({squashed}) - {n - 2})])
-                     AS gram
-              FROM {table} WHERE length({squashed}) >= {n} AND {grams_where})"""
+        SELECT source_id, true, term
+        FROM (SELECT source_id, substring({squashed}, i, {n}) AS term
+              FROM (SELECT source_id, {squashed}, unnest(range(1, length({squashed}) - {n - 2})) AS i
+                    FROM {table} WHERE length({squashed}) >= {n} AND {grams_where}))
+        {gram_in}"""
 
 
 def text_terms_sql() -> list[str]:
@@ -120,14 +128,16 @@ def text_terms_sql() -> list[str]:
     short = f"length(ref_key) BETWEEN {MIN_TEXT_REF} AND {MIN_SQUASHED_TEXT_REF - 1}"
     long = f"length(ref_key) >= {MIN_SQUASHED_TEXT_REF}"
     return [
-        "CREATE OR REPLACE TEMP TABLE advice_term AS SELECT DISTINCT source_id, term "
+        "CREATE OR REPLACE TEMP TABLE advice_term AS SELECT DISTINCT source_id, gram, term "
         f"FROM ({_terms_sql('open_advice', 'ref_tokens', 'ref_key', short, long)})",
-        "CREATE OR REPLACE TEMP TABLE bank_term AS SELECT DISTINCT source_id, term "
-        f"FROM ({_terms_sql('open_bank', 'text_tokens', 'text_squashed', 'true', 'true')}) "
-        "WHERE term IN (SELECT term FROM advice_term)",
+        "CREATE OR REPLACE TEMP TABLE bank_term AS SELECT DISTINCT source_id, gram, term "
+        f"FROM ({_terms_sql('open_bank', 'text_tokens', 'text_squashed', 'true', 'true', known='advice_term')})",
         """CREATE OR REPLACE TEMP TABLE advice_probe AS
-           SELECT a.source_id, arg_min(a.term, coalesce(c.banks, 0)) AS term, min(coalesce(c.banks, 0)) AS banks
-           FROM advice_term a LEFT JOIN (SELECT term, count(*) AS banks FROM bank_term GROUP BY term) c ON c.term = a.term
+           SELECT a.source_id, arg_min(a.term, coalesce(c.banks, 0)) AS term, any_value(a.gram) AS gram,
+                  min(coalesce(c.banks, 0)) AS banks
+           FROM advice_term a
+           LEFT JOIN (SELECT gram, term, count(*) AS banks FROM bank_term GROUP BY gram, term) c
+                  ON c.gram = a.gram AND c.term = a.term
            GROUP BY a.source_id""",
     ]
 
@@ -158,7 +168,7 @@ def pairs_sql() -> str:
         WHERE a.ref_key <> '' AND {same_currency}
         UNION
         SELECT {cols}, 'reference'
-        FROM advice_probe p JOIN bank_term t ON t.term = p.term
+        FROM advice_probe p JOIN bank_term t ON t.gram = p.gram AND t.term = p.term
         JOIN open_advice a ON a.source_id = p.source_id JOIN open_bank b ON b.source_id = t.source_id
         WHERE p.banks > 0 AND {near} AND {same_currency} AND {in_text}
         UNION

@@ -75,8 +75,12 @@ def chain_hash(prev_hash: str, values: Sequence[str | None]) -> str:
 class BulkLedger(Ledger):
     """Ledger.apply for many receipts in one transaction."""
 
-    def apply_cents(self, entries: Sequence[CentsEntry]) -> list[int]:
-        """Append entries for all allocations of a run, or none: refused when anything would be over-applied."""
+    def apply_cents(self, entries: Sequence[CentsEntry], open_cents_sql: str | None = None) -> list[int]:
+        """Append entries for all allocations of a run, or none: refused when anything would be over-applied.
+
+        ``open_cents_sql`` may name (doc_no, open_cents) of every document the entries touch, read
+        earlier in the same transaction (the run's m_item): the same snapshot as reading open_now
+        again, without a second pass over the whole ledger."""
         if not entries:
             return []
         for e in entries:
@@ -88,28 +92,33 @@ class BulkLedger(Ledger):
             cur = self.db.cursor()
             cur.register("bulk_entries", table)
             try:
-                self._check_set(cur)
+                self._check_set(cur, open_cents_sql)
                 cur.execute(f"INSERT INTO allocation_entry ({', '.join(ENTRY_COLUMNS)}) "
                             f"SELECT {', '.join(ENTRY_COLUMNS)} FROM bulk_entries")
             finally:
                 cur.unregister("bulk_entries")
             return table.column("entry_id").to_pylist()
 
-    def _check_set(self, cur) -> None:  # noqa: ANN001 - the transaction's cursor
+    def _check_set(self, cur, open_cents_sql: str | None) -> None:  # noqa: ANN001 - the transaction's cursor
         """No document beyond what is open now, no receipt beyond its unallocated amount: one query each."""
+        if open_cents_sql is None:
+            open_cents_sql = (f"SELECT doc_no, CAST(open_now * 100 AS BIGINT) AS open_cents FROM "
+                              f"({ledger_sql.open_items_now_sql('oi.doc_no IN (SELECT doc_no FROM bulk_entries)')})")
         docs = cur.execute(f"""
-            WITH s AS (SELECT doc_no, sum(amount + discount + write_off + deduction) AS settles
+            WITH s AS (SELECT doc_no, CAST(sum(amount + discount + write_off + deduction) * 100 AS BIGINT) AS settles
                        FROM bulk_entries WHERE kind = 'document' GROUP BY doc_no)
-            SELECT s.doc_no, s.settles, o.open_now
-            FROM s LEFT JOIN ({ledger_sql.open_items_now_sql('oi.doc_no IN (SELECT doc_no FROM bulk_entries)')}) o
-                   ON o.doc_no = s.doc_no
+            SELECT s.doc_no, s.settles, o.open_cents
+            FROM s LEFT JOIN ({open_cents_sql}) o ON o.doc_no = s.doc_no
             WHERE o.doc_no IS NULL
-               OR (s.settles <> 0 AND o.open_now >= 0 AND NOT (s.settles BETWEEN 0 AND o.open_now))
-               OR (s.settles <> 0 AND o.open_now < 0 AND NOT (s.settles BETWEEN o.open_now AND 0))
+               OR (s.settles <> 0 AND o.open_cents >= 0 AND NOT (s.settles BETWEEN 0 AND o.open_cents))
+               OR (s.settles <> 0 AND o.open_cents < 0 AND NOT (s.settles BETWEEN o.open_cents AND 0))
             ORDER BY s.doc_no LIMIT 21""").fetchall()
+        docs = [(doc, cents_text(settles), None if available is None else cents_text(available))
+                for doc, settles, available in docs]
         problems = [f"document {doc} is not an open item of this workspace" if available is None else
-                    f"document {doc} has {available:,.2f} open; {settles:,.2f} would over-apply it" if available >= 0 else
-                    f"credit {doc} has {-available:,.2f} left; {-settles:,.2f} is more than that"
+                    f"document {doc} has {available} open; {settles} would over-apply it"
+                    if not available.startswith("-") else
+                    f"credit {doc} has {available[1:]} left; {settles.lstrip('-')} is more than that"
                     for doc, settles, available in docs]
         receipts = cur.execute(f"""
             WITH s AS (SELECT receipt_id, sum(amount) AS amount FROM bulk_entries GROUP BY receipt_id)

@@ -214,8 +214,18 @@ class MatchingService:
         receipts = list(zip(receipt_ids, names, accounts))
         found, names_left = identify_by_keys(receipts, by_key, aliases, customers)
         if names_left:
-            customers = _customers(db, "SELECT customer_no, name, customer_type, scope_key, primary_no FROM m_scope")
-            found.update(identify_by_names(names_left, customers, settings.fuzzy_name_cutoff))
+            # First against the customers sharing a word with a name left (a few hundred, not the
+            # whole master); only names that match none of those are compared with every customer.
+            tokens = sorted({word for key in names_left for word in key.split()})
+            near = [no for (no,) in db.rows(msql.name_candidates_sql(), {"tokens": tokens})]
+            candidates = _customers(db, msql.scope_rows_sql(), {"customers": near}) if near else {}
+            by_name = identify_by_names(names_left, candidates, settings.fuzzy_name_cutoff)
+            customers = {**candidates, **customers}
+            left = {key: ids for key, ids in names_left.items() if by_name[ids[0]].method == "unknown"}
+            if left:
+                customers = _customers(db, "SELECT customer_no, name, customer_type, scope_key, primary_no FROM m_scope")
+                by_name.update(identify_by_names(left, customers, settings.fuzzy_name_cutoff))
+            found.update(by_name)
         payers: dict[int, rules.Payer] = {}
         for rid in receipt_ids:
             f = found[rid]
@@ -250,7 +260,7 @@ class MatchingService:
                                    ("status", status)):
                     rows[key].append(value)
         entries = [CentsEntry(*(rows[k][i] for k in CentsEntry._fields)) for i in certain_at]
-        entry_ids = BulkLedger(db, self.user).apply_cents(entries)
+        entry_ids = BulkLedger(db, self.user).apply_cents(entries, "SELECT doc_no, open_cents FROM m_item")
         entry_lists: list[list[int] | None] = [None] * len(rows["rule"])
         for i, entry_id in zip(certain_at, entry_ids):
             entry_lists[i] = [entry_id]

@@ -9,6 +9,7 @@ applied when it is provably the only one.
 from __future__ import annotations
 
 import time
+from functools import lru_cache
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -26,11 +27,21 @@ class SubsetResult:
         return self.complete and len(self.solutions) == 1
 
 
-def _half_sums(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    n = len(values)
+@lru_cache(maxsize=32)
+def _subsets(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every subset of n items as (masks, membership bits, sizes): the same for every search of n items."""
     masks = np.arange(1 << n, dtype=np.int64)
     bits = ((masks[:, None] >> np.arange(n, dtype=np.int64)) & 1).astype(np.int64)
-    return bits @ values, masks, bits.sum(axis=1)
+    for array in (masks, bits):
+        array.flags.writeable = False
+    sizes = bits.sum(axis=1)
+    sizes.flags.writeable = False
+    return masks, bits, sizes
+
+
+def _half_sums(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    masks, bits, sizes = _subsets(len(values))
+    return bits @ values, masks, sizes
 
 
 def subset_solutions(values: Sequence[int], target: int, *, max_items: int, max_candidates: int,
