@@ -413,7 +413,8 @@ def build_payments(rng: random.Random, world_customers: Sequence[Customer], item
                             bank_text="")
         advice = None
         if channel in ("camt+820", "camt+sheet", "camt+remadv"):
-            useless = channel == "camt+sheet" and rng.random() < 0.3
+            # Some advices carry only "BACS" as reference; they are linked by amount, so not for overpayments.
+            useless = channel == "camt+sheet" and scenario != "overpay" and rng.random() < 0.3
             advice = replace(entry, kind="advice", lines=tuple(lines), bank_text="", bank_ref=None,
                              payment_ref="BACS" if useless else ref,
                              amount=sum(((l.paid_amount or ZERO) for l in lines), ZERO))  # what the advice says it pays

@@ -36,14 +36,19 @@ def document_movements_sql() -> str:
 
 
 def open_items_now_sql(where: str = "true") -> str:
-    """Open items with ``open_now``: the ERP's open amount less unreflected ledger movements."""
+    """Open items with ``open_now``: the ERP's open amount less unreflected ledger movements.
+
+    The ledger movements are summed only for the documents ``where`` selects, so asking for a
+    few documents does not add up the whole ledger.
+    """
     return f"""
+        WITH scoped AS (SELECT * FROM open_item oi WHERE {where})
         SELECT oi.*, CAST(CASE WHEN oi.status <> 'open' THEN 0
                           ELSE oi.open_amount - coalesce(m.settled, 0) END AS DECIMAL(18,2)) AS open_now
-        FROM open_item oi
-        LEFT JOIN (SELECT doc_no, sum(settled) AS settled FROM ({document_movements_sql()}) GROUP BY doc_no) m
-               ON m.doc_no = oi.doc_no
-        WHERE {where}"""
+        FROM scoped oi
+        LEFT JOIN (SELECT doc_no, sum(settled) AS settled FROM ({document_movements_sql()})
+                   WHERE doc_no IN (SELECT doc_no FROM scoped) GROUP BY doc_no) m
+               ON m.doc_no = oi.doc_no"""
 
 
 def receipt_allocated_sql() -> str:
