@@ -111,22 +111,20 @@ with right:
 
 with st.form("alloc_manual_form", border=True):
     st.markdown("**Apply to any document** (pick one in the grid above or type its number)")
-    c = st.columns([2, 1.3, 1, 1.4, 1])
+    c = st.columns([2, 1.2, 1, 1, 1, 1.4, 0.8])
     doc_no = c[0].text_input("Document", key="alloc_doc")
     amount = money_input(c[1], "Cash to apply", "alloc_amount")
     discount = money_input(c[2], "Discount", "alloc_discount")
-    write_rest = c[3].checkbox("Write off the rest (within tolerance)", key="alloc_writeoff")
-    applied = c[4].form_submit_button("Apply", type="primary")
+    deduction = money_input(c[3], "Deduction", "alloc_deduction")
+    reason = c[4].text_input("Reason code", key="alloc_reason", help="why the payer paid less, e.g. DAM, PRC, PRO")
+    write_rest = c[5].checkbox("Write off the rest (within tolerance)", key="alloc_writeoff")
+    applied = c[6].form_submit_button("Apply", type="primary")
 if applied and doc_no.strip():
-    cash, disc = amount or Decimal("0.00"), discount or Decimal("0.00")
-    open_now = views.document_open(ws, doc_no.strip()) or Decimal(0)
-    rest = open_now - cash - disc if write_rest else Decimal(0)
-    limit = views.write_off_limit(ws, doc_no.strip())
-    if rest > limit:
-        st.error(f"{rest:,.2f} is more than the write-off tolerance ({limit:,.2f}); apply less, or record a deduction.")
-    else:
-        run_action(lambda: ws.matching.apply_manual(rid, doc_no.strip(), cash, disc, max(rest, Decimal(0))),
-                   f"Applied {cash:,.2f} of receipt #{rid} to {doc_no.strip()}")
+    cash = amount or Decimal("0.00")
+    run_action(lambda: ws.matching.apply_manual(rid, doc_no.strip(), cash, discount or Decimal("0.00"), Decimal("0.00"),
+                                                deduction or Decimal("0.00"), reason.strip() or None,
+                                                write_off_rest=write_rest),
+               f"Applied {cash:,.2f} of receipt #{rid} to {doc_no.strip()}")
 
 c = st.columns([2, 1, 3])
 holder = c[0].text_input("On account of (empty: the group's primary customer)", key="alloc_on_account_customer")

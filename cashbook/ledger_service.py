@@ -99,13 +99,29 @@ class LedgerService:
         return ids
 
     def apply_manual(self, receipt_ref: str | int, doc_no: str, amount: Decimal, discount: Decimal = ZERO,
-                     write_off: Decimal = ZERO, deduction: Decimal = ZERO, reason_code: str | None = None) -> list[int]:
+                     write_off: Decimal = ZERO, deduction: Decimal = ZERO, reason_code: str | None = None,
+                     *, write_off_rest: bool = False) -> list[int]:
         """Apply part or all of a receipt to any open item of the payer's group, by hand."""
+        return self.apply([self.manual_request(receipt_ref, doc_no, amount, discount, write_off, deduction, reason_code,
+                                               write_off_rest=write_off_rest)])
+
+    def manual_request(self, receipt_ref: str | int, doc_no: str, amount: Decimal, discount: Decimal = ZERO,
+                       write_off: Decimal = ZERO, deduction: Decimal = ZERO, reason_code: str | None = None,
+                       *, write_off_rest: bool = False) -> AllocationRequest:
+        """A clerk's allocation checked against every rule (group, currency, write-off tolerance,
+        deduction reason): the one place those rules live, for the CLI, the app and matching.
+
+        ``write_off_rest`` writes off whatever the document still has open after this cash,
+        discount and deduction, if that is within tolerance.
+        """
         receipt_id = self.receipt_id(receipt_ref)
         receipt = self._receipt(receipt_id)
         doc = self._document(doc_no)
         amount, discount = _amount(amount, "amount"), _amount(discount, "discount")
         write_off, deduction = _amount(write_off, "write-off"), _amount(deduction, "deduction")
+        if write_off_rest:
+            open_now = self.ledger.open_now([doc["doc_no"]]).get(doc["doc_no"], ZERO)
+            write_off = max(open_now - amount - discount - deduction, ZERO)
         if doc["status"] != "open":
             raise AllocationError(f"{doc['doc_no']} is already settled in the ERP")
         if receipt["currency"] and doc["currency"] and receipt["currency"] != doc["currency"]:
@@ -131,7 +147,7 @@ class LedgerService:
                                     customer_no=doc["customer_no"], discount=discount, write_off=write_off,
                                     deduction=deduction, reason_code=(reason_code or "").strip() or None,
                                     rule="manual", evidence={"by": self.user})
-        return self.apply([request])
+        return request
 
     def on_account(self, receipt_ref: str | int, customer_no: str | None = None,
                    amount: Decimal | None = None) -> list[int]:

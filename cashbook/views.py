@@ -119,19 +119,6 @@ def scope_items_query(customer_no: str | None, text: str = "", today: date | Non
     return Query(*sql.scope_items_sql(customer_no, text, today), sql.SCOPE_ITEMS_ORDER)
 
 
-def document_open(ws: Workspace, doc_no: str) -> Decimal | None:
-    """A document's open amount now, after the ledger (None when there is no such open item)."""
-    from cashbook.ledger import Ledger
-
-    return Ledger(ws.db, ws.user).open_now([doc_no]).get(doc_no)
-
-
-def write_off_limit(ws: Workspace, doc_no: str) -> Decimal:
-    """The largest difference the settings let a clerk write off on this document."""
-    amount = ws.db.scalar(sql.document_amount_sql(), {"doc": doc_no})
-    return ws.ledger.write_off_limit(amount) if amount is not None else Decimal(0)
-
-
 def allocations_query(receipt_id: int) -> Query:
     """What stands in the ledger for one receipt now (reversed entries left out)."""
     return Query(sql.allocations_sql(), {"id": int(receipt_id)}, sql.ALLOCATIONS_ORDER)

@@ -424,20 +424,18 @@ class MatchingService:
             self._refresh_status(sorted({found[i].receipt_id for i in ids}))
 
     def apply_manual(self, receipt_id: int, doc_no: str, amount: Decimal, discount: Decimal = ZERO,
-                     write_off: Decimal = ZERO) -> list[int]:
-        """A clerk's own allocation to any open document of the payer's group (partial allowed)."""
-        receipt_id = int(receipt_id)
-        doc = self.db.one("SELECT customer_no FROM open_item WHERE doc_no = ?", [doc_no])
-        if doc is None:
-            raise NotFound(f"document {doc_no} is not an open item of this workspace")
-        payer = self._payer_of(receipt_id)
-        if payer is not None and doc[0] not in self._scope_customers(receipt_id):
-            raise AllocationError(f"{doc_no} belongs to {doc[0]}, outside the group of the payer {payer}; "
-                                  "allocate it only to documents of the payer's group")
-        request = AllocationRequest(receipt_id, "document", money(amount), doc_no=doc_no, customer_no=doc[0],
-                                    discount=money(discount), write_off=money(write_off), rule="manual", score=1.0,
-                                    evidence={"by": self.user})
-        return self._manual(receipt_id, request, doc[0])
+                     write_off: Decimal = ZERO, deduction: Decimal = ZERO, reason_code: str | None = None,
+                     *, write_off_rest: bool = False) -> list[int]:
+        """A clerk's own allocation to any open document of the payer's group (partial allowed).
+
+        The ledger service checks the rules; here the choice is also kept as an applied proposal,
+        teaches the payer's alias and retires suggestions it makes out of date.
+        """
+        from cashbook.ledger_service import LedgerService
+
+        request = LedgerService(self.db, self.user, self.settings).manual_request(
+            int(receipt_id), doc_no, amount, discount, write_off, deduction, reason_code, write_off_rest=write_off_rest)
+        return self._manual(int(receipt_id), request, request.customer_no or "")
 
     def put_on_account(self, receipt_id: int, customer_no: str | None = None) -> list[int]:
         """The receipt's unallocated rest on account: to the customer given, else the primary of the payer's group."""
@@ -458,14 +456,17 @@ class MatchingService:
     def _manual(self, receipt_id: int, request: AllocationRequest, customer_no: str) -> list[int]:
         with self.db.transaction():
             self._release_suspense(receipt_id, request.amount)
-            entry_ids = Ledger(self.db, self.user).apply([request])
+            from cashbook.ledger_service import LedgerService  # keeps statuses and credit holds in step
+
+            entry_ids = LedgerService(self.db, self.user, self.settings).apply([request])
             pid = int(self.db.rows("SELECT nextval('proposal_seq')")[0][0])
             self.db.execute(
                 "INSERT INTO proposal (proposal_id, run_id, receipt_id, kind, doc_no, customer_no, amount, discount, "
                 "write_off, deduction, reason_code, rule, score, evidence, status, entry_ids, created_at, created_by) "
-                "VALUES (?, NULL, ?, ?, ?, ?, ?, ?, ?, 0, NULL, 'manual', 1.0, ?, 'applied', ?, ?, ?)",
+                "VALUES (?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'manual', 1.0, ?, 'applied', ?, ?, ?)",
                 [pid, receipt_id, request.kind, request.doc_no, request.customer_no, request.amount, request.discount,
-                 request.write_off, json.dumps(request.evidence), entry_ids, datetime.now(), self.user])
+                 request.write_off, request.deduction, request.reason_code, json.dumps(request.evidence), entry_ids,
+                 datetime.now(), self.user])
             self._learn_alias(receipt_id, customer_no)
             self._supersede_if_done(receipt_id)
             self._refresh_status([receipt_id])
