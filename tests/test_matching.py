@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from cashbook.errors import CashbookError, OverAllocation
+from cashbook.errors import AllocationError, CashbookError, OverAllocation
 from cashbook.ledger import Ledger
 from tests.matching_helpers import NW, SOLO, TODAY, D, allocations, group_world, line, receipt_id, status
 
@@ -340,3 +340,19 @@ def test_bulk_ledger_refuses_over_application(world):
     assert not world.ws.db.rows("SELECT 1 FROM allocation_entry")
     BulkLedger(world.ws.db, "alice").apply_cents([entry._replace(amount=10_000)])
     assert Ledger(world.ws.db, "alice").verify_chain() == []
+
+
+
+
+def test_out_of_date_suggestion_is_refused_with_the_reason(world):
+    world.item("INV6201", "SOLO", "432.10").item("INV6202", "SOLO", "432.10").load()
+    first_ref = world.pay("432.10", account=SOLO)
+    second_ref = world.pay("432.10", account=SOLO, value_date=TODAY)
+    run(world)
+    first, second = receipt_id(world.ws, first_ref), receipt_id(world.ws, second_ref)
+    waiting = [p for p in world.ws.matching.proposals(first, status="suggested") if p.doc_no == "INV6201"]
+    assert waiting, "two equal open items: the amount alone is only a suggestion"
+    world.ws.matching.apply_manual(second, "INV6201", D("432.10"))  # a clerk settles it from the other receipt
+    with pytest.raises(AllocationError, match="INV6201 has 0.00 open now but the suggestion needs 432.10"):
+        world.ws.matching.accept([waiting[0].proposal_id])
+    assert world.ws.db.scalar("SELECT count(*) FROM allocation_entry WHERE receipt_id = ?", [first]) == 0

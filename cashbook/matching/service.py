@@ -323,8 +323,12 @@ class MatchingService:
     def status_counts(self) -> dict[str, int]:
         return dict(self.db.rows(f"SELECT status, count(*) FROM ({msql.receipt_status_sql()}) GROUP BY status"))
 
-    def proposals(self, receipt_id: int | None = None, status: str | None = None) -> list[Proposal]:
+    def proposals(self, receipt_id: int | None = None, status: str | None = None,
+                  ids: Sequence[int] | None = None) -> list[Proposal]:
         conditions, params = [], {}
+        if ids is not None:
+            conditions.append("list_contains($ids, proposal_id)")
+            params["ids"] = [int(i) for i in ids]
         if receipt_id is not None:
             conditions.append("receipt_id = $rid")
             params["rid"] = int(receipt_id)
@@ -377,7 +381,7 @@ class MatchingService:
     def accept(self, proposal_ids: Iterable[int], amounts: dict[int, Decimal] | None = None) -> list[int]:
         """Apply suggested proposals through the ledger (optionally with changed amounts); learns the payer's alias."""
         ids = [int(i) for i in proposal_ids]
-        found = {p.proposal_id: p for p in self.proposals() if p.proposal_id in ids}
+        found = {p.proposal_id: p for p in self.proposals(ids=ids)}
         missing = [i for i in ids if i not in found]
         if missing:
             raise NotFound(f"no proposal {', '.join(map(str, missing))}")
@@ -385,6 +389,7 @@ class MatchingService:
         if not_open:
             raise AllocationError("only suggested proposals can be accepted: " + "; ".join(not_open))
         amounts = amounts or {}
+        self._refuse_out_of_date([found[i] for i in ids], amounts)
         requests = []
         for i in ids:
             p = found[i]
@@ -398,7 +403,9 @@ class MatchingService:
         with self.db.transaction():
             for rid in receipts:
                 self._release_suspense(rid, sum((r.amount for r in requests if r.receipt_id == rid), ZERO))
-            entry_ids = Ledger(self.db, self.user).apply(requests)
+            from cashbook.ledger_service import LedgerService  # keeps statuses and credit holds in step
+
+            entry_ids = LedgerService(self.db, self.user, self.settings).apply(requests)
             for i, entry_id in zip(ids, entry_ids):
                 self._decide(i, "applied", [entry_id], amounts.get(i))
             for rid in receipts:
@@ -411,7 +418,7 @@ class MatchingService:
 
     def reject(self, proposal_ids: Iterable[int], note: str | None = None) -> None:
         ids = [int(i) for i in proposal_ids]
-        found = {p.proposal_id: p for p in self.proposals() if p.proposal_id in ids}
+        found = {p.proposal_id: p for p in self.proposals(ids=ids)}
         missing = [i for i in ids if i not in found]
         if missing:
             raise NotFound(f"no proposal {', '.join(map(str, missing))}")
@@ -453,6 +460,24 @@ class MatchingService:
         return self._manual(receipt_id, request, customer_no)
 
     # -- internals ------------------------------------------------------------------------------------
+    def _refuse_out_of_date(self, chosen: Sequence[Proposal], amounts: dict[int, Decimal]) -> None:
+        """A suggestion whose document another receipt has since paid cannot be accepted as it is:
+        say which, so the clerk rejects it (or changes the amount) instead of meeting a bare refusal."""
+        wanted: dict[str, Decimal] = {}
+        for p in chosen:
+            if p.kind == "document" and p.doc_no:
+                amount = money(amounts[p.proposal_id]) if p.proposal_id in amounts else p.amount
+                wanted[p.doc_no] = wanted.get(p.doc_no, ZERO) + amount + p.discount + p.write_off + p.deduction
+        open_now = Ledger(self.db, self.user).open_now(list(wanted))
+        stale = []
+        for doc, needed in wanted.items():
+            available = open_now.get(doc, ZERO)
+            if (needed > 0 and needed > available) or (needed < 0 and needed < available):
+                stale.append(f"{doc} has {available:,.2f} open now but the suggestion needs {needed:,.2f}")
+        if stale:
+            raise AllocationError("out of date since another receipt was applied: " + "; ".join(stale)
+                                  + ". Reject the suggestion, or change its amount.", title="Suggestion out of date")
+
     def _manual(self, receipt_id: int, request: AllocationRequest, customer_no: str) -> list[int]:
         with self.db.transaction():
             self._release_suspense(receipt_id, request.amount)
