@@ -130,6 +130,9 @@ def scope_items_sql(customer_no: str | None, text: str = "", today: date | None 
     return sql, params
 
 
+ALLOCATIONS_ORDER = "entry_id"
+
+
 def allocations_sql() -> str:
     """What stands in the ledger for receipt ``$id`` now (reversed entries left out)."""
     return f"""SELECT entry_id, kind, doc_no, customer_no, amount, discount, write_off, deduction, reason_code, rule,
