@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import duckdb
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cashbook.db import receipts_sql
@@ -106,6 +106,7 @@ def test_decision_does_not_depend_on_input_order(raw: list, rnd) -> None:
 _WORDS = ["PAY", "123", "INV", "2024", "0117", "ACME", "KD", "4711", "RE", "X", "ZX", "99812", "AB12CD34", "E2E"]
 
 
+@settings(deadline=None, max_examples=60)  # a DuckDB connection per example: slow on a busy machine
 @given(st.lists(st.lists(st.sampled_from(_WORDS), min_size=1, max_size=4), min_size=1, max_size=12),
        st.lists(st.lists(st.sampled_from(_WORDS), max_size=8), min_size=1, max_size=12),
        st.lists(st.sampled_from(["-", " ", "/", "", "."]), min_size=1, max_size=3))
