@@ -15,7 +15,6 @@ import pytest
 
 import cashbook.ledger
 import cashbook.ledger_service
-import cashbook.postings
 from cashbook.errors import CashbookError, OverAllocation
 from cashbook.ledger import Ledger
 from cashbook.service import Workspace
@@ -126,10 +125,10 @@ def test_crash_while_writing_postings_records_nothing(ws: Workspace, tmp_path: P
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     ws.ledger.apply_manual("PAY1", "INV1", D("500.00"))
 
-    def broken_write(*args, **kwargs):
+    def broken_write(self, data):  # the disk fills up as the file is written
         raise OSError("disk full")
 
-    monkeypatch.setattr(cashbook.postings, "write_table", broken_write)
+    monkeypatch.setattr(Path, "write_bytes", broken_write)
     with pytest.raises(OSError):
         ws.ledger.export_postings(tmp_path / "p.csv")
     monkeypatch.undo()
