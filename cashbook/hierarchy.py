@@ -26,7 +26,7 @@ from cashbook.db import hierarchy_sql as hsql
 from cashbook.errors import FileRefused, HierarchyError, Problem, WorkspaceError
 from cashbook.exports import write_table
 from cashbook.formats.tabular import is_xlsx
-from cashbook.imports import ImportReport, _previous_import, _record_import, stage_file
+from cashbook.imports import ImportReport, previous_import, record_import, stage_file
 from cashbook.matching.normalize import normalize_account
 from cashbook.templates import HIERARCHY, MappingProfile
 
@@ -475,7 +475,7 @@ class HierarchyService:
                 changes += self._changes(group, after, None)
             if not changes and not new_groups:
                 report.noop = True
-                report.message = _previous_import(self.db, "hierarchy", sha)
+                report.message = previous_import(self.db, "hierarchy", sha)
                 return report
             counts = {"groups created": len(new_groups)}
             for kind, label in REPORT_LABELS.items():
@@ -486,7 +486,7 @@ class HierarchyService:
                 keys = [f"{c.customer_no} ({c.group})" for c in changes if c.action == kind][:10]
                 if keys:
                     report.samples[label] = keys
-            report.import_id = _record_import(self.db, report, self.user, now)
+            report.import_id = record_import(self.db, report, self.user, now)
             self._store_rows(hierarchy_rows, report.import_id)
             for name in new_groups:
                 gid = current[name].group_id

@@ -303,7 +303,7 @@ def _report_changes(db: Database, report: ImportReport) -> None:
         report.samples[change] = [k for (k,) in keys]
 
 
-def _record_import(db: Database, report: ImportReport, user: str, now: datetime) -> int:
+def record_import(db: Database, report: ImportReport, user: str, now: datetime) -> int:
     import_id = int(db.cursor().execute("SELECT nextval('import_seq')").fetchone()[0])
     db.cursor().execute(
         "INSERT INTO import_batch VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -313,7 +313,7 @@ def _record_import(db: Database, report: ImportReport, user: str, now: datetime)
     return import_id
 
 
-def _previous_import(db: Database, kind: str, sha: str) -> str:
+def previous_import(db: Database, kind: str, sha: str) -> str:
     row = db.cursor().execute(
         "SELECT file_name, imported_at FROM import_batch WHERE kind = ? AND sha256 = ? ORDER BY import_id DESC LIMIT 1",
         [kind, sha]).fetchone()
@@ -345,11 +345,11 @@ def import_table(db: Database, kind: str, data: bytes, file: str, *, profile: Ma
             _report_changes(db, report)
             if not report.counts:
                 report.noop = True
-                report.message = _previous_import(db, kind, sha)
+                report.message = previous_import(db, kind, sha)
                 return report  # the transaction commits nothing but temp tables
             if kind == "customers":
                 report.warnings += _hierarchy_warnings(db)
-            report.import_id = _record_import(db, report, user, now)
+            report.import_id = record_import(db, report, user, now)
             step(0.85, "writing")
             params = {"import_id": report.import_id, "now": now}
             for statement in (sql.apply_customers_sql() if kind == "customers" else sql.apply_items_sql()):

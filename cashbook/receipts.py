@@ -27,7 +27,7 @@ from cashbook.db import receipts_sql as sql
 from cashbook.errors import CashbookError, FileRefused, NotFound, Problem, SettingsError
 from cashbook.exports import write_table
 from cashbook.formats.base import ParsedFile, ParsedPayment, RemittanceLine
-from cashbook.imports import ImportReport, _record_import, current_user, read_file
+from cashbook.imports import ImportReport, record_import, current_user, read_file
 
 MAX_AMOUNT = Decimal("9999999999999999.99")  # DECIMAL(18,2)
 LINK_DAYS_SETTING = "receipts.link_days"
@@ -368,13 +368,20 @@ class ReceiptService:
 
     def _import_one(self, data: bytes, file: str) -> RemittanceReport:
         sha = hashlib.sha256(data).hexdigest()
-        report = RemittanceReport(file=file, sha256=sha)
         previous = self._previous(sha)
         if previous:
-            report.noop, report.message = True, previous
-            return report
-        parsed = parse_payment_file(data, file)
-        report.format = parsed.format
+            return RemittanceReport(file=file, sha256=sha, noop=True, message=previous)
+        return self.import_parsed(parse_payment_file(data, file), sha)
+
+    def import_parsed(self, parsed: ParsedFile, sha: str | None = None) -> RemittanceReport:
+        """Import a parsed file: checked, staged, linked and merged in one transaction.
+
+        File imports come here after parsing; the demo, the benchmarks and scenario tests come
+        here with payments they hold already (``sha`` then defaults to a digest of the payments).
+        """
+        sha = sha or hashlib.sha256(repr((parsed.file, parsed.format, parsed.payments)).encode("utf-8")).hexdigest()
+        file = parsed.file
+        report = RemittanceReport(file=file, sha256=sha, format=parsed.format)
         staged = None if parsed.problems else stage_payments(parsed)
         problems = list(parsed.problems) if staged is None else check_payments(parsed) + list(staged.problems)
         if problems or staged is None:
@@ -382,16 +389,15 @@ class ReceiptService:
             return report
         report.skipped = {k: int(v) for k, v in parsed.skipped.items() if v}
         report.warnings += [str(w) for w in parsed.warnings]  # imported, but a clerk must see these
-        days = self.link_days
         now = datetime.now().replace(microsecond=0)
         with self.db.transaction() as cur:
             if self._previous(sha):  # another clerk's import of the same file won the race
                 report.noop, report.message = True, self._previous(sha) or ""
                 return report
             batch = ImportReport(kind="remittance", file=file, sha256=sha, rows=len(parsed.payments), format=parsed.format)
-            report.import_id = _record_import(self.db, batch, self.user, now)
+            report.import_id = record_import(self.db, batch, self.user, now)
             _write_sources(cur, staged, report.import_id)
-            _link_and_merge(cur, report, days)
+            _link_and_merge(cur, report, self.link_days)
             summary = {"counts": {"payments": report.payments, "lines": report.line_count, "links": report.links,
                                   "new_receipts": report.new_receipts, "attached": report.attached,
                                   **{f"skipped_{k}": v for k, v in report.skipped.items()}},
