@@ -14,6 +14,7 @@ import io
 import json
 import os
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,6 +31,7 @@ from cashbook.formats.base import MAX_FILE_BYTES
 from cashbook.formats.detect import detect_format
 from cashbook.templates import CUSTOMERS, ITEMS, TEMPLATES, MappingProfile, Template, header_score, map_headers
 
+_HASHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cashbook-digest")
 MAX_PROBLEMS = 10_000  # beyond this a report is unreadable; the count of the rest is still given
 HEADER_SEARCH_ROWS = 30
 Progress = Callable[[float, str], None]
@@ -143,7 +145,7 @@ def stage_file(db: Database, data: bytes, file: str, template: Template, profile
     """Load a CSV or XLSX into the temp table ``stage`` inside the current transaction."""
     if len(data) > MAX_FILE_BYTES:
         raise FileRefused(file, [Problem(file, "", "", f"the file is {len(data):,} bytes; the limit is {MAX_FILE_BYTES:,}")])
-    if not data.strip():
+    if len(data) < 65536 and not data.strip():  # a file this large is not all blanks
         raise FileRefused(file, [Problem(file, "", "", "the file is empty")])
     xlsx = is_xlsx(data)
     if not xlsx and (looks_binary(data) or data.startswith(b"PK")):
@@ -202,11 +204,7 @@ def _stage_csv_with_duckdb(db: Database, data: bytes, file: str, template: Templ
     mapping, missing = map_headers(template, head_rows[header_index], profile)
     if missing:
         raise FileRefused(file, [_missing_columns_problem(file, template, missing, head_rows[header_index])])
-    try:
-        data.decode("utf-8")
-        encoding = "utf-8"
-    except UnicodeDecodeError:
-        encoding = "latin-1"
+    encoding = "utf-8" if data.isascii() or _is_utf8(data) else "latin-1"
     temp = None
     if path is None:
         temp = tempfile.NamedTemporaryFile(suffix=".csv", delete=False)
@@ -241,6 +239,14 @@ def _stage_csv_with_duckdb(db: Database, data: bytes, file: str, template: Templ
         if temp is not None:
             os.unlink(temp.name)
     return Staged(rows=int(rows), mapping=mapping, header_line=header_index + 1)
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def numbered_sql(table: str, base: int, skip: int) -> str:
@@ -326,10 +332,12 @@ def import_table(db: Database, kind: str, data: bytes, file: str, *, profile: Ma
     """Validate and sync one customers or items file; raise FileRefused with every problem."""
     template = {"customers": CUSTOMERS, "items": ITEMS}[kind]
     user = user or current_user()
-    sha = hashlib.sha256(data).hexdigest()
+    # The file's digest is computed beside DuckDB's work (both release the GIL): a large file's
+    # hash then costs no wall time.
+    digest = _HASHER.submit(lambda: hashlib.sha256(data).hexdigest())
     now = datetime.now().replace(microsecond=0)
     step = progress or (lambda fraction, text: None)
-    report = ImportReport(kind=kind, file=file, sha256=sha, rows=0, format="xlsx" if is_xlsx(data) else "csv")
+    report = ImportReport(kind=kind, file=file, sha256="", rows=0, format="xlsx" if is_xlsx(data) else "csv")
     staged: Staged | None = None
     try:
         with db.transaction():
@@ -340,6 +348,7 @@ def import_table(db: Database, kind: str, data: bytes, file: str, *, profile: Ma
             report.rows = staged.rows
             if problems:
                 raise FileRefused(file, problems)
+            report.sha256 = sha = digest.result()
             step(0.7, "comparing with the workspace")
             db.cursor().execute(sql.customer_diff_sql() if kind == "customers" else sql.item_diff_sql())
             _report_changes(db, report)
