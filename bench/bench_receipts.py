@@ -23,7 +23,9 @@ from pathlib import Path
 
 import duckdb
 
-from bench._common import out, peak_rss_mb
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._common import out, peak_rss_mb  # noqa: E402
 from cashbook.demo import build_world
 from cashbook.matching.loading import import_parsed
 from cashbook.service import Workspace
