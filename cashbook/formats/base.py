@@ -11,6 +11,19 @@ from cashbook.errors import Problem
 
 MAX_FILE_BYTES = 200 * 1024 * 1024  # larger files are refused with this limit named
 
+
+def decode_bank_text(data: bytes) -> str:
+    """Text of a bank or EDI file: UTF-8 (a BOM dropped) when it is, else Windows-1252, else
+    Latin-1, which takes any byte, so a stray character never stops a statement."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    for encoding in ("utf-8", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("latin-1")
+
 PaymentKind = Literal["bank", "advice"]
 
 

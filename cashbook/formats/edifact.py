@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 
 from cashbook.errors import Problem
 from cashbook.formats._bulk import paused_gc
-from cashbook.formats.base import MAX_FILE_BYTES, ParsedFile, ParsedPayment, RemittanceLine
+from cashbook.formats.base import MAX_FILE_BYTES, decode_bank_text, ParsedFile, ParsedPayment, RemittanceLine
 from cashbook.money import CENT
 
 FORMATS = ("edifact_remadv",)
@@ -112,20 +112,13 @@ def parse(data: bytes, file: str) -> ParsedFile:
     if b"\x00" in data[:4096]:
         return _refused(file, "the file is binary (or UTF-16), not an EDIFACT text file")
     with paused_gc():
-        return _Reader(file).read(_decode(data))
+        return _Reader(file).read(decode_bank_text(data))
 
 
 def _refused(file: str, message: str) -> ParsedFile:
     return ParsedFile(format="edifact_remadv", file=file, problems=(Problem(file, "", "", message),))
 
 
-def _decode(data: bytes) -> str:
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("latin-1")
 
 
 # -- tokenizing ------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 
 from cashbook.errors import Problem
 from cashbook.formats._bulk import paused_gc
-from cashbook.formats.base import MAX_FILE_BYTES, ParsedFile, ParsedPayment, RemittanceLine
+from cashbook.formats.base import MAX_FILE_BYTES, decode_bank_text, ParsedFile, ParsedPayment, RemittanceLine
 from cashbook.money import CENT, ZERO
 
 FORMATS = ("mt940", "mt942")
@@ -140,16 +140,6 @@ def _refused(fmt: str, file: str, message: str) -> ParsedFile:
     return ParsedFile(format=fmt, file=file, problems=(Problem(file, "", "", message),))
 
 
-def _decode(data: bytes) -> str:
-    """UTF-8 when it is, else Windows-1252, else Latin-1 (which takes any byte)."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    for encoding in ("utf-8", "cp1252"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return data.decode("latin-1")
 
 
 def _split_lines(text: str) -> list[str]:
@@ -233,7 +223,7 @@ class _Reader:
         self.format = "mt940"
 
     def read(self, data: bytes) -> ParsedFile:
-        text = _decode(data)
+        text = decode_bank_text(data)
         fields = list(self._fields(_split_lines(text)))
         if not fields:
             self._problem("", "", "no MT940/MT942 fields (:20:, :25:, :61: ...) were found; this is not a bank statement file")

@@ -30,7 +30,7 @@ from functools import lru_cache
 
 from cashbook.errors import Problem
 from cashbook.formats._bulk import paused_gc
-from cashbook.formats.base import MAX_FILE_BYTES, ParsedFile, ParsedPayment, RemittanceLine
+from cashbook.formats.base import MAX_FILE_BYTES, decode_bank_text, ParsedFile, ParsedPayment, RemittanceLine
 from cashbook.money import CENT
 
 FORMATS = ("x12_820",)
@@ -54,7 +54,7 @@ class Delimiters:
 
 def sniff(data: bytes) -> bool:
     """True when the bytes start with an ISA interchange that holds an ST 820 set."""
-    head = _decode(data[:_SNIFF_BYTES]).lstrip()
+    head = decode_bank_text(data[:_SNIFF_BYTES]).lstrip()
     if not head.startswith("ISA") or len(head) < 4:
         return False
     sep = head[3]
@@ -72,7 +72,7 @@ def parse(data: bytes, file: str) -> ParsedFile:
         return _refused(file, "The file is empty.")
     if b"\x00" in data[:_SNIFF_BYTES]:
         return _refused(file, "The file holds binary data, so it cannot be an X12 820 file.")
-    text = _decode(data)
+    text = decode_bank_text(data)
     if not _STARTS_WITH_ISA.match(text):
         return _refused(file, "The file does not start with an ISA interchange header, so it is not an X12 820 file.")
     with paused_gc():
@@ -111,16 +111,6 @@ def _refused(file: str, message: str) -> ParsedFile:
     return ParsedFile(format="x12_820", file=file, problems=(Problem(file, "", "", message),))
 
 
-def _decode(data: bytes) -> str:
-    """X12 is ASCII in practice; UTF-8 (with BOM) first, then Windows-1252, then Latin-1."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    for encoding in ("utf-8", "cp1252"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return data.decode("latin-1")
 
 
 def read_isa_delimiters(text: str, start: int = 0) -> Delimiters | None:
