@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import streamlit as st
 
-from app_pages.widgets import MONEY, cached, frame_download, money_input, require_area, run_action
+from app_pages.widgets import MONEY, cached, download, frame_download, money_input, paged_table, require_area, run_action
 
 st.title("Credit centre")
 require_area("cashbook.ledger_service", "The credit centre")
@@ -15,11 +15,11 @@ from cashbook.ui_state import workspace  # noqa: E402
 ws = workspace()
 credits_tab, deductions_tab = st.tabs(["Credit memos", "Deductions"])
 with credits_tab:
-    status = st.selectbox("Show", ["open", "applied", "refunded", "all"], key="cred_status")
-    memos = cached(views.credits, None if status == "all" else status)
-    st.dataframe(memos, hide_index=True, width="stretch", height=320, key="cred_memos",
-                 column_config={c: MONEY for c in ("amount", "applied_amount", "refunded_amount", "open_amount")})
-    frame_download("cred_memos_dl", memos, f"credit_memos_{status}")
+    status = st.selectbox("Show", ["open", "partly applied", "applied", "refunded", "all"], key="cred_status")
+    memos = views.credits_query(None if status == "all" else status)
+    paged_table("cred_memos", memos, page_size=200, height=320,
+                column_config={c: MONEY for c in ("amount", "applied_amount", "refunded_amount", "open_amount")})
+    download("cred_memos_dl", memos, f"credit_memos_{status.replace(' ', '_')}")
     with st.form("cred_form"):
         c = st.columns([1.2, 1.2, 1, 1])
         crn = c[0].text_input("Credit memo", key="cred_crn")

@@ -179,4 +179,4 @@ def money_bars(where: Any, labels: list[str], amounts: list[Decimal], label: str
     if horizontal:
         axis_label, axis_value = alt.Y(label, sort=None), alt.X(value)
     where.altair_chart(bar.encode(axis_label, axis_value, tooltip=[label, value]).properties(height=height),
-                       use_container_width=True)
+                       width="stretch")

@@ -24,15 +24,6 @@ class CreditStatus(str, Enum):
     REFUNDED = "refunded"
 
 
-def credit_status(amount: Decimal, applied: Decimal, refunded: Decimal, open_amount: Decimal) -> CreditStatus:
-    """Open while nothing is used; refunded when a refund alone closed it; applied when closed otherwise."""
-    if open_amount == amount or amount == 0 and applied == 0 and refunded == 0:
-        return CreditStatus.OPEN
-    if open_amount != 0:
-        return CreditStatus.PARTLY_APPLIED
-    return CreditStatus.REFUNDED if refunded > 0 and applied == 0 else CreditStatus.APPLIED
-
-
 @dataclass(frozen=True)
 class CreditMemo:
     doc_no: str
@@ -44,10 +35,7 @@ class CreditMemo:
     refunded_amount: Decimal
     open_amount: Decimal
     applied_to: str
-
-    @property
-    def status(self) -> CreditStatus:
-        return credit_status(self.amount, self.applied_amount, self.refunded_amount, self.open_amount)
+    status: CreditStatus  # derived in SQL (cashbook.db.credits_sql.CREDIT_STATUS_SQL)
 
     def export_row(self) -> list[object]:
         return [self.doc_no, self.customer_no, self.status.value, self.amount, self.applied_amount,
@@ -55,9 +43,9 @@ class CreditMemo:
 
 
 def credit_memos(db: Database, doc_no: str | None = None) -> list[CreditMemo]:
-    if doc_no is None:
-        return [CreditMemo(*row) for row in db.rows(sql.credits_sql())]
-    return [CreditMemo(*row) for row in db.rows(sql.credits_sql("doc_no = $doc_no"), {"doc_no": doc_no})]
+    rows = db.rows(sql.credits_sql()) if doc_no is None else \
+        db.rows(sql.credits_sql("doc_no = $doc_no"), {"doc_no": doc_no})
+    return [CreditMemo(*row[:-1], CreditStatus(row[-1])) for row in rows]
 
 
 def credit_memo(db: Database, doc_no: str) -> CreditMemo:

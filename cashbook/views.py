@@ -323,9 +323,9 @@ def journal_lines_query(export_id: int | None = None) -> Query:
     return Query(*sql.journal_lines_view_sql(export_id), order)
 
 
-def credits(ws: Workspace, status: str | None = None):
-    frame = ws.ledger.credits_frame()
-    return frame if status is None or frame.empty else frame[frame["status"] == status].reset_index(drop=True)
+def credits_query(status: str | None = None) -> Query:
+    """Credit memos of one status, paged in SQL (a workspace holds tens of thousands)."""
+    return Query(sql.credits_page_sql(), {"status": status}, sql.CREDITS_ORDER)
 
 
 def deductions(ws: Workspace, status: str | None = None):

@@ -5,7 +5,15 @@ from __future__ import annotations
 from cashbook.db.ledger_sql import live_entries_sql, open_items_now_sql
 
 CREDIT_COLUMNS = ("doc_no", "customer_no", "currency", "doc_date", "amount", "applied_amount", "refunded_amount",
-                  "open_amount", "applied_to")
+                  "open_amount", "applied_to", "status")
+
+# A memo is open while nothing of it is used, refunded when a refund alone closed it, applied
+# when closed otherwise, and partly applied in between: the one statement of that rule.
+CREDIT_STATUS_SQL = """CASE WHEN open_amount = amount OR (amount = 0 AND applied_amount = 0 AND refunded_amount = 0)
+                            THEN 'open'
+                            WHEN open_amount <> 0 THEN 'partly applied'
+                            WHEN refunded_amount > 0 AND applied_amount = 0 THEN 'refunded'
+                            ELSE 'applied' END"""
 
 
 def credits_sql(where: str = "true") -> str:
@@ -27,14 +35,15 @@ def credits_sql(where: str = "true") -> str:
             FROM ({live}) e LEFT JOIN receipt r ON r.receipt_id = e.receipt_id
             WHERE e.kind = 'credit' OR (e.kind = 'document' AND e.amount < 0)),
         used AS (SELECT crn, string_agg(used, '; ' ORDER BY entry_id) AS applied_to FROM uses GROUP BY crn)
-        SELECT c.doc_no, c.customer_no, c.currency, c.doc_date, CAST(-c.amount AS DECIMAL(18,2)) AS amount,
-               CAST(-c.amount + c.open_now - coalesce(f.refunded, 0) AS DECIMAL(18,2)) AS applied_amount,
-               coalesce(f.refunded, 0) AS refunded_amount, CAST(-c.open_now AS DECIMAL(18,2)) AS open_amount,
-               coalesce(u.applied_to, '') AS applied_to
-        FROM crn c
-        LEFT JOIN refunds f ON f.source_doc_no = c.doc_no
-        LEFT JOIN used u ON u.crn = c.doc_no
-        ORDER BY c.doc_date, c.doc_no"""
+        SELECT *, {CREDIT_STATUS_SQL} AS status FROM (
+            SELECT c.doc_no, c.customer_no, c.currency, c.doc_date, CAST(-c.amount AS DECIMAL(18,2)) AS amount,
+                   CAST(-c.amount + c.open_now - coalesce(f.refunded, 0) AS DECIMAL(18,2)) AS applied_amount,
+                   coalesce(f.refunded, 0) AS refunded_amount, CAST(-c.open_now AS DECIMAL(18,2)) AS open_amount,
+                   coalesce(u.applied_to, '') AS applied_to
+            FROM crn c
+            LEFT JOIN refunds f ON f.source_doc_no = c.doc_no
+            LEFT JOIN used u ON u.crn = c.doc_no)
+        ORDER BY doc_date, doc_no"""
 
 
 DEDUCTION_COLUMNS = ("deduction_id", "receipt_id", "payment_ref", "doc_no", "customer_no", "amount", "reason_code",

@@ -288,3 +288,15 @@ def journal_lines_view_sql(export_id: int | None = None) -> Built:
     if export_id is None:
         return journal_lines_sql(), {}
     return journal_lines_sql("j.export_id = $export_id"), {"export_id": int(export_id)}
+
+
+CREDITS_ORDER = "doc_date, doc_no"
+
+
+def credits_page_sql() -> str:
+    """Credit memos of one status (``$status``; NULL for all), as the credit centre lists them."""
+    from cashbook.db.credits_sql import credits_sql
+
+    return f"""SELECT doc_no, customer_no, status, amount, applied_amount, refunded_amount, open_amount, currency,
+                      doc_date, applied_to
+               FROM ({credits_sql()}) WHERE $status IS NULL OR status = $status"""
