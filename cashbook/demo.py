@@ -17,7 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from cashbook.formats.base import ParsedPayment, RemittanceLine
-from cashbook.money import CENT, ZERO, from_cents, round_money
+from cashbook.money import ZERO, from_cents, round_money
 
 CURRENCY = "GBP"
 COMPANY_IBAN = "GB33BUKB20201555555555"

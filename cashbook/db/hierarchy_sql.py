@@ -30,7 +30,7 @@ def groups_sql(as_of: bool = False) -> str:
 
 def scope_sql() -> str:
     """Every member of ``$customer_no``'s group, or the customer alone when it is in no group."""
-    return f"""
+    return """
         WITH g AS (SELECT group_id FROM group_member WHERE valid_to IS NULL AND customer_no = $customer_no)
         SELECT customer_no FROM group_member
         WHERE valid_to IS NULL AND group_id IN (SELECT group_id FROM g)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -83,3 +84,30 @@ class ParsedFile:
     @property
     def ok(self) -> bool:
         return not self.problems
+
+
+class FileReading:
+    """What a parser collects while it reads one file: payments, skips, problems and warnings."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
+        self.payments: list[ParsedPayment] = []
+        self.skipped: Counter[str] = Counter()
+
+    def _problem(self, location: str, column: str, message: str) -> None:
+        self.problems.append(Problem(self.file, location, column, message))
+
+    def _warning(self, location: str, column: str, message: str) -> None:
+        self.warnings.append(Problem(self.file, location, column, message))
+
+    def result(self, format: str) -> ParsedFile:
+        return ParsedFile(
+            format=format,
+            file=self.file,
+            payments=tuple(self.payments),
+            skipped={key: count for key, count in self.skipped.items() if count},
+            problems=tuple(self.problems),
+            warnings=tuple(self.warnings),
+        )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -11,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 
 from cashbook.errors import Problem
 from cashbook.formats._bulk import paused_gc
-from cashbook.formats.base import MAX_FILE_BYTES, decode_bank_text, ParsedFile, ParsedPayment, RemittanceLine
+from cashbook.formats.base import MAX_FILE_BYTES, FileReading, decode_bank_text, ParsedFile, ParsedPayment, RemittanceLine
 from cashbook.money import CENT
 
 FORMATS = ("edifact_remadv",)
@@ -191,15 +190,11 @@ def _interchanges(text: str) -> list[tuple[_Service, str, bool]]:
 # -- reading ---------------------------------------------------------------------------------
 
 
-class _Reader:
+class _Reader(FileReading):
     """Walks the segments of one file, checking envelopes and collecting advices."""
 
     def __init__(self, file: str) -> None:
-        self.file = file
-        self.problems: list[Problem] = []
-        self.warnings: list[Problem] = []
-        self.payments: list[ParsedPayment] = []
-        self.skipped: Counter[str] = Counter()
+        super().__init__(file)
         self.number = 0
 
     def read(self, text: str) -> ParsedFile:
@@ -212,20 +207,7 @@ class _Reader:
                 if has_una and not segments:
                     self._problem(f"segment {self.number + 1} (UNA)", "", "a service string advice (UNA) is not followed by an interchange")
                 self._interchange(segments)
-        return ParsedFile(
-            format="edifact_remadv",
-            file=self.file,
-            payments=tuple(self.payments),
-            skipped={key: count for key, count in self.skipped.items() if count},
-            problems=tuple(self.problems),
-            warnings=tuple(self.warnings),
-        )
-
-    def _problem(self, location: str, column: str, message: str) -> None:
-        self.problems.append(Problem(self.file, location, column, message))
-
-    def _warning(self, location: str, column: str, message: str) -> None:
-        self.warnings.append(Problem(self.file, location, column, message))
+        return self.result("edifact_remadv")
 
     def _interchange(self, raw_segments: list[tuple[str, tuple[tuple[str, ...], ...]]]) -> None:
         """Check the UNB/UNG/UNH envelopes and their trailers' counts; read each message."""

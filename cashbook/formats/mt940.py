@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -12,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 
 from cashbook.errors import Problem
 from cashbook.formats._bulk import paused_gc
-from cashbook.formats.base import MAX_FILE_BYTES, decode_bank_text, ParsedFile, ParsedPayment, RemittanceLine
+from cashbook.formats.base import MAX_FILE_BYTES, FileReading, decode_bank_text, ParsedFile, ParsedPayment, RemittanceLine
 from cashbook.money import CENT, ZERO
 
 FORMATS = ("mt940", "mt942")
@@ -211,15 +210,11 @@ def _no_ref(value: str | None) -> str | None:
     return None if value.upper() in _NO_REF else value
 
 
-class _Reader:
+class _Reader(FileReading):
     """Walks the fields of one file, statement by statement, collecting payments and problems."""
 
     def __init__(self, file: str) -> None:
-        self.file = file
-        self.problems: list[Problem] = []
-        self.warnings: list[Problem] = []
-        self.payments: list[ParsedPayment] = []
-        self.skipped: Counter[str] = Counter()
+        super().__init__(file)
         self.format = "mt940"
 
     def read(self, data: bytes) -> ParsedFile:
@@ -230,20 +225,7 @@ class _Reader:
         elif self.format == "mt940" and any(f.tag in ("13D", "34F", "13") for f in fields):
             self.format = "mt942"
         self._statements(fields)
-        return ParsedFile(
-            format=self.format,
-            file=self.file,
-            payments=tuple(self.payments),
-            skipped={key: count for key, count in self.skipped.items() if count},
-            problems=tuple(self.problems),
-            warnings=tuple(self.warnings),
-        )
-
-    def _problem(self, location: str, column: str, message: str) -> None:
-        self.problems.append(Problem(self.file, location, column, message))
-
-    def _warning(self, location: str, column: str, message: str) -> None:
-        self.warnings.append(Problem(self.file, location, column, message))
+        return self.result(self.format)
 
     # -- lines to fields ---------------------------------------------------------------------
 

@@ -372,7 +372,6 @@ def _doc_ok_for_payer(case: Case, doc: Doc) -> tuple[bool, str]:
 
 def _by_reference(case: Case, docs: Mapping[str, Doc], open_now: Mapping[str, int], settings: Settings,
                   trace: list[str]) -> Decision | None:
-    refs = {r.key: r for r in case.refs}
     by_ref: dict[int, list[Hit]] = {}
     for h in case.hits:
         if h.doc_no in docs:
@@ -612,7 +611,7 @@ def _ambiguous_by_amount(case: Case, docs: Mapping[str, Doc], book: OpenBook, se
     if len(equal) != 1:
         return None
     doc = equal[0]
-    payer = Payer(doc.customer_no, "amount", f"the one document of the candidate payers with that amount",
+    payer = Payer(doc.customer_no, "amount", "the one document of the candidate payers with that amount",
                   doc.scope_key, doc.primary_no)
     trace.append(f"  {doc.doc_no} ({doc.customer_no}) taken; it also identifies the payer")
     draft = Draft("document", case.amount, doc_no=doc.doc_no, customer_no=doc.customer_no, rule="unique_amount",
