@@ -76,3 +76,17 @@ def test_core_imports_without_streamlit() -> None:
     code = "import sys, cashbook.service, cashbook.cli; print('streamlit' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "False"
+
+
+def test_settings_are_shown_and_kept_in_the_workspace(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "ws.duckdb"
+    assert run(db, "settings", "create_missing_customers", "true") == 0
+    assert run(db, "settings", "accounts.bank", "1010") == 0
+    capsys.readouterr()
+    assert run(db, "settings", "--json") == 0
+    values = json.loads(capsys.readouterr().out)
+    assert values["create_missing_customers"] is True and values["accounts"]["bank"] == "1010"
+    assert run(db, "settings", "no_such_thing", "1") == 1
+    assert "unknown settings: no_such_thing" in capsys.readouterr().err
+    assert run(db, "settings", "write_off_amount", "ten") == 1
+    assert "not a valid" in capsys.readouterr().err

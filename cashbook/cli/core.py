@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from cashbook.cli.main import Parsers, print_json
+from cashbook.errors import CashbookError
 from cashbook.service import Workspace
 
 
@@ -20,6 +21,13 @@ def register(p: Parsers) -> None:
     status = p.commands.add_parser("status", help="what the workspace holds")
     status.add_argument("--json", action="store_true")
     status.set_defaults(handler=_status)
+
+    settings = p.commands.add_parser(
+        "settings", help="show the settings, or keep one in the workspace (e.g. create_missing_customers true)")
+    settings.add_argument("key", nargs="?", help="a setting, e.g. write_off_amount or accounts.bank")
+    settings.add_argument("value", nargs="?")
+    settings.add_argument("--json", action="store_true")
+    settings.set_defaults(handler=_settings)
 
     demo = p.commands.add_parser("demo", help="write a realistic demo world (source files and a workspace)")
     demo.add_argument("dir", type=Path)
@@ -53,6 +61,22 @@ def _status(ws: Workspace, args: argparse.Namespace) -> int:
         for row in status["last_imports"]:
             print(f"  #{row['import_id']} {row['imported_at']} {row['kind']:<10} {row['file_name']} "
                   f"({row['rows']:,} rows, by {row['imported_by']})")
+    return 0
+
+
+def _settings(ws: Workspace, args: argparse.Namespace) -> int:
+    if args.key is not None and args.value is None:
+        raise CashbookError(f"give a value for {args.key}: cashbook settings {args.key} VALUE", title="Setting refused")
+    current = ws.set_setting(args.key, args.value) if args.key is not None else ws.settings
+    values = current.as_dict()
+    if args.json:
+        print_json(values)
+        return 0
+    accounts = values.pop("accounts")
+    for key, value in values.items():
+        print(f"{key:<26} {value}")
+    for key, value in accounts.items():
+        print(f"accounts.{key:<17} {value}")
     return 0
 
 
