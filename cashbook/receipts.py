@@ -30,7 +30,6 @@ from cashbook.formats.base import ParsedFile, ParsedPayment, RemittanceLine
 from cashbook.imports import ImportReport, record_import, current_user, read_file
 
 MAX_AMOUNT = Decimal("9999999999999999.99")  # DECIMAL(18,2)
-LINK_DAYS_SETTING = "receipts.link_days"
 MAX_NOTES = 20
 MONEY = pa.decimal128(18, 2)
 
@@ -329,18 +328,14 @@ class ReceiptService:
     # -- settings ---------------------------------------------------------------------------------
     @property
     def link_days(self) -> int:
-        """How many days apart an advice's date and its bank entry's value date may be (setting receipts.link_days)."""
+        """How many days apart an advice's date and its bank entry's value date may be (setting link_days)."""
         if self._link_days is not None:
             return self._link_days
-        value = self.db.scalar("SELECT value FROM setting WHERE key = ?", [LINK_DAYS_SETTING])
-        if value is None:
-            return linking.DEFAULT_LINK_DAYS
-        try:
-            days = int(str(value).strip())
-        except ValueError as exc:
-            raise SettingsError(f"setting {LINK_DAYS_SETTING} is {value!r}; give a whole number of days") from exc
+        from cashbook.settings import load_settings
+
+        days = load_settings(self.db.path, dict(self.db.rows("SELECT key, value FROM setting"))).link_days
         if not 0 <= days <= 60:
-            raise SettingsError(f"setting {LINK_DAYS_SETTING} is {days}; give between 0 and 60 days")
+            raise SettingsError(f"setting link_days is {days}; give between 0 and 60 days")
         return days
 
     # -- imports ----------------------------------------------------------------------------------

@@ -192,7 +192,7 @@ def test_amount_links_need_the_date_window_and_the_payer(tmp_path: Path, files: 
     with Workspace.open(tmp_path / "a.duckdb", user="alice") as a:
         assert a.receipts.import_files([statement, remit])[1].links == 0  # 7 days apart; another payer
     with Workspace.open(tmp_path / "b.duckdb", user="alice") as b:
-        b.db.execute("INSERT INTO setting VALUES ('receipts.link_days', '7')")
+        b.db.execute("INSERT INTO setting VALUES ('link_days', '7')")
         assert b.receipts.import_files([statement, remit])[1].links == 1
 
 
