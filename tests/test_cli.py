@@ -90,3 +90,21 @@ def test_settings_are_shown_and_kept_in_the_workspace(tmp_path: Path, capsys: py
     assert "unknown settings: no_such_thing" in capsys.readouterr().err
     assert run(db, "settings", "write_off_amount", "ten") == 1
     assert "not a valid" in capsys.readouterr().err
+
+
+def test_a_workspace_held_by_another_program_is_named_busy(tmp_path: Path) -> None:
+    """DuckDB lets one process write a file at a time; the second says so plainly instead of a trace."""
+    db = tmp_path / "ws.duckdb"
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time; from cashbook.db import open_database; d = open_database(sys.argv[1]); "
+        "print('open', flush=True); time.sleep(30)"), str(db)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "open"
+        from cashbook.db.connection import open_database
+        from cashbook.errors import WorkspaceError
+
+        with pytest.raises(WorkspaceError, match="open for writing in another program"):
+            open_database(db, wait=0.5)
+    finally:
+        holder.kill()
+        holder.wait()

@@ -146,10 +146,13 @@ def open_database(path: str | Path, *, read_only: bool = False, wait: float = LO
             con = duckdb.connect(path, read_only=read_only)
             break
         except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
+            if "lock" not in str(exc).lower():
+                raise WorkspaceError(f"cannot open workspace {path}: {exc}", title="Workspace unreadable") from exc
+            if time.monotonic() >= deadline:
                 raise WorkspaceError(
-                    f"cannot open workspace {path}: {exc}", title="Workspace busy or unreadable"
-                ) from exc
+                    f"{path} is open for writing in another program (the Cashbook app, or another cashbook "
+                    f"command); waited {wait:.0f} s. Close it, or try again when it has finished.",
+                    title="Workspace busy") from exc
             time.sleep(0.1)
         except duckdb.Error as exc:
             raise WorkspaceError(f"{path} is not a Cashbook workspace ({exc})", title="Workspace unreadable") from exc
