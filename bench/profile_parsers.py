@@ -14,66 +14,19 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import io
 import pstats
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
-from decimal import Decimal
+from pathlib import Path
 
-from lxml import etree
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import out
-from cashbook.formats import camt, edifact, mt940, x12_820
-from cashbook.formats.base import ParsedFile, ParsedPayment, RemittanceLine
-
-LINES_PER_ADVICE = 5
-
-
-def bank_entries(count: int) -> list[ParsedPayment]:
-    """Credits as a bank books them: one per entry, each with a payer, a reference and free text."""
-    start = date(2024, 1, 1)
-    return [
-        ParsedPayment(
-            "bank", f"E2E-{i:07d}", start + timedelta(days=i % 60), Decimal(100 + i % 9000) + Decimal(i % 100) / 100,
-            "EUR", f"Customer {i % 5000} GmbH", f"DE{i % 97:02d}3704004405320{i % 100000:05d}",
-            bank_ref=f"ACC-{i:08d}", bank_text=f"RE {i:07d} KD {i % 5000}", account="DE44500105175407324931",
-        )
-        for i in range(count)
-    ]
-
-
-def advices(lines: int) -> list[ParsedPayment]:
-    """Advices of five invoice lines each, ``lines`` lines in all."""
-    start = date(2024, 1, 1)
-    result = []
-    for i in range(lines // LINES_PER_ADVICE):
-        rows = tuple(
-            RemittanceLine(f"INV-{i:06d}-{j}", Decimal(10 + j) + Decimal(i % 100) / 100, ref_type="IV")
-            for j in range(LINES_PER_ADVICE)
-        )
-        result.append(
-            ParsedPayment(
-                "advice", f"TRN{i:08d}", start + timedelta(days=i % 60), sum((r.paid_amount for r in rows), Decimal("0.00")),
-                "USD", f"Payer {i % 3000} Inc", payer_id=f"P{i % 3000:05d}", lines=rows,
-            )
-        )
-    return result
-
-
-def bare_xml(data: bytes) -> int:
-    touched = 0
-    for _, element in etree.iterparse(io.BytesIO(data), events=("end",)):
-        touched += len(element.text or "") + 1
-        element.clear()
-    return touched
-
-
-def bare_x12(data: bytes) -> int:
-    text = data.decode("ascii")
-    return sum(len(segment.strip().split("*")) for segment in text.split("~"))
+from bench._common import out  # noqa: E402
+from bench.bench_formats import advices, bank_entries, bare_x12, bare_xml  # noqa: E402 - one definition of each
+from cashbook.formats import camt, edifact, mt940, x12_820  # noqa: E402
+from cashbook.formats.base import ParsedFile  # noqa: E402
 
 
 def bare_edifact(data: bytes) -> int:
