@@ -8,7 +8,8 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from cashbook.cli.main import Parsers, print_json
+from cashbook import credits
+from cashbook.cli.main import Parsers, show
 from cashbook.errors import CashbookError
 from cashbook.money import MoneyFormatError, format_money, parse_money
 from cashbook.service import Workspace
@@ -196,26 +197,18 @@ def _credit_refund(ws: Workspace, a: argparse.Namespace) -> int:
 
 def _credit_list(ws: Workspace, a: argparse.Namespace) -> int:
     memos = ws.ledger.credits()
-    if a.json:
-        print_json([dict(zip(("doc_no", "customer_no", "status", "amount", "applied_amount", "refunded_amount",
-                               "open_amount", "currency", "doc_date", "applied_to"), m.export_row())) for m in memos])
-        return 0
-    for m in memos:
-        print(f"{m.doc_no:<14} {m.customer_no:<10} {m.status.value:<15} amount {format_money(m.amount):>12} "
-              f"applied {format_money(m.applied_amount):>12} refunded {format_money(m.refunded_amount):>12} "
-              f"open {format_money(m.open_amount):>12}  {m.applied_to}")
-    return 0
+    return show(a, [dict(zip(credits.EXPORT_COLUMNS, m.export_row())) for m in memos],
+                (f"{m.doc_no:<14} {m.customer_no:<10} {m.status.value:<15} amount {format_money(m.amount):>12} "
+                 f"applied {format_money(m.applied_amount):>12} refunded {format_money(m.refunded_amount):>12} "
+                 f"open {format_money(m.open_amount):>12}  {m.applied_to}" for m in memos),
+                "no credit memos")
 
 
 def _deduction_list(ws: Workspace, a: argparse.Namespace) -> int:
     rows = ws.ledger.deductions(a.status)
-    if a.json:
-        print_json(rows)
-        return 0
-    for r in rows:
-        print(f"#{r['deduction_id']:<6} {r['doc_no']:<14} {r['customer_no'] or '':<10} {format_money(r['amount']):>12} "
-              f"{r['reason_code'] or '':<10} {r['status']}")
-    return 0
+    return show(a, rows, (f"#{r['deduction_id']:<6} {r['doc_no']:<14} {r['customer_no'] or '':<10} "
+                          f"{format_money(r['amount']):>12} {r['reason_code'] or '':<10} {r['status']}" for r in rows),
+                "no deductions")
 
 
 def _deduction_resolve(ws: Workspace, a: argparse.Namespace) -> int:
@@ -226,23 +219,14 @@ def _deduction_resolve(ws: Workspace, a: argparse.Namespace) -> int:
 
 def _account(ws: Workspace, a: argparse.Namespace) -> int:
     summary = ws.ledger.account(a.customer_no)
-    if a.json:
-        print_json(summary.as_dict())
-    else:
-        print("\n".join(summary.lines()))
-    return 0
+    return show(a, summary.as_dict(), summary.lines(), "")
 
 
 def _holds_refresh(ws: Workspace, a: argparse.Namespace) -> int:
     changes = ws.ledger.refresh_holds()
-    if a.json:
-        print_json([c.__dict__ for c in changes])
-        return 0
-    if not changes:
-        print("no hold changed")
-    for change in changes:
-        print(f"{change.customer_no}: {'ON HOLD' if change.on_hold else 'released'} ({change.reason})")
-    return 0
+    return show(a, [c.__dict__ for c in changes],
+                (f"{c.customer_no}: {'ON HOLD' if c.on_hold else 'released'} ({c.reason})" for c in changes),
+                "no hold changed")
 
 
 def _missing(ws: Workspace, a: argparse.Namespace) -> int:
@@ -251,14 +235,9 @@ def _missing(ws: Workspace, a: argparse.Namespace) -> int:
         print(f"{len(created)} provisional customers created" + (f": {', '.join(created)}" if created else ""))
         return 0
     found = ws.ledger.missing_customers()
-    if a.json:
-        print_json([m.__dict__ for m in found])
-        return 0
-    if not found:
-        print("no missing customers")
-    for m in found:
-        print(f"{m.origin:<9} {m.customer_no or '(new)':<12} {m.name or '':<30} {m.detail}")
-    return 0
+    return show(a, [m.__dict__ for m in found],
+                (f"{m.origin:<9} {m.customer_no or '(new)':<12} {m.name or '':<30} {m.detail}" for m in found),
+                "no missing customers")
 
 
 def _verify(ws: Workspace, a: argparse.Namespace) -> int:

@@ -10,7 +10,7 @@ import argparse
 import importlib
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from cashbook.errors import CashbookError, FileRefused
@@ -56,6 +56,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def print_json(value: Any) -> None:
     print(json.dumps(value, indent=2, default=str))
+
+
+def show(args: argparse.Namespace, data: Any, lines: Iterable[str], empty: str) -> int:
+    """Print ``data`` as JSON under --json, else the lines for a person (``empty`` when there are none)."""
+    if getattr(args, "json", False):
+        print_json(data)
+        return 0
+    text = "\n".join(lines)
+    print(text or empty)
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
