@@ -30,6 +30,7 @@ from cashbook.errors import FileRefused, Problem
 from cashbook.formats.tabular import Sheet, TableReadError, decode_text, is_xlsx, looks_binary, read_sheet
 from cashbook.formats.base import MAX_FILE_BYTES
 from cashbook.formats.detect import detect_format
+from cashbook.money import DEFAULT_DATE_WINDOW, DateWindow
 from cashbook.templates import CUSTOMERS, ITEMS, TEMPLATES, MappingProfile, Template, header_score, map_headers
 
 _HASHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cashbook-digest")
@@ -360,7 +361,8 @@ def previous_import(db: Database, kind: str, sha: str) -> str:
 
 
 def import_table(db: Database, kind: str, data: bytes, file: str, *, profile: MappingProfile | None = None,
-                 user: str | None = None, path: Path | None = None, progress: Progress | None = None) -> ImportReport:
+                 user: str | None = None, path: Path | None = None, progress: Progress | None = None,
+                 window: DateWindow = DEFAULT_DATE_WINDOW) -> ImportReport:
     """Validate and sync one customers or items file; raise FileRefused with every problem."""
     template = {"customers": CUSTOMERS, "items": ITEMS}[kind]
     user = user or current_user()
@@ -376,7 +378,7 @@ def import_table(db: Database, kind: str, data: bytes, file: str, *, profile: Ma
             step(0.1, "reading the file")
             staged = stage_file(db, data, file, template, profile, path, lazy=True)
             step(0.3, "checking the rows")
-            problems = _type_and_check(db, kind, file, staged, profile, _line_kind(data))
+            problems = _type_and_check(db, kind, file, staged, profile, _line_kind(data), window)
             report.rows = staged.rows
             if problems:
                 raise FileRefused(file, problems)
@@ -403,7 +405,7 @@ def import_table(db: Database, kind: str, data: bytes, file: str, *, profile: Ma
 
 
 def _type_and_check(db: Database, kind: str, file: str, staged: Staged, profile: MappingProfile | None,
-                    line_kind: str) -> list[Problem]:
+                    line_kind: str, window: DateWindow) -> list[Problem]:
     """Build the temp table ``typed`` from the stage and return every problem of the file.
 
     From a lazy stage the typed table is the file's only copy: it is numbered afterwards, and
@@ -437,7 +439,7 @@ def _type_and_check(db: Database, kind: str, file: str, staged: Staged, profile:
         raise FileRefused(file, [Problem(file, "", "", "the file has a header but no data rows")])
     if kind == "customers":
         return problems + _collect(db, file, sql.customer_checks(), sql.customer_file_checks(), line_kind)
-    return problems + _collect(db, file, sql.item_checks(), sql.item_file_checks(), line_kind)
+    return problems + _collect(db, file, sql.item_checks(window), sql.item_file_checks(), line_kind)
 
 
 def _hierarchy_warnings(db: Database) -> list[str]:

@@ -28,6 +28,7 @@ from cashbook.errors import CashbookError, FileRefused, NotFound, Problem, Setti
 from cashbook.exports import write_table
 from cashbook.formats.base import ParsedFile, ParsedPayment, RemittanceLine
 from cashbook.imports import ImportReport, record_import, current_user, read_file
+from cashbook.money import DEFAULT_DATE_WINDOW, LARGEST, REASON_TOO_LARGE, DateWindow
 
 MAX_AMOUNT = Decimal("9999999999999999.99")  # DECIMAL(18,2)
 MAX_NOTES = 20
@@ -217,14 +218,22 @@ def _where(payment: ParsedPayment, number: int) -> str:
     return payment.location or f"payment {number}"
 
 
-def check_payments(parsed: ParsedFile) -> list[Problem]:
-    """What the workspace needs beyond what the parser checked: a kind, an amount, a bank entry's value date.
+def check_payments(parsed: ParsedFile, window: DateWindow = DEFAULT_DATE_WINDOW) -> list[Problem]:
+    """What the workspace needs beyond what the parser checked: a kind, an amount, a bank entry's value date,
+    amounts of at most 15 integer digits and dates inside the window (the rules of cashbook.money).
 
     Amounts that do not fit DECIMAL(18,2) are found while staging (stage_payments).
     """
     problems: list[Problem] = []
     file = parsed.file
     for number, payment in enumerate(parsed.payments, start=1):
+        if payment.amount is not None and abs(payment.amount) >= LARGEST:
+            problems.append(Problem(file, _where(payment, number), "amount", f"{payment.amount} {REASON_TOO_LARGE}"))
+        if payment.value_date is not None and (reason := window.refusal(payment.value_date)):
+            problems.append(Problem(file, _where(payment, number), "value_date", reason))
+        for line_no, line in enumerate(payment.lines, start=1):
+            if line.doc_date is not None and (reason := window.refusal(line.doc_date)):
+                problems.append(Problem(file, f"{_where(payment, number)} line {line_no}", "doc_date", reason))
         if payment.kind not in ("bank", "advice"):
             problems.append(Problem(file, _where(payment, number), "kind",
                                     f"{payment.kind!r} is neither a bank entry nor an advice"))
@@ -338,6 +347,13 @@ class ReceiptService:
             raise SettingsError(f"setting link_days is {days}; give between 0 and 60 days")
         return days
 
+    @property
+    def date_window(self) -> DateWindow:
+        """The dates an import accepts (settings earliest_date and latest_date)."""
+        from cashbook.settings import load_settings
+
+        return load_settings(self.db.path, dict(self.db.rows("SELECT key, value FROM setting"))).date_window
+
     # -- imports ----------------------------------------------------------------------------------
     def import_paths(self, paths: Iterable[str | Path]) -> list[RemittanceReport]:
         """Import files in the order given; a file that cannot be read is reported, the others still import."""
@@ -378,7 +394,8 @@ class ReceiptService:
         file = parsed.file
         report = RemittanceReport(file=file, sha256=sha, format=parsed.format)
         staged = None if parsed.problems else stage_payments(parsed)
-        problems = list(parsed.problems) if staged is None else check_payments(parsed) + list(staged.problems)
+        problems = list(parsed.problems) if staged is None else (
+            check_payments(parsed, self.date_window) + list(staged.problems))
         if problems or staged is None:
             report.problems = tuple(problems)
             return report

@@ -69,7 +69,7 @@ class Workspace:
                       mapping: MappingProfile | str | Path | None, progress: Progress | None) -> ImportReport:
         data, name, path = _source(source, file_name)
         return imports.import_table(self.db, kind, data, name, profile=_profile(mapping), user=self.user,
-                                    path=path, progress=progress)
+                                    path=path, progress=progress, window=self.settings.date_window)
 
     # -- areas ------------------------------------------------------------------------------
     @cached_property

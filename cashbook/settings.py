@@ -10,11 +10,13 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import asdict, dataclass, field, fields, replace
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 from cashbook.errors import SettingsError
+from cashbook.money import DateWindow
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,13 @@ class Settings:
     journal_prefix: str = "CP"
     journal_digits: int = 6
     currency: str = "GBP"
+    earliest_date: date = date(1990, 1, 1)  # imported dates before this are refused as slips of the keyboard
+    latest_date: date = date(2100, 12, 31)  # ... and after this
     accounts: Accounts = field(default_factory=Accounts)
+
+    @property
+    def date_window(self) -> DateWindow:
+        return DateWindow(self.earliest_date, self.latest_date)
 
     def with_overrides(self, values: dict[str, Any]) -> "Settings":
         return _build({**self.as_dict(), **values})
@@ -63,6 +71,8 @@ def _coerce(name: str, kind: Any, value: Any) -> Any:
             if isinstance(value, float):
                 value = repr(value)
             return Decimal(str(value))
+        if kind in (date, "date"):
+            return value if isinstance(value, date) else date.fromisoformat(str(value).strip())
         if kind in (int, "int"):
             return int(value)
         if kind in (float, "float"):
@@ -92,7 +102,10 @@ def _build(values: dict[str, Any]) -> Settings:
             kwargs[name] = Accounts(**{k: str(v) for k, v in data.items()})
         else:
             kwargs[name] = _coerce(name, known[name].type, value)
-    return Settings(**kwargs)
+    settings = Settings(**kwargs)
+    if settings.earliest_date > settings.latest_date:
+        raise SettingsError(f"earliest_date {settings.earliest_date} is after latest_date {settings.latest_date}")
+    return settings
 
 
 def settings_file(db_path: str | None) -> Path | None:

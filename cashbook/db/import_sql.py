@@ -7,11 +7,15 @@ validated at DuckDB's speed and every problem is reported, not just the first.
 
 from __future__ import annotations
 
+from cashbook import money
 from cashbook.matching.normalize import normalize_ref_sql
 
-# Amounts: digits with optional thousands commas, optional sign, parentheses or trailing minus.
-MONEY_RE = r"^\(?[+-]?([0-9]{1,3}(,[0-9]{3})+|[0-9]+)(\.[0-9]*)?\)?-?$"
-MONEY_2DP_RE = r"^\(?[+-]?([0-9]{1,3}(,[0-9]{3})+|[0-9]+)(\.[0-9]{0,2}0*)?\)?-?$"
+# Amounts are judged by the same rules as cashbook.money.parse_money: the regular expressions
+# and refusal texts come from there, so a cell means the same in a small and a million-row file.
+_NUMBER = r"(([0-9]{1,3}(,[0-9]{3})+|[0-9]+)([.][0-9]*)?|[.][0-9]+)"
+_NUMBER_2DP = r"(([0-9]{1,3}(,[0-9]{3})+|[0-9]+)([.][0-9]{0,2}0*)?|[.][0-9]{1,2}0*)"
+MONEY_RE = rf"^([(]{_NUMBER}[)]|[+-]?{_NUMBER}|{_NUMBER}-)$"  # the forms the README lists
+MONEY_2DP_RE = rf"^([(]{_NUMBER_2DP}[)]|[+-]?{_NUMBER_2DP}|{_NUMBER_2DP}-)$"  # ... with at most two places
 INT_RE = r"^[0-9]{1,6}$"
 PCT_RE = r"^[0-9]{1,3}(\.[0-9]{1,4})?%?$"
 CURRENCY_RE = r"^[A-Z]{3}$"
@@ -62,7 +66,7 @@ def money_sql(expr: str) -> str:
 
 
 def _money_slow_sql(expr: str) -> str:
-    body = f"replace(replace(replace(replace({expr}, ',', ''), '(', ''), ')', ''), '+', '')"
+    body = f"replace(replace(replace(replace(replace({expr}, ',', ''), '(', ''), ')', ''), '+', ''), ' ', '')"
     negative = f"(starts_with({expr}, '(') OR ends_with({expr}, '-'))"
     body = f"rtrim({body}, '-')"
     return (
@@ -74,7 +78,7 @@ def _money_slow_sql(expr: str) -> str:
 def date_sql(expr: str, formats: list[str]) -> str:
     """A date from text: ISO dates (and ISO date-times from Excel) take the fast path."""
     listed = ", ".join(q(f) for f in formats)
-    return (f"coalesce(CASE WHEN length({expr}) >= 10 AND substr({expr}, 5, 1) = '-' "
+    return (f"coalesce(CASE WHEN substr({expr}, 5, 1) = '-' AND (length({expr}) = 10 OR substr({expr}, 11, 1) IN (' ', 'T')) "
             f"THEN TRY_CAST(left({expr}, 10) AS DATE) END, CAST(try_strptime({expr}, [{listed}]) AS DATE))")
 
 
@@ -134,26 +138,30 @@ def required_checks(columns: list[str]) -> list[Check]:
 
 
 def money_checks(columns: dict[str, str]) -> list[Check]:
-    """Amounts: a number, thousands grouped correctly, at most two decimal places.
+    """Amounts, by the rules of money.parse_money: one regular expression over every cell, set-wise.
 
-    The regular expression only runs on cells with a comma: plain numbers are judged by the
-    cast alone, which keeps a million-row file fast.
+    A cell in one of the README's forms with at most two places and at most 15 integer digits
+    passes on the one regex; only the cells that fail it have their reason worked out.
     """
     checks = []
     for c, typed_column in columns.items():
         v = cell(c)
         bare = f"replace({v}, ' ', '')"
+        digits = f"length(ltrim(regexp_extract(replace({bare}, ',', ''), '[0-9]+'), '0'))"
+        too_large = f"(length({v}) > {money.MAX_INTEGER_DIGITS} AND {digits} > {money.MAX_INTEGER_DIGITS})"
         converted = f"s.{typed_column}"
+        reason = (
+            f"CASE WHEN regexp_full_match({bare}, {q(money.SCIENTIFIC_RE)}) THEN {q(money.REASON_SCIENTIFIC)} "
+            f"WHEN regexp_full_match({bare}, {q(money.UNDERSCORE_RE)}) THEN {q(money.REASON_UNDERSCORE)} "
+            f"WHEN regexp_full_match({bare}, {q(money.NOT_FINITE_RE)}) THEN {q(money.REASON_NOT_FINITE)} "
+            f"WHEN NOT regexp_full_match({bare}, {q(MONEY_RE)}) THEN {q(money.REASON_NOT_AN_AMOUNT)} "
+            f"WHEN {too_large} THEN {q(money.REASON_TOO_LARGE)} "
+            f"WHEN NOT regexp_full_match({bare}, {q(MONEY_2DP_RE)}) THEN {q(money.REASON_PLACES)} "
+            f"ELSE {q(money.REASON_NOT_AN_AMOUNT)} END")
         checks.append(problem_sql(
-            f"{v} IS NOT NULL AND ({converted} IS NULL OR (strpos({v}, ',') > 0 "
-            f"AND NOT regexp_full_match({bare}, {q(MONEY_RE)})))", c, value_msg(c, "is not an amount")))
-        precise = f"abs(coalesce(TRY_CAST({v} AS DECIMAL(38,10)), TRY_CAST(replace({bare}, ',', '') AS DECIMAL(38,10))))"
-        checks.append(problem_sql(
-            f"{converted} IS NOT NULL AND {precise} <> abs({converted})", c,
-            value_msg(c, "has more than two decimal places")))
+            f"{v} IS NOT NULL AND (NOT regexp_full_match({bare}, {q(MONEY_2DP_RE)}) OR {converted} IS NULL "
+            f"OR {too_large})", c, f"'\"' || {v} || '\" ' || {reason}"))
     return checks
-
-
 def currency_checks(column: str) -> list[Check]:
     codes = ", ".join(q(c) for c in ISO_CURRENCIES)
     return [problem_sql(f"{cell(column)} IS NOT NULL AND upper({cell(column)}) NOT IN ({codes})", column,
@@ -303,10 +311,23 @@ def retype_item_dates_sql(table: str, formats: list[str]) -> str:
 DATE_HINT = "is not a date (use YYYY-MM-DD, DD/MM/YYYY or DD.MM.YYYY)"
 
 
-def item_checks() -> list[Check]:
+def date_window_checks(columns: dict[str, str], window: money.DateWindow) -> list[Check]:
+    """Dates outside the window (0001-01-01 is a slip of the keyboard): the rule of money.DateWindow."""
+    earliest, latest = f"DATE {q(window.earliest.isoformat())}", f"DATE {q(window.latest.isoformat())}"
+    side = f"CASE WHEN {{typed}} < {earliest} THEN 'before' ELSE 'after' END"
+    return [problem_sql(
+        f"{typed} NOT BETWEEN {earliest} AND {latest}", c,
+        f"CAST({typed} AS VARCHAR) || ' is ' || {side.format(typed=typed)} || "
+        + q(f" the dates accepted ({window.earliest.isoformat()} to {window.latest.isoformat()}); fix the date, "
+            "or widen the settings earliest_date and latest_date"))
+        for c, typed in columns.items()]
+
+
+def item_checks(window: money.DateWindow = money.DEFAULT_DATE_WINDOW) -> list[Check]:
     codes = ", ".join(q(c) for c in ISO_CURRENCIES)
     currency = cell("currency")
     checks = required_checks(["doc_no", "doc_type", "customer_no", "doc_date", "amount"])
+    checks += date_window_checks({"doc_date": "s.doc_date", "due_date": "s.due_date_given"}, window)
     checks += [
         problem_sql(f"{cell('doc_type')} IS NOT NULL AND s.doc_type IS NULL", "doc_type",
                     value_msg("doc_type", "is not a document type (INV, CRN or DBN)")),

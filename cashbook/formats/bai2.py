@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from cashbook.errors import Problem
 from cashbook.formats.base import MAX_FILE_BYTES, ParsedFile, ParsedPayment
-from cashbook.money import CENT
+from cashbook.money import CENT, MoneyFormatError, check_size
 
 FORMATS = ("bai2",)
 
@@ -402,6 +402,11 @@ class _Reader:
             return
         places = _places(account.currency)
         amount = Decimal(minor).scaleb(-places)
+        try:
+            check_size(amount)  # the one reader's limit, as in every format
+        except MoneyFormatError as exc:
+            self._problem(location, "amount", f"The amount {amount_text} {exc.reason}.")
+            return
         if places != 2:
             if amount != amount.quantize(CENT):
                 self._problem(location, "amount", f"The amount {amount} {account.currency} has a fraction of a cent.")

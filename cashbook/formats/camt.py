@@ -18,7 +18,7 @@ from lxml import etree
 from cashbook.errors import Problem
 from cashbook.formats._bulk import paused_gc
 from cashbook.formats.base import MAX_FILE_BYTES, ParsedFile, ParsedPayment, RemittanceLine
-from cashbook.money import CENT, ZERO
+from cashbook.money import CENT, ZERO, MoneyFormatError, named_refusal, parse_money
 
 FORMATS = ("camt053", "camt054")
 
@@ -586,16 +586,18 @@ class _Reader:
             return None, None
         text = _node_text(node) or ""
         currency = (node.get("Ccy") or "").strip().upper() or None
+        if text and (reason := named_refusal(text)):
+            self._problem(location, column, f"The amount \"{text}\" {reason}.")
+            return None, currency
         if not _AMOUNT_TEXT.match(text):
             shown = f'"{text}"' if text else "empty"
             self._problem(location, column, f"The amount is {shown}; it must be a number like 1234.56.")
             return None, currency
-        value = Decimal(text)
-        cents = value.quantize(CENT)
-        if cents != value:
-            self._problem(location, column, f"The amount {text} has more than 2 decimal places.")
+        try:
+            return parse_money(text), currency  # the one reader: places and size, as in every format
+        except MoneyFormatError as exc:
+            self._problem(location, column, f"The amount {text} {exc.reason.replace('2 decimal', 'two decimal')}.")
             return None, currency
-        return cents, currency
 
     def _status(self, node: Any | None, location: str) -> str | None:
         """Sts as text (up to v07) or Sts/Cd (v08+); None after a problem."""

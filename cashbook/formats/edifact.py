@@ -6,12 +6,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from cashbook.errors import Problem
 from cashbook.formats._bulk import paused_gc
 from cashbook.formats.base import MAX_FILE_BYTES, FileReading, decode_bank_text, ParsedFile, ParsedPayment, RemittanceLine
-from cashbook.money import CENT
+from cashbook.money import CENT, MoneyFormatError, named_refusal, parse_money
 
 FORMATS = ("edifact_remadv",)
 
@@ -482,18 +482,15 @@ class _Reader(FileReading):
 
     def _amount(self, segment: _Segment, raw: str) -> Decimal | None:
         if not _AMOUNT.match(raw):
-            self._problem(segment.location, f"{segment.tag}01", f"the amount {raw or '(empty)'!r} is not a number")
+            reason = named_refusal(raw) if raw else None
+            self._problem(segment.location, f"{segment.tag}01", f"the amount {raw or '(empty)'!r} {reason or 'is not a number'}")
             return None
-        try:
-            value = Decimal(raw.replace(",", "."))
-        except InvalidOperation:  # pragma: no cover - the regex admits only numbers
-            self._problem(segment.location, f"{segment.tag}01", f"the amount {raw!r} is not a number")
+        try:  # the one reader: places and size, as in every format
+            return parse_money(raw.replace(",", "."))
+        except MoneyFormatError as exc:
+            reason = "has more than two decimals" if "decimal places" in exc.reason else exc.reason
+            self._problem(segment.location, f"{segment.tag}01", f"the amount {raw} {reason}")
             return None
-        cents = value.quantize(CENT)
-        if value != cents:
-            self._problem(segment.location, f"{segment.tag}01", f"the amount {raw} has more than two decimals")
-            return None
-        return cents
 
     def _date(self, segment: _Segment) -> date | None:
         value, form = segment.get(1, 1), segment.get(1, 2) or "102"

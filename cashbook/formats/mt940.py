@@ -7,12 +7,12 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from cashbook.errors import Problem
 from cashbook.formats._bulk import paused_gc
 from cashbook.formats.base import MAX_FILE_BYTES, FileReading, decode_bank_text, ParsedFile, ParsedPayment, RemittanceLine
-from cashbook.money import CENT, ZERO
+from cashbook.money import CENT, ZERO, MoneyFormatError, parse_money
 
 FORMATS = ("mt940", "mt942")
 
@@ -183,10 +183,7 @@ def _swift_amount(text: str) -> Decimal:
     """A SWIFT amount: digits with exactly one decimal comma, at most two decimals."""
     if text.count(",") != 1 or len(text.split(",")[1]) > 2:
         raise ValueError(text)
-    try:
-        return Decimal(text.replace(",", ".")).quantize(CENT)
-    except InvalidOperation as exc:  # pragma: no cover - the regexes admit only digits and commas
-        raise ValueError(text) from exc
+    return parse_money(text, decimal_comma=True)  # the one reader; MoneyFormatError is a ValueError
 
 
 def _normalize(text: str) -> str:
@@ -403,6 +400,9 @@ class _Reader(FileReading):
     def _amount(self, text: str, location: str, column: str) -> Decimal | None:
         try:
             return _swift_amount(text)
+        except MoneyFormatError as exc:
+            self._problem(location, column, f"the amount {text!r} {exc.reason}")
+            return None
         except ValueError:
             self._problem(location, column, f"the amount {text!r} is not written with one decimal comma and at most two decimals")
             return None

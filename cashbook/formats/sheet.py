@@ -30,7 +30,7 @@ from decimal import Decimal
 from cashbook.errors import Problem
 from cashbook.formats.base import ParsedFile, ParsedPayment, RemittanceLine
 from cashbook.formats.tabular import XLSX_MAGIC, Sheet, TableReadError, decode_text, is_xlsx, looks_binary, read_sheet
-from cashbook.money import CENT, ZERO, MoneyFormatError, parse_money
+from cashbook.money import CENT, ZERO, MoneyFormatError, check_size, parse_money
 
 FORMATS = ("sheet",)
 HEADER_SEARCH_ROWS = 30
@@ -280,11 +280,14 @@ def read_amount(text: str, *, decimal_comma: bool = False, from_xlsx: bool = Fal
     """
     if not text:
         return None
-    if _FAST_AMOUNT.match(text) and not (decimal_comma and "," in text):
-        return Decimal(text.replace(",", "")).quantize(CENT)
-    if (m := _FAST_SYMBOL_AMOUNT.match(text)) and m[1] == ("(" if m[4] else "") and not decimal_comma:
-        value = Decimal(m[2].replace(",", "") + (m[3] or "")).quantize(CENT)
-        return -value if m[1] else value
+    try:
+        if _FAST_AMOUNT.match(text) and not (decimal_comma and "," in text):
+            return check_size(Decimal(text.replace(",", "")), repr(text)).quantize(CENT)
+        if (m := _FAST_SYMBOL_AMOUNT.match(text)) and m[1] == ("(" if m[4] else "") and not decimal_comma:
+            value = check_size(Decimal(m[2].replace(",", "") + (m[3] or "")), repr(text)).quantize(CENT)
+            return -value if m[1] else value
+    except MoneyFormatError as exc:
+        raise _CellError(str(exc)) from exc
     if not text.strip():
         return None
     raw, debit = _clean_amount_text(text)
@@ -302,7 +305,9 @@ def read_amount(text: str, *, decimal_comma: bool = False, from_xlsx: bool = Fal
     except MoneyFormatError as exc:
         if "decimal places" in str(exc):
             raise _CellError(f"{text!r} has more than 2 decimal places") from exc
-        raise _CellError(f"{text!r} is not an amount") from exc
+        if exc.reason.startswith(("is not a number", "is empty")):
+            raise _CellError(f"{text!r} is not an amount") from exc
+        raise _CellError(f"{text!r} {exc.reason}") from exc  # named: scientific notation, too large...
     return -abs(value) if debit else value
 
 

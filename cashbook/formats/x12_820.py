@@ -31,7 +31,7 @@ from functools import lru_cache
 from cashbook.errors import Problem
 from cashbook.formats._bulk import paused_gc
 from cashbook.formats.base import MAX_FILE_BYTES, decode_bank_text, ParsedFile, ParsedPayment, RemittanceLine
-from cashbook.money import CENT
+from cashbook.money import CENT, MoneyFormatError, named_refusal, parse_money
 
 FORMATS = ("x12_820",)
 
@@ -290,14 +290,20 @@ class _Reader:
         # an optional minus, then digits with at most one decimal point (str.isdecimal is regex \d),
         # checked without a regex per amount
         if not (text[1:] if text[:1] == "-" else text).replace(".", "", 1).isdecimal():
-            if text:
+            if text and (reason := named_refusal(text)):
+                self.problem(index, f"{segment[0]}{element:02d}", f"'{text}' {reason}")
+            elif text:
                 self.problem(index, f"{segment[0]}{element:02d}", f"'{text}' is not an amount")
             return None
         dot = text.find(".")
         if dot >= 0 and len(text) - dot > 3 and text[dot + 3 :].strip("0"):
             self.problem(index, f"{segment[0]}{element:02d}", f"'{text}' has more than 2 decimal places")
             return None
-        return Decimal(text).quantize(CENT)
+        try:
+            return parse_money(text)  # the one reader: size and the rest, as in every format
+        except MoneyFormatError as exc:
+            self.problem(index, f"{segment[0]}{element:02d}", f"'{text}' {exc.reason}")
+            return None
 
     def date_at(self, segment: list[str], index: int, element: int) -> date | None:
         text = _el(segment, element)
