@@ -8,7 +8,7 @@ validated at DuckDB's speed and every problem is reported, not just the first.
 from __future__ import annotations
 
 from cashbook import money
-from cashbook.matching.normalize import normalize_ref_sql
+from cashbook.normalize import normalize_ref_sql
 
 # Amounts are judged by the same rules as cashbook.money.parse_money: the regular expressions
 # and refusal texts come from there, so a cell means the same in a small and a million-row file.
