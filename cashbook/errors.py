@@ -15,7 +15,10 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        where = f"{self.file}:{self.location}" if self.location else self.file
+        from cashbook.names import shown_file_name  # names holds no imports of ours: no cycle
+
+        file = shown_file_name(self.file)
+        where = f"{file}:{self.location}" if self.location else file
         return f"{where}: {self.column}: {self.message}" if self.column else f"{where}: {self.message}"
 
 
@@ -44,7 +47,9 @@ class FileRefused(CashbookError):
         self.problems = tuple(problems)
         count = len(self.problems)
         lines = "\n".join(str(p) for p in self.problems)
-        super().__init__(f"{file}: refused, {count} problem{'s' if count != 1 else ''}; nothing was written\n{lines}")
+        from cashbook.names import shown_file_name
+
+        super().__init__(f"{shown_file_name(file)}: refused, {count} problem{'s' if count != 1 else ''}; nothing was written\n{lines}")
 
 
 class WorkspaceError(CashbookError):
@@ -65,6 +70,12 @@ class AllocationError(CashbookError):
 
 class OverAllocation(AllocationError):
     title = "Over-allocation refused"
+
+
+class NameRefused(CashbookError):
+    """A user name that cannot go into the ledger's "who"."""
+
+    title = "Name refused"
 
 
 class SettingsError(CashbookError):

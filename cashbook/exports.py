@@ -1,7 +1,12 @@
-"""Writing tables for people and ERPs: CSV, or XLSX formatted for Excel users.
+"""Writing tables for people and ERPs: CSV, or XLSX formatted for Excel users, and never half a file.
 
 XLSX cells keep their types (dates as dates, money as numbers with two decimals), the header
-row is frozen, and text that Excel would run as a formula ("=", "+", "-", "@") is escaped.
+row is frozen, and text is written as text cells, which Excel never runs as a formula. A CSV for
+people (the app's downloads, the CLI's lists) has text that Excel would run as a formula ("=",
+"+", "-", "@") escaped with an apostrophe; a file for a machine (the postings for the ERP,
+``for_machine=True``) carries every value exactly as received.
+A file is written to a temporary file in the same folder and renamed over the target, so a full
+disk or a refused folder leaves no half-written file, only a one-sentence ExportError.
 """
 
 from __future__ import annotations
@@ -13,7 +18,17 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
+import errno
+import os
+import tempfile
+
 from cashbook.errors import CashbookError
+
+
+class ExportError(CashbookError):
+    """A file could not be written: the disk is full, the folder refused it, or the name is not a file."""
+
+    title = "Export failed"
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -23,7 +38,7 @@ def escape_text(value: str) -> str:
     return "'" + value if value.startswith(FORMULA_START) else value
 
 
-def _csv_value(value: object) -> object:
+def _csv_value(value: object, escape: bool = True) -> object:
     if value is None:
         return ""
     if isinstance(value, Decimal):
@@ -35,19 +50,23 @@ def _csv_value(value: object) -> object:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return escape_text(value)
+        return escape_text(value) if escape else value
     return value
 
 
 def table_bytes(columns: Sequence[str], rows: Iterable[Sequence[object]], fmt: str,
-                progress: Callable[[int], None] | None = None) -> bytes:
-    """The bytes of a CSV or XLSX file holding ``rows`` under ``columns``."""
+                progress: Callable[[int], None] | None = None, *, for_machine: bool = False) -> bytes:
+    """The bytes of a CSV or XLSX file holding ``rows`` under ``columns``.
+
+    ``for_machine``: a file another program reads (the ERP's postings): no formula escaping, values exact.
+    """
+    escape = not for_machine
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(columns)
         for count, row in enumerate(rows, start=1):
-            writer.writerow([_csv_value(v) for v in row])
+            writer.writerow([_csv_value(v, escape) for v in row])
             if progress and count % 10_000 == 0:
                 progress(count)
         return buffer.getvalue().encode("utf-8")
@@ -88,7 +107,7 @@ def _xlsx_bytes(columns: Sequence[str], rows: Iterable[Sequence[object]],
             elif isinstance(value, date):
                 sheet.write_datetime(count, col, datetime(value.year, value.month, value.day), date_fmt)
             else:
-                text = escape_text(str(value))
+                text = str(value)  # a text cell: Excel shows it, never runs it as a formula
                 sheet.write_string(count, col, text)
                 if count < 200 and len(text) + 2 > widths[col]:
                     widths[col] = min(60, len(text) + 2)
@@ -108,6 +127,59 @@ def write_table(path: str | Path, columns: Sequence[str], rows: Iterable[Sequenc
     fmt = path.suffix.lower().lstrip(".")
     materialized = list(rows)
     data = table_bytes(columns, materialized, fmt)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+    write_file(path, data)
     return len(materialized)
+
+
+def write_file(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` whole or not at all: a temp file in the same folder, then a rename.
+
+    Raises ExportError with one sentence (disk full, permission refused, no such folder...).
+    """
+    path = Path(path)
+    temp: str | None = None
+    try:
+        if not path.parent.is_dir():
+            raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(path.parent))
+        if path.is_dir():
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+        if path.exists() and not path.is_file():  # a device or a pipe is never replaced by a rename
+            raise ExportError(f"{shown_name(str(path))} is not a regular file; choose a file name")
+        handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, path)
+        temp = None
+    except OSError as exc:
+        raise ExportError(f"{shown_name(str(path))} was not written: {os_problem(exc)}; nothing was written") from exc
+    finally:
+        if temp is not None:
+            try:
+                os.unlink(temp)
+            except OSError:
+                pass  # the half-written temp file is gone already, or its folder refuses us: nothing more to do
+
+
+def os_problem(exc: OSError) -> str:
+    """An operating-system error in the words a clerk acts on."""
+    reasons = {
+        errno.ENOSPC: "the disk is full; free some space and try again",
+        errno.EDQUOT: "the disk quota is used up; free some space and try again",
+        errno.EACCES: "permission denied; choose a folder you may write to",
+        errno.EPERM: "permission denied; choose a folder you may write to",
+        errno.EROFS: "the disk is read-only; choose another folder",
+        errno.ENOENT: "the folder does not exist; create it or choose another",
+        errno.EISDIR: "that is a folder, not a file name",
+        errno.ENOTDIR: "part of the path is a file, not a folder",
+        errno.ENAMETOOLONG: "the file name is too long",
+    }
+    return reasons.get(exc.errno or 0, exc.strerror or str(exc))
+
+
+def shown_name(name: str) -> str:
+    """A file name as it is echoed: control characters and bidirectional marks escaped, never raw."""
+    from cashbook.names import shown_file_name
+
+    return shown_file_name(name)

@@ -26,12 +26,14 @@ import pyarrow as pa
 
 from cashbook.db import Database
 from cashbook.db import import_sql as sql
-from cashbook.errors import FileRefused, Problem
+from cashbook.errors import FileRefused, NameRefused, Problem
 from cashbook.formats.tabular import Sheet, TableReadError, decode_text, is_xlsx, looks_binary, read_sheet
 from cashbook.formats.base import MAX_FILE_BYTES
 from cashbook.formats.detect import detect_format
 from cashbook.money import DEFAULT_DATE_WINDOW, DateWindow
-from cashbook.templates import CUSTOMERS, ITEMS, TEMPLATES, MappingProfile, Template, header_score, map_headers
+from cashbook.names import shown_file_name, user_name_problem
+from cashbook.templates import (CUSTOMERS, ITEMS, TEMPLATES, MappingProfile, Template, header_score, map_headers,
+                                profile_header_problems)
 
 _HASHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cashbook-digest")
 MAX_PROBLEMS = 10_000  # beyond this a report is unreadable; the count of the rest is still given
@@ -40,8 +42,17 @@ Progress = Callable[[float, str], None]
 
 
 def current_user() -> str:
-    """Who is working: CASHBOOK_USER, else the operating-system login."""
-    return os.environ.get("CASHBOOK_USER") or getpass.getuser() or "unknown"
+    """Who is working: CASHBOOK_USER, else the operating-system login; refused when not a plain name."""
+    name = os.environ.get("CASHBOOK_USER")
+    return checked_user(name, "CASHBOOK_USER") if name is not None else getpass.getuser() or "unknown"
+
+
+def checked_user(name: str, source: str = "--user") -> str:
+    """``name`` when it can go into the ledger's "who"; NameRefused otherwise (stored as given, never trimmed)."""
+    problem = user_name_problem(name)
+    if problem:
+        raise NameRefused(f"the user name in {source} ({shown_file_name(name)}) {problem}")
+    return name
 
 
 DETECT_SCAN_BYTES = 200_000  # a CSV's header sits near the top; reading the rest would only cost time
@@ -92,10 +103,10 @@ class ImportReport:
 
     def lines(self) -> list[str]:
         if self.noop:
-            out = [f"{self.file}: nothing changed ({self.message or 'the workspace already holds this content'})"]
+            out = [f"{shown_file_name(self.file)}: nothing changed ({self.message or 'the workspace already holds this content'})"]
         else:
             counts = ", ".join(f"{n} {k}" for k, n in self.counts.items() if n) or "no changes"
-            out = [f"{self.file}: imported {self.rows} {self.kind} rows as import #{self.import_id}: {counts}"]
+            out = [f"{shown_file_name(self.file)}: imported {self.rows} {self.kind} rows as import #{self.import_id}: {counts}"]
             for change, keys in self.samples.items():
                 more = self.counts.get(change, 0) - len(keys)
                 out.append(f"  {change}: {', '.join(keys)}{f' and {more} more' if more > 0 else ''}")
@@ -132,6 +143,13 @@ def _find_header(template: Template, rows: list[list[str]], file: str, profile: 
         if score > best_score:
             best, best_score = index, score
     return best
+
+
+def _check_profile(file: str, template: Template, header: list[str], profile: MappingProfile | None) -> None:
+    """A profile that names a header the file lacks is refused, never silently ignored."""
+    problems = profile_header_problems(template, header, profile) if profile else []
+    if problems:
+        raise FileRefused(file, [Problem(file, "header", "mapping", p) for p in problems])
 
 
 def _missing_columns_problem(file: str, template: Template, missing: list[str], header: list[str]) -> Problem:
@@ -174,6 +192,7 @@ def _stage_rows(db: Database, data: bytes, file: str, template: Template, profil
         raise FileRefused(file, [Problem(file, "", "", "the file has no rows")])
     header_index = _find_header(template, rows, file, profile)
     mapping, missing = map_headers(template, rows[header_index], profile)
+    _check_profile(file, template, rows[header_index], profile)
     if missing:
         raise FileRefused(file, [_missing_columns_problem(file, template, missing, rows[header_index])])
     rn, line, columns = [], [], {name: [] for name in template.names}
@@ -211,6 +230,7 @@ def _stage_csv_with_duckdb(db: Database, data: bytes, file: str, template: Templ
     head_rows = list(csv.reader(io.StringIO(head), delimiter=delimiter))[:HEADER_SEARCH_ROWS]
     header_index = _find_header(template, head_rows, file, profile)
     mapping, missing = map_headers(template, head_rows[header_index], profile)
+    _check_profile(file, template, head_rows[header_index], profile)
     if missing:
         raise FileRefused(file, [_missing_columns_problem(file, template, missing, head_rows[header_index])])
     encoding = "utf-8" if data.isascii() or _is_utf8(data) else "latin-1"

@@ -18,7 +18,7 @@ from pathlib import Path
 from cashbook.db import Database
 from cashbook.db import postings_sql as sql
 from cashbook.errors import CashbookError
-from cashbook.exports import table_bytes
+from cashbook.exports import table_bytes, write_file
 from cashbook.money import ZERO
 from cashbook.settings import Accounts, Settings
 
@@ -252,7 +252,7 @@ def postings_bytes(db: Database, user: str, settings: Settings, fmt: str, file_n
     events = [DeductionResolution(*row) for row in db.rows(sql.unposted_deduction_events_sql())]
     drafts, netted = build_journals(entries, events, settings)
     if not drafts and not netted:
-        return table_bytes(EXPORT_COLUMNS, [], fmt), PostingsReport(None, file_name or f"postings.{fmt}", (), 0)
+        return table_bytes(EXPORT_COLUMNS, [], fmt, for_machine=True), PostingsReport(None, file_name or f"postings.{fmt}", (), 0)
     now = datetime.now().replace(microsecond=0)
     export_id = int(db.scalar("SELECT nextval('posting_export_seq')"))
     name = file_name or f"postings_{export_id}.{fmt}"
@@ -279,7 +279,8 @@ def postings_bytes(db: Database, user: str, settings: Settings, fmt: str, file_n
         cur.executemany("INSERT INTO posted_entry VALUES (?, ?, ?)", entry_rows)
     if event_rows:
         cur.executemany("INSERT INTO posted_deduction_event VALUES (?, ?, ?)", event_rows)
-    data = table_bytes(EXPORT_COLUMNS, _rows(journals), fmt)  # inside the caller's transaction: a failure rolls back
+    # For the ERP: references exactly as received, no apostrophe against formulas (a file for a machine).
+    data = table_bytes(EXPORT_COLUMNS, _rows(journals), fmt, for_machine=True)  # a failure rolls the records back
     return data, PostingsReport(export_id, name, tuple(journals), len(netted))
 
 
@@ -293,8 +294,7 @@ def export_postings(db: Database, user: str, settings: Settings, path: str | Pat
     if fmt not in POSTING_FORMATS:
         raise CashbookError(f"cannot write {path.name}; give a .csv or .xlsx file", title="Export refused")
     data, report = postings_bytes(db, user, settings, fmt, path.name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)  # last: a failure here rolls the records back
+    write_file(path, data)  # last, whole or not at all: a full disk here rolls the records back
     return replace(report, path=str(path))
 
 

@@ -31,6 +31,7 @@ from cashbook.formats import detect
 from cashbook.settings import load_settings
 from cashbook.imports import ImportReport, record_import, current_user, read_file
 from cashbook.money import DEFAULT_DATE_WINDOW, LARGEST, REASON_TOO_LARGE, DateWindow
+from cashbook.names import shown_file_name
 
 MAX_AMOUNT = Decimal("9999999999999999.99")  # DECIMAL(18,2)
 MAX_NOTES = 20
@@ -133,13 +134,13 @@ class RemittanceReport:
     def lines(self) -> list[str]:
         if self.problems:
             count = len(self.problems)
-            out = [f"{self.file}: refused ({self.format or 'unknown format'}), {count} problem{'s' if count != 1 else ''}; "
+            out = [f"{shown_file_name(self.file)}: refused ({self.format or 'unknown format'}), {count} problem{'s' if count != 1 else ''}; "
                    f"nothing was written"]
             return out + [f"  {p}" for p in self.problems]
         if self.noop:
-            return [f"{self.file}: already imported; nothing changed ({self.message})"]
+            return [f"{shown_file_name(self.file)}: already imported; nothing changed ({self.message})"]
         skipped = ", ".join(f"{n} {k}" for k, n in self.skipped.items() if n)
-        out = [f"{self.file}: {self.format}, import #{self.import_id}: {self.payments} payments, {self.line_count} lines, "
+        out = [f"{shown_file_name(self.file)}: {self.format}, import #{self.import_id}: {self.payments} payments, {self.line_count} lines, "
                f"{self.links} linked, {self.new_receipts} new receipts" + (f"; skipped {skipped}" if skipped else "")]
         out += [f"  note: {n}" for n in self.notes]
         out += [f"  warning: {w}" for w in self.warnings]

@@ -15,9 +15,11 @@ from typing import Any
 from cashbook import imports
 from cashbook.db import Database, open_database
 from cashbook.hierarchy import HierarchyService, master_sync_warnings
-from cashbook.imports import ImportReport, Progress, current_user
+from cashbook.errors import WorkspaceError
+from cashbook.imports import ImportReport, Progress, checked_user, current_user
 from cashbook.ledger_service import LedgerService
 from cashbook.matching.service import MatchingService
+from cashbook.names import shown_file_name
 from cashbook.receipts import ReceiptService
 from cashbook.settings import Settings, load_settings
 from cashbook.templates import MappingProfile
@@ -26,7 +28,40 @@ DEFAULT_DB = "cashbook.duckdb"
 
 
 def default_db_path() -> str:
-    return os.environ.get("CASHBOOK_DB") or DEFAULT_DB
+    """CASHBOOK_DB when set (it must then name a file: '' is refused), else ./cashbook.duckdb."""
+    value = os.environ.get("CASHBOOK_DB")
+    if value is None:
+        return DEFAULT_DB
+    if not value.strip():
+        raise WorkspaceError("CASHBOOK_DB is set but empty; name a workspace file, or unset it to use "
+                             f"./{DEFAULT_DB}", title="No workspace named")
+    return value
+
+
+def checked_workspace_path(path: str | Path, *, create: bool) -> str:
+    """``path`` when it names a workspace, or (``create``) a new file in a folder that exists.
+
+    Nothing is created here, and a folder is never made: a typing slip in CASHBOOK_DB or --db
+    must not leave an empty workspace somewhere unexpected.
+    """
+    text = str(path)
+    if text == ":memory:":
+        return text
+    if not text.strip():
+        raise WorkspaceError("the workspace name is empty; name a workspace file", title="No workspace named")
+    target = Path(text).expanduser()
+    shown = shown_file_name(text)
+    if target.is_dir():
+        raise WorkspaceError(f"{shown} is a folder; name a workspace file inside it", title="No workspace named")
+    if target.exists():
+        return text
+    if not target.parent.is_dir():
+        raise WorkspaceError(f"{shown}: the folder {shown_file_name(str(target.parent))} does not exist; "
+                             "create it first or name another workspace", title="No such folder")
+    if not create:
+        raise WorkspaceError(f"there is no workspace at {shown}; nothing was created (import a file to start one)",
+                             title="No workspace")
+    return text
 
 
 @dataclass
@@ -37,8 +72,12 @@ class Workspace:
     user: str
 
     @classmethod
-    def open(cls, path: str | Path | None = None, *, user: str | None = None, read_only: bool = False) -> "Workspace":
-        return cls(open_database(path or default_db_path(), read_only=read_only), user or current_user())
+    def open(cls, path: str | Path | None = None, *, user: str | None = None, read_only: bool = False,
+             create: bool = True) -> "Workspace":
+        """Open the workspace at ``path`` (default: CASHBOOK_DB); ``create=False`` never makes a new one."""
+        clerk = checked_user(user) if user is not None else current_user()
+        target = checked_workspace_path(path if path is not None else default_db_path(), create=create and not read_only)
+        return cls(open_database(target, read_only=read_only), clerk)
 
     def close(self) -> None:
         self.db.close()

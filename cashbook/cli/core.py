@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from cashbook.cli.main import Parsers, print_json
+from cashbook.names import shown_file_name
 from cashbook.demo import write_demo
 from cashbook.errors import CashbookError
 from cashbook.service import Workspace
@@ -21,7 +22,7 @@ def register(p: Parsers) -> None:
 
     status = p.commands.add_parser("status", help="what the workspace holds")
     status.add_argument("--json", action="store_true")
-    status.set_defaults(handler=_status)
+    status.set_defaults(handler=_status, creates_workspace=False)
 
     settings = p.commands.add_parser(
         "settings", help="show the settings, or keep one in the workspace (e.g. create_missing_customers true)")
@@ -60,7 +61,7 @@ def _status(ws: Workspace, args: argparse.Namespace) -> int:
     if status["last_imports"]:
         print("last imports:")
         for row in status["last_imports"]:
-            print(f"  #{row['import_id']} {row['imported_at']} {row['kind']:<10} {row['file_name']} "
+            print(f"  #{row['import_id']} {row['imported_at']} {row['kind']:<10} {shown_file_name(row['file_name'])} "
                   f"({row['rows']:,} rows, by {row['imported_by']})")
     return 0
 

@@ -14,6 +14,9 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+import duckdb
+
+from cashbook.db.connection import describe_failure
 from cashbook.errors import CashbookError, FileRefused
 from cashbook.service import Workspace, default_db_path
 
@@ -80,7 +83,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         needs_workspace = getattr(args, "needs_workspace", True)
         if not needs_workspace:
             return handler(None, args)  # type: ignore[arg-type]
-        with Workspace.open(args.db or default_db_path(), user=args.user) as ws:
+        path = args.db if args.db is not None else default_db_path()
+        with Workspace.open(path, user=args.user, create=getattr(args, "creates_workspace", True)) as ws:
             return handler(ws, args)
     except FileRefused as exc:
         print(str(exc), file=sys.stderr)
@@ -94,6 +98,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # the reader went away (`cashbook credit list | head`): not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except (duckdb.Error, OSError) as exc:  # a full disk, a refused folder, a damaged file: one sentence
+        error = describe_failure(exc)
+        print(f"{error.title}: {error}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

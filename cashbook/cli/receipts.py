@@ -8,6 +8,7 @@ from pathlib import Path
 
 from cashbook.cli.main import Parsers, print_json
 from cashbook.money import format_money
+from cashbook.names import shown_file_name
 from cashbook.service import Workspace
 
 
@@ -94,6 +95,6 @@ def _show(ws: Workspace, args: argparse.Namespace) -> int:
     print("  sources:")
     for source in sources:
         dup = f" (duplicate of source {source.duplicate_of})" if source.duplicate_of else ""
-        print(f"    {source.kind:<6} {source.format} {source.file_name} {source.location}: "
+        print(f"    {source.kind:<6} {source.format} {shown_file_name(source.file_name)} {source.location}: "
               f"{format_money(source.amount)} {source.currency or ''} ref {source.payment_ref or '-'}{dup}")
     return 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import re
 import threading
 import time
@@ -16,6 +18,34 @@ import duckdb
 from cashbook.errors import WorkspaceError
 
 LOCK_WAIT_SECONDS = 30.0
+HEADER_BYTES = 3 * 4096  # DuckDB's file header and its two database headers, before the first block
+_DAMAGE_SIGNS = ("could not read enough bytes", "checksum", "corrupt", "not a valid duckdb", "invalid block",
+                 "failed to read", "the file is not a valid")
+_FULL_SIGNS = ("no space left", "disk full", "errno 28", "quota")
+_DENIED_SIGNS = ("permission denied", "read-only file system", "operation not permitted")
+
+
+def describe_failure(exc: BaseException, path: str = "") -> WorkspaceError:
+    """A database or operating-system failure in one sentence: disk full, permission, damage, else its text."""
+    text = str(exc)
+    lower = text.lower()
+    where = f"{path}: " if path else ""
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC or any(s in lower for s in _FULL_SIGNS):
+        return WorkspaceError(f"{where}the disk is full; free some space and try again (nothing was written)",
+                              title="Disk full")
+    if isinstance(exc, OSError) and exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS) or any(
+            s in lower for s in _DENIED_SIGNS):
+        return WorkspaceError(f"{where}permission denied; use a folder and file you may write to (nothing was written)",
+                              title="Permission denied")
+    if any(s in lower for s in _DAMAGE_SIGNS):
+        return damaged(path, text.splitlines()[0] if text else "")
+    first = text.splitlines()[0] if text else type(exc).__name__
+    return WorkspaceError(f"{where}{first}", title="Workspace problem")
+
+
+def damaged(path: str, why: str) -> WorkspaceError:
+    return WorkspaceError(f"the workspace {path} is damaged ({why}); restore it from a backup. Nothing was changed.",
+                          title="Workspace damaged")
 
 
 def migration_scripts() -> list[tuple[int, str, str]]:
@@ -49,6 +79,9 @@ class Database:
         try:
             return cur.execute(sql, params) if params is not None else cur.execute(sql)
         except duckdb.Error as exc:
+            failure = describe_failure(exc, self.path)
+            if failure.title != "Workspace problem":  # disk full, permission, damage: the sentence is the message
+                raise failure from exc
             raise WorkspaceError(f"{exc}\nin: {sql.strip()[:400]}", title="Database error") from exc
 
     def rows(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> list[tuple]:
@@ -140,6 +173,7 @@ def open_database(path: str | Path, *, read_only: bool = False, wait: float = LO
     path = str(path)
     if path != ":memory:":
         Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        _check_not_cut(path)
     deadline = time.monotonic() + wait
     while True:
         try:
@@ -147,6 +181,9 @@ def open_database(path: str | Path, *, read_only: bool = False, wait: float = LO
             break
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower():
+                failure = describe_failure(exc, path)
+                if failure.title != "Workspace problem":
+                    raise failure from exc
                 raise WorkspaceError(f"cannot open workspace {path}: {exc}", title="Workspace unreadable") from exc
             if time.monotonic() >= deadline:
                 raise WorkspaceError(
@@ -155,8 +192,46 @@ def open_database(path: str | Path, *, read_only: bool = False, wait: float = LO
                     title="Workspace busy") from exc
             time.sleep(0.1)
         except duckdb.Error as exc:
+            failure = describe_failure(exc, path)
+            if failure.title != "Workspace problem":
+                raise failure from exc
             raise WorkspaceError(f"{path} is not a Cashbook workspace ({exc})", title="Workspace unreadable") from exc
+    try:
+        _check_complete(con, path)
+    except WorkspaceError:
+        con.close()
+        raise
     db = Database(con, path)
     if not read_only:
         db.migrate()
     return db
+
+
+def _check_not_cut(path: str) -> None:
+    """A file shorter than DuckDB's own header is damaged (a copy cut short), not a new workspace."""
+    try:
+        size = os.path.getsize(path)
+    except OSError:
+        return  # no file yet: a new workspace
+    if 0 < size < HEADER_BYTES:
+        raise damaged(path, f"the file is only {size:,} bytes")
+
+
+def _check_complete(con: duckdb.DuckDBPyConnection, path: str) -> None:
+    """A workspace file cut short (a copy interrupted, a disk filled up) is damaged: every command says so.
+
+    DuckDB sizes the file to hold every block it counts; a shorter file lost its end, and reading
+    it would fail, or worse, answer from the half that is left.
+    """
+    if path == ":memory:":
+        return
+    try:
+        block_size, total_blocks = con.execute(
+            "SELECT block_size, total_blocks FROM pragma_database_size() WHERE database_name = current_database()"
+        ).fetchone()
+    except (duckdb.Error, TypeError) as exc:
+        raise damaged(path, str(exc).splitlines()[0] if str(exc) else "its size cannot be read") from exc
+    expected = HEADER_BYTES + int(block_size) * int(total_blocks)
+    size = os.path.getsize(path)
+    if size < expected:
+        raise damaged(path, f"the file has {size:,} of its {expected:,} bytes")
