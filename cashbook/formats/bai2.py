@@ -539,12 +539,15 @@ def _minor(payment: ParsedPayment, currency: str) -> int:
 
 
 def _detail_lines(payment: ParsedPayment, minor: int, type_code: str) -> list[str]:
+    """The 16 record and its 88 continuations: each line of the bank text is a record of its own."""
     funds = f"V,{payment.value_date:%y%m%d}," if payment.value_date else ""
-    text = " ".join(payment.bank_text.split())
-    if _SPLIT.search(text + "/"):
-        raise ValueError(f"text {text!r} holds a slash and a record code; it would split the record")
+    segments = [" ".join(line.split()) for line in payment.bank_text.split("\n")]
+    segments = [segments[0], *(s for s in segments[1:] if s)]
+    for text in segments:
+        if _SPLIT.search(text + "/"):
+            raise ValueError(f"text {text!r} holds a slash and a record code; it would split the record")
     head = f"16,{type_code},{minor},{funds},{_plain(payment.bank_ref or '')},{_plain(payment.payment_ref or '')},"
-    lines = [f"{head}{text}/\n"]
-    if payment.payer_name and read_payer([text]).name != payment.payer_name:
+    lines = [f"{head}{segments[0]}/\n", *(f"88,{text}/\n" for text in segments[1:])]
+    if payment.payer_name and read_payer(segments).name != payment.payer_name:
         lines.append(f"88,B/O: {' '.join(payment.payer_name.split())}/\n")
     return lines

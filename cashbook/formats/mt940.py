@@ -641,10 +641,13 @@ def render(
     message_type: str = "mt940",
     statement_ref: str = "CASHBOOK",
     opening_balance: Decimal = ZERO,
+    details: str = "keys",
 ) -> bytes:
     """Write payments as MT940 statements (or MT942 reports), one per account and currency.
 
-    The :86: field carries ``/EREF/ /NAME/ /IBAN/ /REMI/`` keys wrapped at 65 characters.
+    The :86: field carries ``/EREF/ /NAME/ /IBAN/ /REMI/`` keys wrapped at 65 characters, or with
+    ``details="text"`` the payment's bank text as the bank wrote it (its lines kept, each wrapped),
+    for banks whose :86: is free text (AUFTRAGGEBER:, Platitor, German ?20 sub-fields...).
     Negative amounts are written as debits. Built from string lists to stay fast at 100,000 entries.
     """
     groups: dict[tuple[str, str], list[ParsedPayment]] = {}
@@ -655,7 +658,8 @@ def render(
         groups[(account, currency)] = []
     out: list[str] = []
     for number, ((acct, cur), items) in enumerate(groups.items(), start=1):
-        _render_statement(out, items, acct, cur, message_type, f"{statement_ref}{number}"[:16], number, opening_balance)
+        _render_statement(out, items, acct, cur, message_type, f"{statement_ref}{number}"[:16], number, opening_balance,
+                          details)
     return "".join(out).encode("utf-8")
 
 
@@ -668,6 +672,7 @@ def _render_statement(
     reference: str,
     number: int,
     opening: Decimal,
+    details_style: str = "keys",
 ) -> None:
     dates = [p.value_date for p in items if p.value_date is not None]
     day = max(dates) if dates else date(2000, 1, 1)
@@ -689,10 +694,14 @@ def _render_statement(
             credits += amount
             credit_count += 1
         out.append(_statement_line(payment, amount, day))
-        details = _details_text(payment)
-        if details:
+        if details_style == "text":
+            wrapped = [piece for line in payment.bank_text.split("\n") if line.strip() for piece in _wrap(line.strip())]
+        else:
+            details = _details_text(payment)
+            wrapped = _wrap(details) if details else []
+        if wrapped:
             out.append(":86:")
-            out.append("\r\n".join(_wrap(details)))
+            out.append("\r\n".join(wrapped))
             out.append("\r\n")
     if message_type == "mt942":
         out.append(f":90D:{debit_count}{currency}{_swift(debits)}\r\n:90C:{credit_count}{currency}{_swift(credits)}\r\n")

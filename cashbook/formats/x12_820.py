@@ -592,7 +592,7 @@ class _Reader:
                 payment_ref=state.payment_ref,
                 value_date=value_date,
                 amount=state.amount,
-                currency=state.currency or "USD",
+                currency=state.currency,  # no CUR segment: unknown, the bank entry or the master says which
                 payer_name=payer_name,
                 payer_account=state.payer_account,
                 payer_id=payer_id,
