@@ -17,8 +17,10 @@ from decimal import Decimal
 from pathlib import Path
 
 from cashbook.demo_varied import Conventions, advice_of, as_written, bank_text_refs, third_party_payer
+from cashbook.formats import bai2, camt, edifact, lockbox, mt940, nacha, sheet, x12_820
 from cashbook.formats.base import ParsedPayment, RemittanceLine
 from cashbook.money import ZERO, from_cents, round_money
+from cashbook.service import Workspace
 
 CURRENCY = "GBP"
 COMPANY_IBAN = "GB33BUKB20201555555555"
@@ -466,7 +468,7 @@ def _varied_payment(rng: random.Random, conventions: Conventions, scenario: str,
     if advice_kind != "none" or scenario == "amount_only":
         text = ref
     else:
-        text = bank_text_refs(rng, lines, style.noisy_refs)
+        text = bank_text_refs(rng, lines, style.noisy_refs, noisy)
     entry = bank(payer, amount, ref, text=text, lines=tuple(lines) if carries_lines and scenario != "combination" else ())
     if scenario == "third_party":
         factor, account = third_party_payer(rng)
@@ -533,8 +535,6 @@ def hierarchy_csv(world: World) -> bytes:
 
 def payment_files(world: World) -> dict[str, bytes]:
     """Bank and remittance files in every supported format, named as a bank or customer sends them."""
-    from cashbook.formats import bai2, camt, edifact, lockbox, mt940, nacha, sheet, x12_820
-
     if world.conventions is not None:
         from cashbook import demo_varied
 
@@ -590,8 +590,6 @@ def write_demo(folder: str | Path, *, seed: int = 7, customers: int | None = Non
                user: str | None = None, with_payments: bool = True, match: bool = True,
                conventions: str = "standard") -> list[str]:
     """Write the demo's source files and, unless told not to, a workspace that has imported them."""
-    from cashbook.service import Workspace
-
     folder = Path(folder)
     world = build_world(seed=seed, customers=customers or 300, conventions=conventions)
     files = write_world(world, folder, with_payments=with_payments)

@@ -11,7 +11,7 @@ per customer from the world's seed, so a varied world is reproducible.
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
@@ -108,10 +108,9 @@ def advice_of(channel: str) -> str:
     return channel.split("+", 1)[1] if "+" in channel else "none"
 
 
-def bank_text_refs(rng: random.Random, lines: Sequence[RemittanceLine], noisy_refs: bool) -> str:
-    """The references a payer types into its bank's payment details."""
-    from cashbook.demo import noisy
-
+def bank_text_refs(rng: random.Random, lines: Sequence[RemittanceLine], noisy_refs: bool,
+                   noisy: Callable[[random.Random, str], str]) -> str:
+    """The references a payer types into its bank's payment details (``noisy``: how a clerk mistypes one)."""
     return " ".join(noisy(rng, line.reference) if noisy_refs and rng.random() < 0.5 else line.reference
                     for line in lines)
 

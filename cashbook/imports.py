@@ -360,8 +360,14 @@ def previous_import(db: Database, kind: str, sha: str) -> str:
 
 
 def import_table(db: Database, kind: str, data: bytes, file: str, *, profile: MappingProfile | None = None,
-                 user: str | None = None, path: Path | None = None, progress: Progress | None = None) -> ImportReport:
-    """Validate and sync one customers or items file; raise FileRefused with every problem."""
+                 user: str | None = None, path: Path | None = None, progress: Progress | None = None,
+                 warnings: Callable[[Database], list[str]] | None = None) -> ImportReport:
+    """Validate and sync one customers or items file; raise FileRefused with every problem.
+
+    ``warnings`` is asked, inside the transaction and before anything is written, what the change
+    means to tables this module does not own (the facade passes the hierarchy's master-sync check:
+    the diff is in temp tables ``diff`` and ``typed`` at that moment).
+    """
     template = {"customers": CUSTOMERS, "items": ITEMS}[kind]
     user = user or current_user()
     # The file's digest is computed beside DuckDB's work (both release the GIL): a large file's
@@ -388,8 +394,8 @@ def import_table(db: Database, kind: str, data: bytes, file: str, *, profile: Ma
                 report.noop = True
                 report.message = previous_import(db, kind, sha)
                 return report  # the transaction commits nothing but temp tables
-            if kind == "customers":
-                report.warnings += _hierarchy_warnings(db)
+            if warnings is not None:
+                report.warnings += warnings(db)
             report.import_id = record_import(db, report, user, now)
             step(0.85, "writing")
             params = {"import_id": report.import_id, "now": now}
@@ -438,13 +444,6 @@ def _type_and_check(db: Database, kind: str, file: str, staged: Staged, profile:
     if kind == "customers":
         return problems + _collect(db, file, sql.customer_checks(), sql.customer_file_checks(), line_kind)
     return problems + _collect(db, file, sql.item_checks(), sql.item_file_checks(), line_kind)
-
-
-def _hierarchy_warnings(db: Database) -> list[str]:
-    """Group members that the new master drops or re-parents: reported, never dropped silently."""
-    from cashbook import hierarchy  # the hierarchy owns its tables; imported late to keep this module small
-
-    return hierarchy.master_sync_warnings(db)
 
 
 def read_file(path: str | Path) -> bytes:

@@ -11,7 +11,7 @@ from cashbook.cli import main
 from cashbook.demo import build_world, payment_files
 from cashbook.demo_varied import BANK_CONVENTIONS, Conventions
 from cashbook.formats.detect import parse_payment_file
-from cashbook.matching.evaluation import load_world, score_world
+from bench.evaluation import load_world, score_world
 from cashbook.service import Workspace
 
 
