@@ -17,6 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from cashbook.demo_varied import Conventions, advice_of, as_written, bank_text_refs, third_party_payer
+from cashbook.demo_varied import files as varied_files
 from cashbook.formats import bai2, camt, edifact, lockbox, mt940, nacha, sheet, x12_820
 from cashbook.formats.base import ParsedPayment, RemittanceLine
 from cashbook.money import ZERO, from_cents, round_money
@@ -536,9 +537,7 @@ def hierarchy_csv(world: World) -> bytes:
 def payment_files(world: World) -> dict[str, bytes]:
     """Bank and remittance files in every supported format, named as a bank or customer sends them."""
     if world.conventions is not None:
-        from cashbook import demo_varied
-
-        return demo_varied.files(world, CURRENCY)
+        return varied_files(world, CURRENCY)
     by_channel: dict[str, list[DemoPayment]] = {}
     for p in world.payments:
         by_channel.setdefault(p.channel, []).append(p)

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
+from cashbook.formats import bai2, camt, edifact, mt940, sheet, x12_820
 from cashbook.formats.base import ParsedPayment, RemittanceLine
 from cashbook.formats.payer_text import write_payer_text
 from cashbook.money import ZERO
@@ -153,7 +154,6 @@ def third_party_payer(rng: random.Random) -> tuple[str, str]:
 
 def files(world, currency: str) -> dict[str, bytes]:  # noqa: ANN001 - a demo World
     """The varied world's bank and remittance files, one statement per bank, advices per customer habit."""
-    from cashbook.formats import bai2, camt, edifact, mt940, sheet, x12_820
 
     conventions: Conventions = world.conventions
     by_bank: dict[str, list[ParsedPayment]] = {}
