@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cashbook.names import shown_file_name
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -15,8 +17,6 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        from cashbook.names import shown_file_name  # names holds no imports of ours: no cycle
-
         file = shown_file_name(self.file)
         where = f"{file}:{self.location}" if self.location else file
         return f"{where}: {self.column}: {self.message}" if self.column else f"{where}: {self.message}"
@@ -47,8 +47,6 @@ class FileRefused(CashbookError):
         self.problems = tuple(problems)
         count = len(self.problems)
         lines = "\n".join(str(p) for p in self.problems)
-        from cashbook.names import shown_file_name
-
         super().__init__(f"{shown_file_name(file)}: refused, {count} problem{'s' if count != 1 else ''}; nothing was written\n{lines}")
 
 

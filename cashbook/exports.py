@@ -23,6 +23,7 @@ import os
 import tempfile
 
 from cashbook.errors import CashbookError
+from cashbook.names import shown_file_name
 
 
 class ExportError(CashbookError):
@@ -180,6 +181,4 @@ def os_problem(exc: OSError) -> str:
 
 def shown_name(name: str) -> str:
     """A file name as it is echoed: control characters and bidirectional marks escaped, never raw."""
-    from cashbook.names import shown_file_name
-
     return shown_file_name(name)

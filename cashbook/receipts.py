@@ -349,8 +349,6 @@ class ReceiptService:
     @property
     def date_window(self) -> DateWindow:
         """The dates an import accepts (settings earliest_date and latest_date)."""
-        from cashbook.settings import load_settings
-
         return load_settings(self.db.path, dict(self.db.rows("SELECT key, value FROM setting"))).date_window
 
     # -- imports ----------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Lowest first: a module may import from its own layer and the layers below it, never from above.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("foundation", ("cashbook", "cashbook.money", "cashbook.errors", "cashbook.model", "cashbook.normalize",
+    ("foundation", ("cashbook", "cashbook.money", "cashbook.names", "cashbook.errors", "cashbook.model", "cashbook.normalize",
                     "cashbook.settings", "cashbook.linking", "cashbook.templates", "cashbook.exports")),
     ("formats", ("cashbook.formats",)),
     ("db", ("cashbook.db",)),
