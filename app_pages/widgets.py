@@ -15,8 +15,7 @@ import streamlit as st
 from cashbook import views
 from cashbook.errors import CashbookError
 from cashbook.money import MoneyFormatError, parse_money
-from cashbook.ui_state import USER_KEY, opened, state, workspace, workspace_path
-from cashbook.imports import current_user
+from cashbook.ui_state import USER_KEY, default_user, opened, state, workspace, workspace_path
 
 PAGE_SIZE = 200
 
@@ -24,8 +23,11 @@ PAGE_SIZE = 200
 def sidebar() -> None:
     """Who is working and in which workspace; messages left by the previous run."""
     with st.sidebar:
-        st.text_input("Your name", value=current_user(), key=USER_KEY,
+        st.text_input("Your name", value=default_user(), key=USER_KEY,
                       help="Every change you make is recorded under this name.")
+        problem = state().typed_name_problem
+        if problem:
+            st.error(f"That name {problem}. Changes are recorded as {default_user()}.")
         st.caption(f"Workspace: `{workspace_path()}`")
     s = state()
     if opened().generated and not s.demo_notice_shown:

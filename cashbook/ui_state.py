@@ -8,6 +8,8 @@ named in the sidebar so that every change the app makes carries that name.
 
 from __future__ import annotations
 
+import getpass
+
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,7 +20,17 @@ import streamlit as st
 
 from cashbook.db import Database, open_database
 from cashbook.demo import write_demo
+from cashbook.errors import NameRefused
 from cashbook.imports import current_user
+from cashbook.names import user_name_problem
+
+
+def default_user() -> str:
+    """CASHBOOK_USER, else the login; a CASHBOOK_USER that is not a plain name gives way to the login."""
+    try:
+        return current_user()
+    except NameRefused:
+        return getpass.getuser() or "unknown"
 from cashbook.service import Workspace
 
 DEMO_FOLDER = "data"
@@ -60,9 +72,18 @@ class SessionState:
 
     @property
     def user(self) -> str:
-        """The clerk's name from the sidebar, else CASHBOOK_USER or the login."""
+        """The clerk's name from the sidebar, else CASHBOOK_USER or the login.
+
+        A typed name that cannot go into the ledger (control characters, text-direction marks, over
+        100 characters) is not used: the sidebar says so (typed_name_problem) and the default stands.
+        """
         value = str(st.session_state.get(USER_KEY) or "").strip()
-        return value or current_user()
+        return value if value and user_name_problem(value) is None else default_user()
+
+    @property
+    def typed_name_problem(self) -> str | None:
+        value = str(st.session_state.get(USER_KEY) or "").strip()
+        return user_name_problem(value) if value else None
 
     @staticmethod
     def set_widget(key: str, value: Any) -> None:

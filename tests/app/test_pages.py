@@ -24,6 +24,15 @@ def test_sidebar_asks_for_the_clerk(app):
     assert name.value == USER
 
 
+def test_a_typed_name_with_control_characters_is_not_used(app):
+    """Issue 15, why 7: a name with a right-to-left override is refused; changes keep the default name."""
+    at = app()
+    at.sidebar.text_input(key="user").set_value("eve\u202etxt.exe").run()
+    assert any("control or text-direction characters" in e.value and f"recorded as {USER}" in e.value
+               for e in at.sidebar.error), [e.value for e in at.sidebar.error]
+    assert not at.exception
+
+
 def test_dashboard_numbers(app):
     at = app("dashboard")
     labels = [m.label for m in at.metric]
