@@ -151,3 +151,11 @@ def test_payment_dates_outside_the_window_are_refused_until_a_setting_widens_it(
     ws.set_setting("earliest_date", "1800-01-01")
     assert ws.receipts.import_files([(data, "old.xml")])[0].problems == ()
     assert ws.db.scalar("SELECT count(*) FROM receipt WHERE value_date = DATE '1899-03-14'") == 1
+
+
+@pytest.mark.parametrize("limit", ["-5.00", "(5.00)", "5.00-"])
+def test_a_negative_credit_limit_is_refused_in_every_form(tmp_path: Path, limit: str) -> None:
+    with Workspace.open(tmp_path / "ws.duckdb", user="alice") as workspace:
+        data = f"customer_no,name,currency,credit_limit\nC1,One,GBP,\"{limit}\"\n".encode()
+        with pytest.raises(FileRefused, match="is negative; a credit limit is zero or more"):
+            workspace.import_customers(data, file_name="customers.csv")

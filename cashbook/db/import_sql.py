@@ -196,7 +196,7 @@ def customer_checks() -> list[Check]:
     checks = required_checks(["customer_no", "name", "currency"])
     checks += currency_checks("currency")
     checks += money_checks({"credit_limit": "credit_limit"})
-    checks.append(problem_sql(f"{cell('credit_limit')} LIKE '-%' OR {cell('credit_limit')} LIKE '(%'", "credit_limit",
+    checks.append(problem_sql("s.credit_limit < 0", "credit_limit",
                               value_msg("credit_limit", "is negative; a credit limit is zero or more")))
     checks.append(problem_sql(f"{bool_sql(cell('on_hold'))} IS NULL", "on_hold",
                               value_msg("on_hold", "is not yes/no (use Y, N, TRUE, FALSE, 1 or 0)")))
