@@ -194,14 +194,15 @@ DASHBOARD_COLUMNS = ("receipts", "straight_through", "open_receipts", "to_alloca
 
 
 def dashboard_numbers_sql() -> str:
-    """One row of DASHBOARD_COLUMNS; straight-through means allocated in full with no manual entry or reversal."""
+    """One row of DASHBOARD_COLUMNS; straight-through means allocated in full with no manual entry or reversal,
+    and nothing in suspense (cash whose payer is unknown waits for a clerk)."""
     return f"""
         WITH r AS (SELECT r.receipt_id, r.status, coalesce(r.amount, 0) AS amount, coalesce(a.allocated, 0) AS allocated,
                           coalesce(a.on_account, 0) AS on_account, coalesce(a.unidentified, 0) AS unidentified
                    FROM receipt r LEFT JOIN ({receipt_allocated_sql()}) a ON a.receipt_id = r.receipt_id),
              touched AS (SELECT DISTINCT receipt_id FROM allocation_entry WHERE rule = 'manual' OR reverses IS NOT NULL)
         SELECT count(*) AS receipts,
-               count(*) FILTER (WHERE amount = allocated AND allocated <> 0
+               count(*) FILTER (WHERE amount = allocated AND allocated <> 0 AND unidentified = 0
                                 AND receipt_id NOT IN (SELECT receipt_id FROM touched WHERE receipt_id IS NOT NULL))
                    AS straight_through,
                count(*) FILTER (WHERE amount <> allocated) AS open_receipts,

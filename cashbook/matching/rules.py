@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
@@ -135,6 +135,7 @@ class Decision:
     trace: tuple[str, ...]
     payer: Payer
     status: str  # applied, on_account, unidentified, suggested
+    review: str = ""  # why a decision the ledger would refuse went to a clerk instead
 
     def consumed(self) -> dict[str, int]:
         """What each document loses when the decision is applied (nothing for a suggestion)."""
@@ -380,6 +381,7 @@ def _by_reference(case: Case, docs: Mapping[str, Doc], open_now: Mapping[str, in
     pieces: list[_Piece] = []
     suggestions: list[_Piece] = []
     unresolved_cash = 0  # paid amounts of lines that name nothing open
+    review: list[str] = []  # what would have made an entry the ledger refuses
     used_docs: set[str] = set()
     rest = 0
     payer_unknown = not case.payer.known
@@ -390,8 +392,11 @@ def _by_reference(case: Case, docs: Mapping[str, Doc], open_now: Mapping[str, in
         if not hits:
             if ref.source == "line":
                 trace.append(f"  line {ref.key} '{ref.reference}': no document found"
-                             + (f"; {money_text(ref.paid)} goes on account" if ref.paid else ""))
+                             + (f"; {money_text(ref.paid)} goes on account" if ref.paid and ref.paid > 0 else ""))
                 unresolved_cash += ref.paid or 0
+                if ref.paid is not None and ref.paid < 0:  # a credit taken against nothing open
+                    review.append(f"line {ref.key} '{ref.reference}' deducts {money_text(-ref.paid)} but names "
+                                  "no open credit note")
             continue
         tier = min((h.tier for h in hits), key=TIER_ORDER.index)
         tier_hits = sorted((h for h in hits if h.tier == tier), key=lambda h: (h.distance, h.doc_no))
@@ -426,6 +431,10 @@ def _by_reference(case: Case, docs: Mapping[str, Doc], open_now: Mapping[str, in
         s = settle(ref, paid, doc, o, case.value_date, settings)
         ok, why = _doc_ok_for_payer(case, doc)
         certain = s.certain and ok and (tier == "exact" or s.agrees or (ref.source == "text" and paid is None))
+        if s.how == "already_settled" and doc.amount < 0 and ref.source == "line":
+            # Netting it would put a negative amount on account: an entry the ledger refuses.
+            certain, why = False, f"credit note {doc.doc_no} has nothing open any more; it cannot be netted"
+            review.append(why)
         if tier != "exact" and not s.agrees and not (ref.source == "text" and paid is None):
             why = why or f"a {tier} reference match whose amount does not confirm it"
         if payer_unknown and not s.agrees and not text_only:
@@ -434,11 +443,21 @@ def _by_reference(case: Case, docs: Mapping[str, Doc], open_now: Mapping[str, in
                      + (f" ({s.note})" if s.note else "") + ("" if certain else f"; not certain: {why or s.note}"))
         rest += s.rest
         (pieces if certain else suggestions).append(_Piece(ref, doc, tier, s, certain, why or s.note))
+    if review and not suggestions:  # netting what is not open would leave a negative amount on account
+        suggestions, pieces = [_Piece(p.ref, p.doc, p.tier, p.settlement, False, p.why) for p in pieces], []
+        if not suggestions:
+            trace.append("    not certain: " + "; ".join(review))
+            decision = _on_account(case, case.amount, "no_open_document", trace, certain=False,
+                                   evidence={"review": "; ".join(review)}) if case.payer.known else _unknown(case, trace)
+            return replace(decision, review="sent to review: " + "; ".join(review)) if not decision.certain else decision
     if not pieces and not suggestions:
         if text_only:
             trace.append("pass references: bank-text references found nothing open")
         return None
-    return _reconcile(case, pieces, suggestions, unresolved_cash + rest, text_only, docs, open_now, settings, trace)
+    decision = _reconcile(case, pieces, suggestions, unresolved_cash + rest, text_only, docs, open_now, settings, trace)
+    if review and not decision.certain:
+        return replace(decision, review="sent to review: " + "; ".join(review))
+    return decision
 
 
 def _agrees(ref: Ref, paid: int | None, doc: Doc, o: int, case: Case, settings: Settings) -> bool:
@@ -524,6 +543,10 @@ def _reconcile(case: Case, pieces: list[_Piece], suggestions: list[_Piece], on_a
             certain = False
             trace.append(f"pass amounts: the documents ask {money_text(explained)} but the receipt is "
                          f"{money_text(case.amount)}; a clerk decides")
+    if certain and on_account_cash + max(gap, 0) < 0:
+        certain = False
+        trace.append(f"pass amounts: {money_text(on_account_cash + max(gap, 0))} would be left on account; "
+                     "a clerk decides")
     if not certain:
         drafts = [_draft(p, False, None, 0) for p in pieces + suggestions]
         trace.append("verdict: suggested, nothing applied")

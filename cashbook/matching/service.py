@@ -27,6 +27,7 @@ from cashbook.exports import write_table
 from cashbook.ledger import AllocationRequest, Ledger
 from cashbook.matching import rules
 from cashbook.matching.bulk import BulkLedger, CentsEntry, cents_array
+from cashbook.matching.guard import decision_problems, to_review
 from cashbook.matching.passes import (CustomerRow, alias_keys, fuzzy_reference_hits, identify_by_keys,
                                       identify_by_names)
 from cashbook.money import ZERO, money
@@ -43,9 +44,10 @@ class MatchReport:
     receipts: int = 0
     by_status: dict[str, int] = field(default_factory=dict)
     by_rule: dict[str, int] = field(default_factory=dict)
-    straight_through: int = 0  # receipts decided with nothing left for a clerk
+    straight_through: int = 0  # receipts decided with nothing left for a clerk and the payer known
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
+    reviewed: list[tuple[int, str, str]] = field(default_factory=list)  # (receipt id, payment ref, why)
 
     def lines(self) -> list[str]:
         if not self.receipts:
@@ -53,13 +55,19 @@ class MatchReport:
         rate = self.straight_through / self.receipts
         out = [f"matched {self.receipts:,} receipts in {self.seconds:.1f}s (run #{self.run_id}): "
                + ", ".join(f"{self.by_status.get(s, 0):,} {s.replace('_', ' ')}" for s in STATUSES),
-               f"straight-through: {self.straight_through:,} ({rate:.1%})"]
+               f"straight-through: {self.straight_through:,} ({rate:.1%}; suspense is not straight-through)"]
         out += [f"  {rule}: {count:,}" for rule, count in sorted(self.by_rule.items(), key=lambda kv: -kv[1])]
+        if self.reviewed:
+            out.append(f"sent to review instead of applied ({len(self.reviewed):,}), the rest written:")
+            out += [f"  receipt #{rid} {ref}: {why}" for rid, ref, why in self.reviewed[:50]]
+            if len(self.reviewed) > 50:
+                out.append(f"  and {len(self.reviewed) - 50:,} more (cashbook explain RECEIPT says why)")
         return out
 
     def as_dict(self) -> dict[str, Any]:
         return {"run_id": self.run_id, "receipts": self.receipts, **{s: self.by_status.get(s, 0) for s in STATUSES},
-                "straight_through": self.straight_through, "by_rule": self.by_rule, "seconds": round(self.seconds, 3)}
+                "straight_through": self.straight_through, "by_rule": self.by_rule, "seconds": round(self.seconds, 3),
+                "reviewed": [{"receipt_id": rid, "payment_ref": ref, "why": why} for rid, ref, why in self.reviewed]}
 
 
 @dataclass(frozen=True)
@@ -189,6 +197,11 @@ class MatchingService:
                               tuple(refs.get(rid, ())), tuple(hits.get(rid, ())), contested.get(rid, {}),
                               frozenset(rejected[rid]) if rid in rejected else no_rejections)
             decision = rules.decide(case, docs, open_now, book, settings)
+            problems = decision_problems(decision, amount, docs, open_now)
+            if problems:  # one receipt never stops the run: this one goes to a clerk, the rest is written
+                decision = to_review(decision, amount, problems)
+            if decision.review:
+                report.reviewed.append((rid, pref or "", decision.review))
             if decision.certain:
                 for doc_no, consumed in decision.consumed().items():
                     open_now[doc_no] = open_now.get(doc_no, docs[doc_no].open_start) - consumed
@@ -244,7 +257,7 @@ class MatchingService:
         certain_at: list[int] = []  # positions of the applied drafts among the rows
         for d in decisions:
             report.by_status[d.status] = report.by_status.get(d.status, 0) + 1
-            if d.certain:
+            if d.certain and d.status != "unidentified":  # suspense waits for a clerk to find the payer
                 report.straight_through += 1
             status = "applied" if d.certain else "suggested"
             for draft in d.drafts:
