@@ -118,7 +118,7 @@ def _case(rid: int, spec: dict, docs: dict[str, rules.Doc]) -> rules.Case:
 def test_no_decision_produces_an_entry_the_ledger_refuses(doc_specs, receipt_specs, cautious) -> None:
     docs = _docs(doc_specs)
     base = Settings()
-    the_settings = base
+    the_settings = base.with_overrides({"decision_profile": "cautious"}) if cautious else base
     scopes: dict[str, list[str]] = {}
     for d in docs.values():
         scopes.setdefault(d.scope_key, []).append(d.doc_no)

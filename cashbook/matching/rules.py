@@ -252,9 +252,26 @@ def expected_discount(doc: Doc, value_date: date, settings: Settings) -> int | N
 
 
 def write_off_allowed(short: int, open_cents: int, settings: Settings) -> bool:
+    """A small difference: within the write-off amount and the write-off percent of the document."""
     limit = int(settings.write_off_amount * 100)
     percent = Decimal(abs(open_cents)) * settings.write_off_percent / 100
     return 0 < short <= limit and short <= percent
+
+
+def shortfall_kind(short: int, open_cents: int, settings: Settings) -> str | None:
+    """How a document paid ``short`` cents less than ``open_cents`` is closed without a clerk, if at all.
+
+    ``bank_charge``: an intermediary bank's flat fee (usually 10 to 35 in the currency, whatever
+    the invoice's size), up to ``bank_charge_amount``, when the cash still covers at least half of
+    the document (a larger gap is a part payment, not a fee). ``write_off``: a small difference
+    within the write-off tolerance (absolute amount and percent of the document)."""
+    if short <= 0:
+        return None
+    if short <= int(settings.bank_charge_amount * 100) and 2 * short <= abs(open_cents):
+        return "bank_charge"
+    if write_off_allowed(short, open_cents, settings):
+        return "write_off"
+    return None
 
 
 def settle(ref: Ref | None, paid: int | None, doc: Doc, open_now: int, value_date: date, settings: Settings) -> Settlement:
@@ -302,12 +319,11 @@ def settle(ref: Ref | None, paid: int | None, doc: Doc, open_now: int, value_dat
         if abs(gap - late) <= tolerance:
             return Settlement(paid, discount=gap, how="discount_outside_terms", certain=False,
                               note="the discount was taken after the discount period")
-    if write_off_allowed(gap, open_now, settings):
-        return Settlement(paid, write_off=gap, how="bank_charge", agrees=False,
-                          note=f"{money_text(gap)} short, within the write-off tolerance")
-    if 0 < gap <= int(settings.write_off_amount * 100):  # a bank charge beyond the percent, or a small part payment
-        return Settlement(paid, how="short_payment", agrees=False, certain=False,
-                          note=f"{money_text(gap)} short: more than the write-off tolerance allows on this document")
+    kind = shortfall_kind(gap, open_now, settings)
+    if kind is not None:
+        return Settlement(paid, write_off=gap, how=kind, agrees=False,
+                          note=f"{money_text(gap)} short, written off as a "
+                               + ("bank charge" if kind == "bank_charge" else "small difference within the tolerance"))
     return Settlement(paid, how="partial", agrees=False, note=f"{money_text(open_now - paid)} stays open")
 
 
@@ -324,7 +340,12 @@ class _Piece:
 
 def decide(case: Case, docs: Mapping[str, Doc], open_now: Mapping[str, int], book: OpenBook,
            settings: Settings) -> Decision:
-    """Decide one receipt against the documents' open amounts now."""
+    """Decide one receipt against the documents' open amounts now, as the decision profile says."""
+    return _by_profile(_decide(case, docs, open_now, book, settings), settings)
+
+
+def _decide(case: Case, docs: Mapping[str, Doc], open_now: Mapping[str, int], book: OpenBook,
+            settings: Settings) -> Decision:
     trace: list[str] = [f"receipt #{case.receipt_id} {case.payment_ref or ''} {money_text(case.amount)} "
                         f"value date {case.value_date}".replace("  ", " ")]
     payer = case.payer
@@ -348,6 +369,26 @@ def decide(case: Case, docs: Mapping[str, Doc], open_now: Mapping[str, int], boo
     if not payer.known:
         return _unknown(case, trace)
     return _by_amount(case, docs, book, settings, trace)
+
+
+# What the cautious profile leaves to a clerk: every settlement that is not "paid what was open".
+_CLERK_SETTLES = ("+partial", "+bank_charge", "+write_off", "+overpaid", "+discount")
+
+
+def _by_profile(decision: Decision, settings: Settings) -> Decision:
+    """Under ``decision_profile = cautious`` partial payments, write-offs, bank charges, overpayments
+    and discounts are suggested, not applied; the default profile applies them as a clerk would."""
+    if settings.decision_profile != "cautious" or not decision.certain:
+        return decision
+    why = [d.rule for d in decision.drafts if any(part in d.rule for part in _CLERK_SETTLES)
+           or (d.kind == "on_account" and d.rule == "overpayment" and len(decision.drafts) > 1)]
+    if not why:
+        return decision
+    note = "the cautious profile leaves " + ", ".join(sorted(set(why))) + " to a clerk"
+    drafts = tuple(replace(d, score=round(d.score * SUGGESTION_FACTOR, 3), evidence={**d.evidence, "note": note})
+                   for d in decision.drafts)
+    return Decision(decision.receipt_id, False, drafts, decision.trace + (note, "verdict: suggested, nothing applied"),
+                    decision.payer, "suggested")
 
 
 def _payer_line(payer: Payer) -> str:
@@ -430,12 +471,15 @@ def _by_reference(case: Case, docs: Mapping[str, Doc], open_now: Mapping[str, in
         o = open_now.get(doc.doc_no, doc.open_start)
         s = settle(ref, paid, doc, o, case.value_date, settings)
         ok, why = _doc_ok_for_payer(case, doc)
-        certain = s.certain and ok and (tier == "exact" or s.agrees or (ref.source == "text" and paid is None))
+        # A reference that names one document of the payer's scope exactly or in normalized form
+        # makes the document certain; the amount then only says how it is settled (partial, fee...).
+        named = tier == "exact" or (tier == "normalized" and ref.source == "line")
+        certain = s.certain and ok and (named or s.agrees or (ref.source == "text" and paid is None))
         if s.how == "already_settled" and doc.amount < 0 and ref.source == "line":
             # Netting it would put a negative amount on account: an entry the ledger refuses.
             certain, why = False, f"credit note {doc.doc_no} has nothing open any more; it cannot be netted"
             review.append(why)
-        if tier != "exact" and not s.agrees and not (ref.source == "text" and paid is None):
+        if not named and not s.agrees and not (ref.source == "text" and paid is None):
             why = why or f"a {tier} reference match whose amount does not confirm it"
         if payer_unknown and not s.agrees and not text_only:
             certain, why = False, why or "the payer is unknown and the amount does not confirm the document"
@@ -516,8 +560,9 @@ def _reconcile(case: Case, pieces: list[_Piece], suggestions: list[_Piece], on_a
         p = pieces[0]
         o = open_now.get(p.doc.doc_no, p.doc.open_start)
         s = settle(p.ref, case.amount, p.doc, o, case.value_date, settings)
-        loose = p.tier == "exact" and (case.payer.known or s.how == "bank_charge")
-        if s.certain and (s.agrees or (loose and s.how in ("partial", "bank_charge", "overpaid", "already_settled"))):
+        loose = p.tier == "exact" and (case.payer.known or s.how in ("bank_charge", "write_off"))
+        if s.certain and (s.agrees or (loose and s.how in ("partial", "bank_charge", "write_off", "overpaid",
+                                                         "already_settled"))):
             pieces = [_Piece(p.ref, p.doc, p.tier, s, True)]
             on_account_cash = s.rest
             trace.append(f"    {p.doc.doc_no}: the receipt's {money_text(case.amount)} against open {money_text(o)}: "
@@ -533,11 +578,13 @@ def _reconcile(case: Case, pieces: list[_Piece], suggestions: list[_Piece], on_a
         short = -gap
         candidates = [p for p in pieces if p.settlement.cash > 0 and p.doc.amount > 0]
         target = max(candidates, key=lambda p: p.settlement.cash, default=None)
-        if target is not None and write_off_allowed(short, target.settlement.cash, settings) \
+        kind = shortfall_kind(short, target.settlement.cash, settings) if target is not None else None
+        if target is not None and kind is not None \
                 and target.settlement.write_off == 0 and target.settlement.cash - short > 0:
             write_off_piece = target
             trace.append(f"pass amounts: {money_text(short)} short of what the documents ask; written off on "
-                         f"{target.doc.doc_no} within tolerance (bank charge)")
+                         f"{target.doc.doc_no} as a " + ("bank charge" if kind == "bank_charge" else
+                                                         "small difference within tolerance"))
             gap = 0
         else:
             certain = False
@@ -552,7 +599,8 @@ def _reconcile(case: Case, pieces: list[_Piece], suggestions: list[_Piece], on_a
         trace.append("verdict: suggested, nothing applied")
         return Decision(case.receipt_id, False, tuple(drafts), tuple(trace), _payer_from_docs(case, pieces + suggestions),
                         "suggested")
-    drafts = [_draft(p, True, write_off_piece, -(case.amount - explained) if p is write_off_piece else 0) for p in pieces
+    drafts = [_draft(p, True, write_off_piece, -(case.amount - explained) if p is write_off_piece else 0, settings)
+              for p in pieces
               if p.settlement.cash or p.settlement.discount or p.settlement.write_off or p.settlement.deduction]
     payer = _payer_from_docs(case, pieces)
     on_account = on_account_cash + max(gap, 0)
@@ -567,14 +615,16 @@ def _reconcile(case: Case, pieces: list[_Piece], suggestions: list[_Piece], on_a
     return Decision(case.receipt_id, True, tuple(drafts), tuple(trace), payer, status)
 
 
-def _draft(p: _Piece, certain: bool, write_off_piece: _Piece | None, short: int) -> Draft:
+def _draft(p: _Piece, certain: bool, write_off_piece: _Piece | None, short: int,
+           settings: Settings | None = None) -> Draft:
     s = p.settlement
     rule = TIER_RULE[p.tier]
     if s.how not in ("paid_equals_open", "open_amount"):
         rule = f"{rule}+{s.how}"
     cash, write_off = s.cash, s.write_off
     if p is write_off_piece:
-        cash, write_off, rule = cash - short, write_off + short, f"{TIER_RULE[p.tier]}+bank_charge"
+        kind = "bank_charge" if settings is None or short <= settings.bank_charge_amount * 100 else "write_off"
+        cash, write_off, rule = cash - short, write_off + short, f"{TIER_RULE[p.tier]}+{kind}"
     score = SCORES[TIER_RULE[p.tier]] * (1.0 if certain else SUGGESTION_FACTOR)
     evidence: dict[str, object] = {"tier": p.tier, "amount_rule": s.how, "doc_customer": p.doc.customer_no}
     if p.ref is not None:
