@@ -362,3 +362,8 @@ def _plain(value: Any) -> Any:
     if hasattr(value, "item") and not isinstance(value, Decimal):
         return value.item()
     return value
+
+
+def possible_duplicates_query() -> Query:
+    """Receipts that paid documents already settled: their cash is on account, a clerk refunds or asks."""
+    return Query(sql.possible_duplicates_sql(), {}, sql.POSSIBLE_DUPLICATES_ORDER)

@@ -274,3 +274,35 @@ def candidates_sql() -> str:
         LEFT JOIN customer c ON c.customer_no = oi.customer_no
         WHERE oi.open_now <> 0 AND list_contains($customers, oi.customer_no)
         ORDER BY oi.doc_date, oi.doc_no"""
+
+
+def settled_by_sql() -> str:
+    """For each document in $docs, the receipt whose live ledger entry settled it last (and its reference)."""
+    return f"""
+        SELECT e.doc_no, arg_max(e.receipt_id, e.entry_id) AS receipt_id
+        FROM ({live_entries_sql()}) e
+        WHERE e.kind = 'document' AND e.receipt_id IS NOT NULL AND e.doc_no IN (SELECT unnest($docs))
+        GROUP BY e.doc_no"""
+
+
+NOTICE_COLUMNS = ("notice_id", "run_id", "receipt_id", "payment_ref", "value_date", "amount", "kind", "doc_no",
+                  "earlier_receipt_id", "earlier_payment_ref", "detail", "created_at", "created_by")
+
+
+def notices_sql() -> str:
+    """Match notices (possible duplicates) with both receipts' references, newest first."""
+    return """
+        SELECT n.notice_id, n.run_id, n.receipt_id, r.payment_ref, r.value_date, r.amount, n.kind, n.doc_no,
+               n.earlier_receipt_id, e.payment_ref AS earlier_payment_ref, n.detail, n.created_at, n.created_by
+        FROM match_notice n JOIN receipt r ON r.receipt_id = n.receipt_id
+        LEFT JOIN receipt e ON e.receipt_id = n.earlier_receipt_id"""
+
+
+def payment_refs_sql() -> str:
+    """(receipt_id, payment_ref) of the receipts in $ids."""
+    return "SELECT receipt_id, payment_ref FROM receipt WHERE receipt_id IN (SELECT unnest($ids))"
+
+
+def insert_notice_sql() -> str:
+    """Append one match notice: run, receipt, kind, document, earlier receipt, detail, when, who."""
+    return "INSERT INTO match_notice VALUES (nextval('match_notice_seq'), ?, ?, ?, ?, ?, ?, ?, ?)"

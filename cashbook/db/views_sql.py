@@ -14,6 +14,7 @@ from typing import Any
 
 from cashbook.db.hierarchy_sql import bucket_sql, days_overdue_sql, scope_sql
 from cashbook.db.ledger_sql import live_entries_sql, open_items_now_sql, receipt_allocated_sql
+from cashbook.db.matching_sql import notices_sql
 from cashbook.db.postings_sql import journal_lines_sql
 
 Built = tuple[str, dict[str, Any]]
@@ -187,6 +188,17 @@ def claimed_twice_sql() -> str:
                string_agg(DISTINCT c.how, ', ') AS claimed_by
         FROM claims c JOIN open_item oi ON oi.doc_no = c.doc_no
         GROUP BY c.doc_no, oi.customer_no, oi.amount HAVING count(DISTINCT c.receipt_id) > 1"""
+
+
+POSSIBLE_DUPLICATES_ORDER = "notice_id DESC"
+
+
+def possible_duplicates_sql() -> str:
+    """Receipts a match run flagged as possible duplicates: the document, the earlier receipt (or the ERP)."""
+    return f"""
+        SELECT notice_id, receipt_id, payment_ref, value_date, amount, doc_no, earlier_receipt_id,
+               earlier_payment_ref, detail, created_at
+        FROM ({notices_sql()}) WHERE kind = 'possible_duplicate'"""
 
 
 # -- dashboard ----------------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ TIER_RULE = {"exact": "exact_reference", "normalized": "normalized_reference", "
              "fuzzy": "fuzzy_reference"}
 SCORES = {"exact_reference": 1.0, "normalized_reference": 0.97, "po_number": 0.95, "fuzzy_reference": 0.9,
           "unique_amount": 0.9, "combination": 0.85, "walk_in_takings": 0.95, "overpayment": 1.0,
-          "no_open_document": 0.9, "no_match_on_account": 0.7, "unidentified": 1.0}
+          "no_open_document": 0.9, "no_match_on_account": 0.7, "unidentified": 1.0, "possible_duplicate": 1.0}
 SUGGESTION_FACTOR = 0.5
 MAX_SUGGESTIONS = 10
 
@@ -136,6 +136,7 @@ class Decision:
     payer: Payer
     status: str  # applied, on_account, unidentified, suggested
     review: str = ""  # why a decision the ledger would refuse went to a clerk instead
+    notices: tuple[tuple[str, str], ...] = ()  # (kind, doc_no): possible_duplicate, for Exceptions
 
     def consumed(self) -> dict[str, int]:
         """What each document loses when the decision is applied (nothing for a suggestion)."""
@@ -604,15 +605,22 @@ def _reconcile(case: Case, pieces: list[_Piece], suggestions: list[_Piece], on_a
               if p.settlement.cash or p.settlement.discount or p.settlement.write_off or p.settlement.deduction]
     payer = _payer_from_docs(case, pieces)
     on_account = on_account_cash + max(gap, 0)
+    # Invoices the receipt pays that were settled already (by an earlier receipt or in the ERP):
+    # the cash goes on account as the rules say, and a clerk is told it may be a duplicate.
+    settled = tuple(sorted({p.doc.doc_no for p in pieces if p.settlement.how == "already_settled" and p.doc.amount > 0}))
     if on_account:
-        drafts.append(Draft("on_account", on_account, customer_no=payer.primary_no, rule="overpayment"
-                            if gap > 0 or on_account_cash else "no_open_document", score=SCORES["overpayment"],
+        duplicate = bool(settled) and not any(p.settlement.cash for p in pieces) and gap <= 0
+        rule = "possible_duplicate" if duplicate else "overpayment" if gap > 0 or on_account_cash else "no_open_document"
+        drafts.append(Draft("on_account", on_account, customer_no=payer.primary_no, rule=rule, score=SCORES[rule],
                             evidence={"why": "paid beyond the documents named, or for documents with nothing open",
-                                      "primary_of": payer.customer_no}))
+                                      "primary_of": payer.customer_no, **({"settled": list(settled)} if settled else {})}))
         trace.append(f"what is left: {money_text(on_account)} on account to {payer.primary_no}")
+    if settled:
+        trace.append(f"notice: {', '.join(settled)} already settled; a possible duplicate payment (see Exceptions)")
     trace.append("verdict: applied" if drafts else "verdict: nothing to apply")
     status = "applied" if any(d.kind == "document" for d in drafts) else "on_account"
-    return Decision(case.receipt_id, True, tuple(drafts), tuple(trace), payer, status)
+    return Decision(case.receipt_id, True, tuple(drafts), tuple(trace), payer, status,
+                    notices=tuple(("possible_duplicate", doc_no) for doc_no in settled))
 
 
 def _draft(p: _Piece, certain: bool, write_off_piece: _Piece | None, short: int,
