@@ -209,8 +209,9 @@ def hits_sql() -> str:
 
 
 def fuzzy_pairs_sql() -> str:
-    """The fuzzy pass's input: references no exact, normalized or PO pass found, in receipts whose
-    scope is known, each against every open document of that scope whose normalized length is
+    """The fuzzy pass's input: references no exact, normalized or PO pass found in the payer's scope
+    (an exact hit on another customer's document does not stop the search for a near miss of the
+    payer's own, which may agree on the amount), in receipts whose scope is known, each against every open document of that scope whose normalized length is
     within $max_distance (an edit distance is never below the difference in length).
 
     Columns: receipt_id, ref_key, ref_norm, doc_no, doc_no_norm."""
@@ -221,7 +222,8 @@ def fuzzy_pairs_sql() -> str:
             FROM m_ref r JOIN m_payer_scope s ON s.receipt_id = r.receipt_id
             WHERE r.ref_norm <> '' AND length(r.ref_norm) >= {MIN_TEXT_DIGITS}
               AND (r.source = 'line' OR (r.width = 1 AND length(regexp_replace(r.reference, '[^0-9]', '', 'g')) >= 5))
-              AND NOT EXISTS (SELECT 1 FROM m_hit h WHERE h.receipt_id = r.receipt_id AND h.ref_key = r.ref_key))
+              AND NOT EXISTS (SELECT 1 FROM m_hit h JOIN m_item hi ON hi.doc_no = h.doc_no
+                              WHERE h.receipt_id = r.receipt_id AND h.ref_key = r.ref_key AND hi.scope_key = s.scope_key))
         SELECT u.receipt_id, u.ref_key, u.norm, i.doc_no, i.doc_no_norm
         FROM u JOIN m_item i ON i.scope_key = u.scope_key AND i.open_cents <> 0
         WHERE abs(length(i.doc_no_norm) - length(u.norm)) <= $max_distance

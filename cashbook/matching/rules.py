@@ -420,6 +420,8 @@ def _by_reference(case: Case, docs: Mapping[str, Doc], open_now: Mapping[str, in
         if h.doc_no in docs:
             by_ref.setdefault(h.ref_key, []).append(h)
     text_only = not any(r.source == "line" for r in case.refs)
+    if text_only:
+        by_ref = _weigh_text(case, by_ref, docs, open_now, settings, trace)
     pieces: list[_Piece] = []
     suggestions: list[_Piece] = []
     unresolved_cash = 0  # paid amounts of lines that name nothing open
@@ -440,6 +442,7 @@ def _by_reference(case: Case, docs: Mapping[str, Doc], open_now: Mapping[str, in
                     review.append(f"line {ref.key} '{ref.reference}' deducts {money_text(-ref.paid)} but names "
                                   "no open credit note")
             continue
+        hits = _own_first(case, ref, hits, docs, open_now, settings, trace)
         tier = min((h.tier for h in hits), key=TIER_ORDER.index)
         tier_hits = sorted((h for h in hits if h.tier == tier), key=lambda h: (h.distance, h.doc_no))
         label = f"line {ref.key}" if ref.source == "line" else "bank text"
@@ -503,6 +506,66 @@ def _by_reference(case: Case, docs: Mapping[str, Doc], open_now: Mapping[str, in
     if review and not decision.certain:
         return replace(decision, review="sent to review: " + "; ".join(review))
     return decision
+
+
+def _own_first(case: Case, ref: Ref, hits: list[Hit], docs: Mapping[str, Doc], open_now: Mapping[str, int],
+               settings: Settings, trace: list[str]) -> list[Hit]:
+    """A reference that hits documents of the payer's scope and of other customers: the payer's own
+    are weighed alone (an exact hit elsewhere is usually a mistyped number of its own), unless an
+    exact hit elsewhere agrees on the amount too; then all stay and none is certain."""
+    if not (case.payer.known or case.payer.scopes):
+        return hits
+    own = [h for h in hits if _doc_ok_for_payer(case, docs[h.doc_no])[0]]
+    others = [h for h in hits if h not in own]
+    if not own or not others:
+        return hits
+    paid = ref.paid if ref.source == "line" else case.amount
+    if any(h.tier == "exact" and _agrees(ref, paid, docs[h.doc_no], open_now.get(h.doc_no, docs[h.doc_no].open_start),
+                                         case, settings) for h in others):
+        return hits
+    trace.append(f"  '{ref.reference}': {', '.join(sorted({h.doc_no for h in others})[:5])} of other customers "
+                 "set aside; the payer's own documents are weighed")
+    return own
+
+
+def _weigh_text(case: Case, by_ref: dict[int, list[Hit]], docs: Mapping[str, Doc], open_now: Mapping[str, int],
+                settings: Settings, trace: list[str]) -> dict[int, list[Hit]]:
+    """Bank text holds numbers of every kind (accounts, dates, order ids) beside the reference. When
+    the documents of the payer's scope it names exactly add up to the receipt, or exactly one of them
+    agrees with the receipt's amount, those are the references and the other numbers are decoys."""
+    best: dict[str, tuple[Hit, Ref]] = {}
+    for ref in case.refs:
+        for h in by_ref.get(ref.key, ()):
+            if (not case.payer.known and h.tier != "exact") or not _doc_ok_for_payer(case, docs[h.doc_no])[0]:
+                continue
+            if h.doc_no not in best or TIER_ORDER.index(h.tier) < TIER_ORDER.index(best[h.doc_no][0].tier):
+                best[h.doc_no] = (h, ref)
+    if not best:
+        return by_ref
+    opens = {d: open_now.get(d, docs[d].open_start) for d in best}
+    chosen: list[str] = []
+    for tiers in (("exact",), ("exact", "normalized")):
+        named = [d for d, (h, _) in best.items() if h.tier in tiers and opens[d]]
+        if named and sum(opens[d] for d in named) == case.amount:
+            chosen = named
+            break
+    if not chosen:
+        agreeing = []
+        for d, (h, _) in best.items():
+            s = settle(None, case.amount, docs[d], opens[d], case.value_date, settings)
+            fee = h.tier in ("exact", "normalized") and s.how in ("bank_charge", "write_off")
+            if s.certain and (s.agrees or fee):
+                agreeing.append(d)
+        chosen = agreeing if len(agreeing) == 1 else []
+    if not chosen:
+        return by_ref
+    keep = {best[d][0].ref_key: [best[x][0] for x in chosen if best[x][0].ref_key == best[d][0].ref_key] for d in chosen}
+    decoys = sorted({r.reference for r in case.refs if by_ref.get(r.key) and r.key not in keep}
+                    | {h.doc_no for k in keep for h in by_ref.get(k, ()) if h.doc_no not in chosen})
+    if decoys:
+        trace.append(f"pass evidence: {', '.join(sorted(chosen))} of the payer's fit the receipt's amount; the other "
+                     f"numbers of the text ({', '.join(decoys[:6])}) are taken for decoys")
+    return keep
 
 
 def _agrees(ref: Ref, paid: int | None, doc: Doc, o: int, case: Case, settings: Settings) -> bool:
