@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from cashbook.model import DecisionStatus, EntryKind
 from cashbook.matching.rules import SCORES, SUGGESTION_FACTOR, Decision, Doc, Draft, money_text
 
 
@@ -23,16 +24,16 @@ def decision_problems(decision: Decision, amount: int, docs: Mapping[str, Doc], 
     problems: list[str] = []
     settles: dict[str, int] = {}
     for d in decision.drafts:
-        if d.kind == "document":
+        if d.kind == EntryKind.DOCUMENT:
             if not d.doc_no or d.doc_no not in docs:
                 problems.append(f"document {d.doc_no or '(none)'} is not an open item of this workspace")
                 continue
             settles[d.doc_no] = settles.get(d.doc_no, 0) + d.settles
-        elif d.kind in ("on_account", "unidentified"):
+        elif d.kind in (EntryKind.ON_ACCOUNT, EntryKind.UNIDENTIFIED):
             if d.amount <= 0:
-                what = "on account" if d.kind == "on_account" else "in suspense"
+                what = "on account" if d.kind == EntryKind.ON_ACCOUNT else "in suspense"
                 problems.append(f"{money_text(d.amount)} {what} is not a positive amount")
-            if d.kind == "on_account" and not d.customer_no:
+            if d.kind == EntryKind.ON_ACCOUNT and not d.customer_no:
                 problems.append("cash on account has no customer to hold it")
         else:
             problems.append(f"a match run does not make {d.kind} entries")
@@ -58,16 +59,17 @@ def to_review(decision: Decision, amount: int, reasons: list[str]) -> Decision:
     why = "sent to review: " + "; ".join(reasons)
     drafts = []
     for d in decision.drafts:
-        if d.kind in ("on_account", "unidentified") and d.amount <= 0:
+        if d.kind in (EntryKind.ON_ACCOUNT, EntryKind.UNIDENTIFIED) and d.amount <= 0:
             continue
         drafts.append(Draft(d.kind, d.amount, doc_no=d.doc_no, customer_no=d.customer_no, discount=d.discount,
                             write_off=d.write_off, deduction=d.deduction, reason_code=d.reason_code, rule=d.rule,
                             score=round(d.score * SUGGESTION_FACTOR, 3), evidence={**d.evidence, "review": why}))
     if not drafts:
         payer = decision.payer
-        kind = "on_account" if payer.primary_no else "unidentified"
+        kind = EntryKind.ON_ACCOUNT if payer.primary_no else EntryKind.UNIDENTIFIED
         rule = "no_match_on_account" if payer.primary_no else "unidentified"
         drafts.append(Draft(kind, amount, customer_no=payer.primary_no, rule=rule,
                             score=round(SCORES[rule] * SUGGESTION_FACTOR, 3), evidence={"review": why}))
     trace = decision.trace + (why, "verdict: suggested, nothing applied")
-    return Decision(decision.receipt_id, False, tuple(drafts), trace, decision.payer, "suggested", review=why)
+    return Decision(decision.receipt_id, False, tuple(drafts), trace, decision.payer, DecisionStatus.SUGGESTED,
+                    review=why)
