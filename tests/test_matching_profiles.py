@@ -33,7 +33,7 @@ def _clerk_cases(world):
         "instalment": world.pay("600.00", account=NW, text="INV1101 rest", value_date=TODAY - timedelta(days=2)),
         "bank_charge": world.pay("460.00", account=NW, lines=[line("INV1102", "480.00")]),
         "write_off": world.pay("1999.60", account=SOLO, text="PAYMENT INV1103"),
-        "overpaid": world.pay("345.00", account=NW, lines=[line("inv-1104", "345.00")]),
+        "overpaid": world.pay("345.00", account=NW, lines=[line("INV1104", "345.00")]),
         # paid 12 days after the document, 10 days' terms + 3 days' grace: earned
         "discount": world.pay("980.00", account=NW, lines=[line("INV1105", "980.00")], value_date=TODAY),
         "exact": world.pay("640.00", account=NW, lines=[line("INV1106", "640.00")]),

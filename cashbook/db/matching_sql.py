@@ -133,17 +133,32 @@ def items_sql() -> str:
     now = open_items_now_sql("oi.doc_no IN (SELECT doc_no FROM m_reach)")
     return f"""
         CREATE OR REPLACE TEMP TABLE m_item AS
-        WITH m_reach AS (
+        WITH m_unknown_ref AS ({unknown_refs_sql()}),
+        m_reach AS (
             SELECT doc_no FROM open_item WHERE doc_no IN (SELECT ref_upper FROM m_ref)
             UNION
             SELECT oi.doc_no FROM open_item oi JOIN m_scope s ON s.customer_no = oi.customer_no
-            WHERE s.scope_key IN (SELECT scope_key FROM m_payer_scope))
+            WHERE s.scope_key IN (SELECT scope_key FROM m_payer_scope)
+            UNION
+            SELECT doc_no FROM open_item WHERE doc_no_norm IN (SELECT ref_norm FROM m_unknown_ref))
         SELECT oi.doc_no, oi.doc_type, oi.customer_no, oi.doc_date, CAST(oi.amount * 100 AS BIGINT) AS amount_cents,
                CAST(oi.open_now * 100 AS BIGINT) AS open_cents, oi.doc_no_norm,
                {normalize_ref_sql('oi.po_number')} AS po_norm, oi.discount_pct, oi.discount_days,
                coalesce(s.scope_key, 'C:' || oi.customer_no) AS scope_key,
                coalesce(s.primary_no, oi.customer_no) AS primary_no
         FROM ({now}) oi LEFT JOIN m_scope s ON s.customer_no = oi.customer_no"""
+
+
+UNKNOWN_MIN_NORM = 5  # a normalized reference of a payer nobody knows must be this long to be searched
+
+
+def unknown_refs_sql() -> str:
+    """References of receipts whose payer is unknown (no scope at all) long enough to be looked up in
+    normalized form across every document: a unique document there may identify the payer."""
+    return f"""
+        SELECT DISTINCT r.receipt_id, r.ref_key, r.ref_norm FROM m_ref r
+        WHERE length(r.ref_norm) >= {UNKNOWN_MIN_NORM}
+          AND r.receipt_id NOT IN (SELECT receipt_id FROM m_payer_scope)"""
 
 
 def refs_sql() -> str:
@@ -185,9 +200,10 @@ def hits_sql() -> str:
 
     Exact looks at every document (a payer unknown to the master may name its documents exactly);
     normalized and PO numbers only inside the payer's scope (the temp table m_payer_scope:
-    receipt_id -> scope key), since short normalized forms and PO numbers repeat across customers.
+    receipt_id -> scope key), since short normalized forms and PO numbers repeat across customers;
+    for a payer nobody knows, a normalized reference that names exactly one document of them all.
     """
-    return """
+    return f"""
         CREATE OR REPLACE TEMP TABLE m_hit AS
         SELECT r.receipt_id, r.ref_key, i.doc_no, 'exact' AS tier
         FROM m_ref r JOIN m_item i ON i.doc_no = r.ref_upper
@@ -201,6 +217,10 @@ def hits_sql() -> str:
         FROM m_ref r JOIN m_payer_scope s ON s.receipt_id = r.receipt_id
         JOIN m_item i ON i.doc_no_norm = r.ref_norm_alt AND i.scope_key = s.scope_key
         WHERE r.ref_norm_alt <> '' AND r.ref_norm_alt <> r.ref_norm
+        UNION
+        SELECT u.receipt_id, u.ref_key, i.doc_no, 'normalized'
+        FROM ({unknown_refs_sql()}) u JOIN m_item i ON i.doc_no_norm = u.ref_norm
+        WHERE u.ref_norm IN (SELECT doc_no_norm FROM m_item GROUP BY doc_no_norm HAVING count(*) = 1)
         UNION
         SELECT r.receipt_id, r.ref_key, i.doc_no, 'po'
         FROM m_ref r JOIN m_payer_scope s ON s.receipt_id = r.receipt_id

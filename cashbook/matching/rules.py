@@ -421,8 +421,9 @@ def _by_reference(case: Case, docs: Mapping[str, Doc], open_now: Mapping[str, in
         if h.doc_no in docs:
             by_ref.setdefault(h.ref_key, []).append(h)
     text_only = not any(r.source == "line" for r in case.refs)
+    confirmed: set[str] = set()
     if text_only:
-        by_ref = _weigh_text(case, by_ref, docs, open_now, settings, trace)
+        by_ref, confirmed = _weigh_text(case, by_ref, docs, open_now, settings, trace)
     pieces: list[_Piece] = []
     suggestions: list[_Piece] = []
     unresolved_cash = 0  # paid amounts of lines that name nothing open
@@ -432,8 +433,8 @@ def _by_reference(case: Case, docs: Mapping[str, Doc], open_now: Mapping[str, in
     payer_unknown = not case.payer.known
     for ref in sorted(case.refs, key=lambda r: r.key):
         hits = by_ref.get(ref.key, [])
-        if payer_unknown:
-            hits = [h for h in hits if h.tier == "exact"]
+        if payer_unknown:  # exact, or normalized where that names one document (unique in the master or in the
+            hits = [h for h in hits if h.tier in ("exact", "normalized")]  # candidate payers' scopes)
         if not hits:
             if ref.source == "line":
                 trace.append(f"  line {ref.key} '{ref.reference}': no document found"
@@ -456,7 +457,10 @@ def _by_reference(case: Case, docs: Mapping[str, Doc], open_now: Mapping[str, in
         paid = ref.paid
         if ref.source == "text":  # text names documents; amounts are checked for the receipt as a whole
             paid = _implied_text_paid(case, ref) if tier == "fuzzy" else None
-        chosen, uncertain_why = _choose(case, ref, tier, fresh, docs, open_now, settings, paid)
+        if ref.source == "text" and fresh and all(h.doc_no in confirmed for h in fresh):
+            chosen, uncertain_why = fresh, ""  # the text's documents together explain the receipt's amount
+        else:
+            chosen, uncertain_why = _choose(case, ref, tier, fresh, docs, open_now, settings, paid)
         for h in chosen:
             used_docs.add(h.doc_no)
         if uncertain_why:
@@ -476,9 +480,10 @@ def _by_reference(case: Case, docs: Mapping[str, Doc], open_now: Mapping[str, in
         o = open_now.get(doc.doc_no, doc.open_start)
         s = settle(ref, paid, doc, o, case.value_date, settings)
         ok, why = _doc_ok_for_payer(case, doc)
-        # A reference that names one document of the payer's scope exactly or in normalized form
-        # makes the document certain; the amount then only says how it is settled (partial, fee...).
-        named = tier == "exact" or (tier == "normalized" and ref.source == "line")
+        # A reference that names one document of the payer's scope exactly makes the document certain;
+        # the amount then only says how it is settled (partial, fee, overpaid). A normalized one must
+        # agree on the amount too: a swap of two digits often lands on another document of the payer.
+        named = tier == "exact"
         certain = s.certain and ok and (named or s.agrees or (ref.source == "text" and paid is None))
         if s.how == "already_settled" and doc.amount < 0 and ref.source == "line":
             # Netting it would put a negative amount on account: an entry the ledger refuses.
@@ -486,7 +491,7 @@ def _by_reference(case: Case, docs: Mapping[str, Doc], open_now: Mapping[str, in
             review.append(why)
         if not named and not s.agrees and not (ref.source == "text" and paid is None):
             why = why or f"a {tier} reference match whose amount does not confirm it"
-        if payer_unknown and not s.agrees and not text_only:
+        if payer_unknown and not case.payer.scopes and not s.agrees and not text_only:
             certain, why = False, why or "the payer is unknown and the amount does not confirm the document"
         trace.append(f"    {doc.doc_no}: open {money_text(o)}, {s.how.replace('_', ' ')}"
                      + (f" ({s.note})" if s.note else "") + ("" if certain else f"; not certain: {why or s.note}"))
@@ -530,19 +535,24 @@ def _own_first(case: Case, ref: Ref, hits: list[Hit], docs: Mapping[str, Doc], o
 
 
 def _weigh_text(case: Case, by_ref: dict[int, list[Hit]], docs: Mapping[str, Doc], open_now: Mapping[str, int],
-                settings: Settings, trace: list[str]) -> dict[int, list[Hit]]:
-    """Bank text holds numbers of every kind (accounts, dates, order ids) beside the reference. When
-    the documents of the payer's scope it names exactly add up to the receipt, or exactly one of them
-    agrees with the receipt's amount, those are the references and the other numbers are decoys."""
+                settings: Settings, trace: list[str]) -> tuple[dict[int, list[Hit]], set[str]]:
+    """Bank text holds numbers of every kind (accounts, dates, order ids) beside the references.
+
+    When the payer's documents the text names exactly (or in normalized form) add up to the
+    receipt, with at most two near misses filling the gap each in its own word of the text, or
+    when exactly one of them agrees with the receipt's amount, those are the references, their
+    amounts confirmed by the whole receipt, and the other numbers are decoys. Returns the hits
+    to weigh per reference and the documents so confirmed."""
     best: dict[str, tuple[Hit, Ref]] = {}
     for ref in case.refs:
         for h in by_ref.get(ref.key, ()):
-            if (not case.payer.known and h.tier != "exact") or not _doc_ok_for_payer(case, docs[h.doc_no])[0]:
+            if (not case.payer.known and h.tier not in ("exact", "normalized")) \
+                    or not _doc_ok_for_payer(case, docs[h.doc_no])[0]:
                 continue
             if h.doc_no not in best or TIER_ORDER.index(h.tier) < TIER_ORDER.index(best[h.doc_no][0].tier):
                 best[h.doc_no] = (h, ref)
     if not best:
-        return by_ref
+        return by_ref, set()
     opens = {d: open_now.get(d, docs[d].open_start) for d in best}
     chosen: list[str] = []
     for tiers in (("exact",), ("exact", "normalized")):
@@ -550,6 +560,8 @@ def _weigh_text(case: Case, by_ref: dict[int, list[Hit]], docs: Mapping[str, Doc
         if named and sum(opens[d] for d in named) == case.amount:
             chosen = named
             break
+    if not chosen:
+        chosen = _fill_gap(case, best, opens)
     if not chosen:
         agreeing = []
         for d, (h, _) in best.items():
@@ -559,14 +571,38 @@ def _weigh_text(case: Case, by_ref: dict[int, list[Hit]], docs: Mapping[str, Doc
                 agreeing.append(d)
         chosen = agreeing if len(agreeing) == 1 else []
     if not chosen:
-        return by_ref
-    keep = {best[d][0].ref_key: [best[x][0] for x in chosen if best[x][0].ref_key == best[d][0].ref_key] for d in chosen}
+        return by_ref, set()
+    keep: dict[int, list[Hit]] = {}
+    for d in chosen:
+        keep.setdefault(best[d][0].ref_key, []).append(best[d][0])
     decoys = sorted({r.reference for r in case.refs if by_ref.get(r.key) and r.key not in keep}
                     | {h.doc_no for k in keep for h in by_ref.get(k, ()) if h.doc_no not in chosen})
     if decoys:
-        trace.append(f"pass evidence: {', '.join(sorted(chosen))} of the payer's fit the receipt's amount; the other "
+        trace.append(f"pass evidence: {', '.join(sorted(chosen)[:10])} of the payer's fit the receipt's amount; the other "
                      f"numbers of the text ({', '.join(decoys[:6])}) are taken for decoys")
-    return keep
+    return keep, set(chosen)
+
+
+def _fill_gap(case: Case, best: Mapping[str, tuple[Hit, Ref]], opens: Mapping[str, int]) -> list[str]:
+    """The documents named exactly or normalized, and one or two near misses, each from a word of the
+    text that names nothing better, whose open amounts make up the rest of the receipt: the only such fill."""
+    strong = [d for d, (h, _) in best.items() if h.tier in ("exact", "normalized") and opens[d]]
+    strong_keys = {best[d][1].key for d in strong}
+    gap = case.amount - sum(opens[d] for d in strong)
+    if gap <= 0:
+        return []
+    near: dict[int, list[str]] = {}
+    for d, (h, ref) in best.items():
+        if h.tier == "fuzzy" and ref.key not in strong_keys and opens[d] > 0 and d not in strong:
+            near.setdefault(ref.key, []).append(d)
+    fills = [[d] for docs_of in near.values() for d in docs_of if opens[d] == gap]
+    keys = sorted(near)
+    for i, a in enumerate(keys):
+        for b in keys[i + 1:]:
+            fills += [[x, y] for x in near[a] for y in near[b] if x != y and opens[x] + opens[y] == gap]
+            if len(fills) > 1:
+                return []
+    return strong + fills[0] if len(fills) == 1 else []
 
 
 def _agrees(ref: Ref, paid: int | None, doc: Doc, o: int, case: Case, settings: Settings) -> bool:
@@ -625,7 +661,10 @@ def _reconcile(case: Case, pieces: list[_Piece], suggestions: list[_Piece], on_a
         p = pieces[0]
         o = open_now.get(p.doc.doc_no, p.doc.open_start)
         s = settle(p.ref, case.amount, p.doc, o, case.value_date, settings)
-        loose = p.tier == "exact" and (case.payer.known or s.how in ("bank_charge", "write_off"))
+        # A payer known, or one of the customers sharing its name (the document is theirs), pays it
+        # partly, with a fee, too much or twice; an unknown payer only when the amount agrees.
+        loose = p.tier == "exact" and (case.payer.known or bool(case.payer.scopes)
+                                       or s.how in ("bank_charge", "write_off"))
         if s.certain and (s.agrees or (loose and s.how in ("partial", "bank_charge", "write_off", "overpaid",
                                                          "already_settled"))):
             pieces = [_Piece(p.ref, p.doc, p.tier, s, True)]
@@ -638,6 +677,12 @@ def _reconcile(case: Case, pieces: list[_Piece], suggestions: list[_Piece], on_a
     explained = sum(p.settlement.cash for p in pieces) + on_account_cash
     gap = case.amount - explained
     certain = not suggestions
+    if certain and text_only and len(pieces) > 1 and gap > 0:
+        # Several documents named in free text that do not add up to the receipt: one of the numbers
+        # may be a mistyped reference that hit another document. A clerk looks.
+        certain = False
+        trace.append(f"pass amounts: the documents named in the text ask {money_text(explained)} but the receipt is "
+                     f"{money_text(case.amount)}; a clerk decides")
     write_off_piece = None
     if certain and gap < 0:
         short = -gap
