@@ -328,3 +328,9 @@ def payment_refs_sql() -> str:
 def insert_notice_sql() -> str:
     """Append one match notice: run, receipt, kind, document, earlier receipt, detail, when, who."""
     return "INSERT INTO match_notice VALUES (nextval('match_notice_seq'), ?, ?, ?, ?, ?, ?, ?, ?)"
+
+
+def run_open_cents_sql() -> str:
+    """(doc_no, open_cents, amount_cents) of the run's documents as the run read them (``m_item``), for the
+    ledger's limit checks: the same snapshot, without a second pass over the whole ledger."""
+    return "SELECT doc_no, open_cents, CAST(NULL AS BIGINT) AS amount_cents FROM m_item"
