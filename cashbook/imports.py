@@ -121,6 +121,7 @@ class Staged:
     header_line: int
     lazy: bool = False
     temp_file: str | None = None  # a copy of uploaded bytes the lazy stage reads; removed afterwards
+    notes: tuple[str, ...] = ()  # what the reader left out (cells beyond column ZZ), for the report's warnings
 
 
 def _find_header(template: Template, rows: list[list[str]], file: str, profile: MappingProfile | None) -> int:
@@ -166,7 +167,7 @@ def _stage_rows(db: Database, data: bytes, file: str, template: Template, profil
     try:
         sheet: Sheet = read_sheet(data, file)
     except TableReadError as exc:
-        raise FileRefused(file, [exc.problem]) from exc
+        raise FileRefused(file, list(exc.problems)) from exc
     rows = sheet.rows
     if not rows:
         raise FileRefused(file, [Problem(file, "", "", "the file has no rows")])
@@ -192,7 +193,7 @@ def _stage_rows(db: Database, data: bytes, file: str, template: Template, profil
     cur.register("staged_arrow", table)
     cur.execute("CREATE OR REPLACE TEMP TABLE stage AS SELECT * FROM staged_arrow")
     cur.unregister("staged_arrow")
-    return Staged(rows=len(rn), mapping=mapping, header_line=header_index + 1)
+    return Staged(rows=len(rn), mapping=mapping, header_line=header_index + 1, notes=sheet.notes)
 
 
 def _clean_sql(column: str) -> str:
@@ -350,6 +351,7 @@ def import_table(db: Database, kind: str, data: bytes, file: str, *, profile: Ma
         with db.transaction():
             step(0.1, "reading the file")
             staged = stage_file(db, data, file, template, profile, path, lazy=True)
+            report.warnings += staged.notes
             step(0.3, "checking the rows")
             problems = _type_and_check(db, kind, file, staged, profile, _line_kind(data))
             report.rows = staged.rows

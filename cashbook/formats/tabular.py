@@ -27,6 +27,7 @@ class Sheet:
     file: str
     rows: list[list[str]]
     kind: str  # "csv" or "xlsx"
+    notes: tuple[str, ...] = ()  # what was left out of the reading (cells beyond column ZZ), for the report
 
     def line_label(self, index: int) -> str:
         """How a person finds row ``index`` (0-based) in the original file."""
@@ -34,11 +35,12 @@ class Sheet:
 
 
 class TableReadError(Exception):
-    """A file that is not a readable table; carries the problem to report."""
+    """A file that is not a readable table; carries every problem to report (``problem`` is the first)."""
 
-    def __init__(self, problem: Problem) -> None:
-        super().__init__(str(problem))
+    def __init__(self, problem: Problem, *more: Problem) -> None:
+        super().__init__("; ".join(str(p) for p in (problem, *more)))
         self.problem = problem
+        self.problems = (problem, *more)
 
 
 def is_xlsx(data: bytes) -> bool:
@@ -103,17 +105,16 @@ def cell_text(value: object) -> str:
     return str(value).strip()
 
 
-def read_xlsx_rows(data: bytes, file: str) -> list[list[str]]:
-    """First worksheet, read with python-calamine (about ten times faster than openpyxl)."""
-    from python_calamine import CalamineError, CalamineWorkbook, PasswordError, XmlError, ZipError
+def read_xlsx_rows(data: bytes, file: str) -> tuple[list[list[str]], tuple[str, ...]]:
+    """First worksheet as text cells, in bounded memory (see cashbook.formats.xlsx), and its notes."""
+    from cashbook.formats.xlsx import XlsxUnreadable, read_xlsx
 
     try:
-        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        sheet = workbook.get_sheet_by_index(0)
-        raw = sheet.to_python(skip_empty_area=False)
-    except (CalamineError, PasswordError, XmlError, ZipError, ValueError, OSError) as exc:
-        raise TableReadError(Problem(file, "", "", f"the workbook cannot be read ({exc})")) from exc
-    return [[cell_text(v) for v in row] for row in raw]
+        sheet = read_xlsx(data, file)
+    except XlsxUnreadable as exc:
+        raise TableReadError(*exc.problems) from exc
+    blank: list[str] = []
+    return [[cell_text(v) for v in row] if row else blank for row in sheet.rows], sheet.notes
 
 
 def read_sheet(data: bytes, file: str) -> Sheet:
@@ -124,8 +125,9 @@ def read_sheet(data: bytes, file: str) -> Sheet:
         )
     if not data.strip():
         raise TableReadError(Problem(file, "", "", "the file is empty"))
+    notes: tuple[str, ...] = ()
     if is_xlsx(data):
-        rows = read_xlsx_rows(data, file)
+        rows, notes = read_xlsx_rows(data, file)
         kind = "xlsx"
     elif data.startswith(OLE_MAGIC):
         raise TableReadError(Problem(file, "", "", "old .xls workbooks are not read; save it as .xlsx or CSV"))
@@ -135,12 +137,13 @@ def read_sheet(data: bytes, file: str) -> Sheet:
         rows = read_csv_rows(data)
         kind = "csv"
     # Trailing empty cells and rows carry nothing and confuse column counts.
+    # A blank row stays the one shared empty list (a sheet may hold a million of them).
     trimmed: list[list[str]] = []
     for row in rows:
         end = len(row)
         while end and not row[end - 1]:
             end -= 1
-        trimmed.append(row[:end])
+        trimmed.append(row if end == len(row) else row[:end])
     while trimmed and not trimmed[-1]:
         trimmed.pop()
-    return Sheet(file=file, rows=trimmed, kind=kind)
+    return Sheet(file=file, rows=trimmed, kind=kind, notes=notes)
