@@ -27,7 +27,7 @@ from cashbook.db import Database
 from cashbook.db import import_sql as sql
 from cashbook.errors import FileRefused, Problem
 from cashbook.formats.tabular import Sheet, TableReadError, decode_text, is_xlsx, looks_binary, read_sheet
-from cashbook.formats.base import MAX_FILE_BYTES
+from cashbook.formats.base import MAX_FILE_BYTES, utf8_from_bom
 from cashbook.formats.detect import detect_format
 from cashbook.templates import CUSTOMERS, ITEMS, TEMPLATES, MappingProfile, Template, header_score, map_headers
 
@@ -56,6 +56,7 @@ def detect_kind(data: bytes, file_name: str) -> str:
 
 
 def _template_kind(data: bytes, file_name: str) -> str | None:
+    data = utf8_from_bom(data)
     xlsx = is_xlsx(data)
     if not xlsx and (looks_binary(data) or data.lstrip()[:1] in (b"<", b"{")):
         return None  # XML, JSON or binary: never one of the ERP tables
@@ -146,6 +147,9 @@ def stage_file(db: Database, data: bytes, file: str, template: Template, profile
     """Load a CSV or XLSX into the temp table ``stage`` inside the current transaction."""
     if len(data) > MAX_FILE_BYTES:
         raise FileRefused(file, [Problem(file, "", "", f"the file is {len(data):,} bytes; the limit is {MAX_FILE_BYTES:,}")])
+    utf8 = utf8_from_bom(data)  # UTF-16 and UTF-32 tables are read as UTF-8, never from their path
+    if utf8 is not data:
+        data, path = utf8, None
     if len(data) < 65536 and not data.strip():  # a file this large is not all blanks
         raise FileRefused(file, [Problem(file, "", "", "the file is empty")])
     xlsx = is_xlsx(data)

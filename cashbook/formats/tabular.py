@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from cashbook.errors import Problem
-from cashbook.formats.base import MAX_FILE_BYTES
+from cashbook.formats.base import MAX_FILE_BYTES, utf8_from_bom
 
 XLSX_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls
@@ -54,9 +54,9 @@ def is_xlsx(data: bytes) -> bool:
 
 
 def decode_text(data: bytes) -> str:
-    """UTF-8 (with or without BOM) first, then Windows-1252 as Excel writes CSV on Windows."""
-    if data.startswith(b"\xff\xfe") or data.startswith(b"\xfe\xff"):
-        return data.decode("utf-16")
+    """UTF-16/UTF-32 by their byte-order mark, UTF-8 (with or without BOM), then Windows-1252 as
+    Excel writes CSV on Windows."""
+    data = utf8_from_bom(data)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -123,6 +123,7 @@ def read_sheet(data: bytes, file: str) -> Sheet:
         raise TableReadError(
             Problem(file, "", "", f"the file is {len(data):,} bytes; the limit is {MAX_FILE_BYTES:,} bytes")
         )
+    data = utf8_from_bom(data)  # "Unicode text" CSVs from Excel are UTF-16
     if not data.strip():
         raise TableReadError(Problem(file, "", "", "the file is empty"))
     notes: tuple[str, ...] = ()
