@@ -15,6 +15,7 @@ from datetime import date, datetime, time, timedelta
 
 from cashbook.errors import Problem
 from cashbook.formats.base import MAX_FILE_BYTES, utf8_from_bom
+from cashbook.formats.xlsx import XlsxUnreadable, read_xlsx
 
 XLSX_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls
@@ -107,7 +108,6 @@ def cell_text(value: object) -> str:
 
 def read_xlsx_rows(data: bytes, file: str) -> tuple[list[list[str]], tuple[str, ...]]:
     """First worksheet as text cells, in bounded memory (see cashbook.formats.xlsx), and its notes."""
-    from cashbook.formats.xlsx import XlsxUnreadable, read_xlsx
 
     try:
         sheet = read_xlsx(data, file)

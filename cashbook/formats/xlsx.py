@@ -198,6 +198,7 @@ def _scan_buffer(scan: SheetScan, buffer: bytes) -> None:
 
 
 def _read_with_calamine(data: bytes, file: str) -> list[list[object]]:
+    # loaded on the first .xlsx only: most files are text, and the reader costs start-up time
     from python_calamine import CalamineError, CalamineWorkbook, PasswordError, XmlError, ZipError
 
     try:
