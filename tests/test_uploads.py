@@ -14,18 +14,24 @@ from tests.formats.test_xlsx import hand_made_workbook
 LIMITS = limits_from(Settings())
 
 
-@pytest.mark.parametrize(("name", "data", "says"), [
-    ("items.csv", b"%PDF-1.4 ...", "this is a PDF document"),
-    ("items.xlsx", b"doc_no,amount\nX,1\n", "the name says .xlsx but the content is not an Excel workbook"),
-    ("items.csv", hand_made_workbook('<row r="1"><c r="A1"><v>1</v></c></row>'), "rename it to .xlsx"),
-    ("old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "an old Office file"),
-    ("photo.txt", b"\x89PNG\r\n\x1a\n" + b"\x00" * 50, "a PNG image"),
-    ("notes.docx", b"plain words", "Cashbook does not read .docx files"),
-    ("blob.csv", b"\x00\x01\x02\x03" * 100, "this is a binary file"),
-    ("empty.csv", b"   \n", "the file is empty"),
-])
-def test_uploads_refused_before_any_parser(name: str, data: bytes, says: str) -> None:
-    (problem,) = check_upload(data, name, LIMITS)
+CASES = {
+    "pdf": ("items.csv", lambda: b"%PDF-1.4 ...", "this is a PDF document"),
+    "csv named xlsx": ("items.xlsx", lambda: b"doc_no,amount\nX,1\n",
+                       "the name says .xlsx but the content is not an Excel workbook"),
+    "workbook named csv": ("items.csv", lambda: hand_made_workbook('<row r="1"><c r="A1"><v>1</v></c></row>'),
+                           "rename it to .xlsx"),
+    "xls": ("old.xls", lambda: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "an old Office file"),
+    "png": ("photo.txt", lambda: b"\x89PNG\r\n\x1a\n" + b"\x00" * 50, "a PNG image"),
+    "docx": ("notes.docx", lambda: b"plain words", "Cashbook does not read .docx files"),
+    "binary": ("blob.csv", lambda: b"\x00\x01\x02\x03" * 100, "this is a binary file"),
+    "empty": ("empty.csv", lambda: b"   \n", "the file is empty"),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_uploads_refused_before_any_parser(case: str) -> None:
+    name, make, says = CASES[case]
+    (problem,) = check_upload(make(), name, LIMITS)
     assert says in problem.message and problem.file == name
 
 

@@ -422,8 +422,12 @@ class _SparseReader:
             return raw if kind == "str" else ""
         if kind == "b":
             return raw.strip() in ("1", "true")
-        if kind == "d":
-            return raw
+        if kind == "d":  # an ISO 8601 date or time, as Strict OOXML writes them
+            try:
+                moment = datetime.fromisoformat(raw)
+            except ValueError:
+                return raw
+            return moment.date() if moment.time() == time(0) else moment
         if raw == "":
             return None
         number = float(raw)

@@ -231,3 +231,9 @@ def hand_made_workbook(rows: str) -> bytes:
         for name, text in parts.items():
             archive.writestr(name, text)
     return buffer.getvalue()
+
+
+def test_iso_date_cells_read_as_dates() -> None:
+    data = hand_made_workbook('<row r="1"><c r="A1" t="d"><v>2026-03-04T00:00:00</v></c>'
+                              '<c r="B1" t="d"><v>2026-03-04T10:30:00</v></c><c r="C1"><f>1</f><v>1</v></c></row>')
+    assert tabular.read_sheet(data, "w.xlsx").rows == [["2026-03-04", "2026-03-04 10:30:00", "1"]]
