@@ -53,6 +53,9 @@ class Settings:
     journal_prefix: str = "CP"
     journal_digits: int = 6
     currency: str = "GBP"
+    upload_max_mb: int = 200  # the largest file the app's Import page accepts
+    upload_memory_mb: int = 2048  # memory the child process reading an upload may use
+    upload_seconds: int = 300  # time it may take
     accounts: Accounts = field(default_factory=Accounts)
 
     def with_overrides(self, values: dict[str, Any]) -> "Settings":
