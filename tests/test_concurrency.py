@@ -126,13 +126,19 @@ def test_crash_while_writing_postings_records_nothing(ws: Workspace, tmp_path: P
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     ws.allocation.apply_manual("PAY1", "INV1", D("500.00"))
 
-    def broken_write(self, data):  # the disk fills up as the file is written
-        raise OSError("disk full")
+    import errno
 
-    monkeypatch.setattr(Path, "write_bytes", broken_write)
-    with pytest.raises(OSError):
+    import cashbook.exports
+    from cashbook.exports import ExportError
+
+    def broken_fsync(fd: int) -> None:  # the disk fills up as the file is written
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(cashbook.exports.os, "fsync", broken_fsync)
+    with pytest.raises(ExportError, match="the disk is full"):
         ws.ledger.export_postings(tmp_path / "p.csv")
     monkeypatch.undo()
+    assert not (tmp_path / "p.csv").exists() and not list(tmp_path.glob(".p.csv.*"))
     assert ws.db.scalar("SELECT count(*) FROM posted_entry") == 0
     assert ws.db.scalar("SELECT count(*) FROM posting_journal") == 0
     assert ws.ledger.export_postings(tmp_path / "p.csv").journals[0].journal_no == "CP000001"

@@ -302,7 +302,8 @@ def test_export_postings_writes_references_as_received(tmp_path: Path) -> None:
                                file_name="items.csv")
         payment = ParsedPayment("bank", "=PAY1", date(2026, 9, 20), Decimal("100.00"), "GBP", payer_name="@Payer")
         assert workspace.receipts.import_files([(camt.render([payment]), "bank.xml")])[0].problems == ()
-        workspace.ledger.apply_manual("=PAY1", "+REF2", Decimal("100.00"))
+        owner = getattr(workspace, "allocation", workspace.ledger)  # the one owner of clerk actions
+        owner.apply_manual("=PAY1", "+REF2", Decimal("100.00"))
         out = tmp_path / "postings.csv"
         workspace.ledger.export_postings(out)
     rows = list(csv.DictReader(out.open(encoding="utf-8")))

@@ -211,11 +211,6 @@ def open_database(path: str | Path, *, read_only: bool = False, wait: float = LO
             if failure.title != "Workspace problem":
                 raise failure from exc
             raise WorkspaceError(f"{path} is not a Cashbook workspace ({exc})", title="Workspace unreadable") from exc
-    try:
-        _check_complete(con, path)
-    except WorkspaceError:
-        con.close()
-        raise
     db = Database(con, path)
     if not read_only:
         db.migrate()
@@ -231,22 +226,3 @@ def _check_not_cut(path: str) -> None:
     if 0 < size < HEADER_BYTES:
         raise damaged(path, f"the file is only {size:,} bytes")
 
-
-def _check_complete(con: duckdb.DuckDBPyConnection, path: str) -> None:
-    """A workspace file cut short (a copy interrupted, a disk filled up) is damaged: every command says so.
-
-    DuckDB sizes the file to hold every block it counts; a shorter file lost its end, and reading
-    it would fail, or worse, answer from the half that is left.
-    """
-    if path == ":memory:":
-        return
-    try:
-        block_size, total_blocks = con.execute(
-            "SELECT block_size, total_blocks FROM pragma_database_size() WHERE database_name = current_database()"
-        ).fetchone()
-    except (duckdb.Error, TypeError) as exc:
-        raise damaged(path, str(exc).splitlines()[0] if str(exc) else "its size cannot be read") from exc
-    expected = HEADER_BYTES + int(block_size) * int(total_blocks)
-    size = os.path.getsize(path)
-    if size < expected:
-        raise damaged(path, f"the file has {size:,} of its {expected:,} bytes")
