@@ -69,3 +69,13 @@ class OverAllocation(AllocationError):
 
 class SettingsError(CashbookError):
     title = "Settings problem"
+
+
+class AccessRefused(CashbookError):
+    """An action the user's role does not allow, or a user the workspace does not know."""
+
+    title = "Not allowed"
+
+
+class SignInRefused(CashbookError):
+    title = "Sign-in refused"

@@ -7,6 +7,7 @@ append their successors. A refused change writes nothing; history is never rewri
 
 from __future__ import annotations
 
+from cashbook.access import Role, require
 import hashlib
 import json
 import re
@@ -329,6 +330,7 @@ class HierarchyService:
     # -- commands -----------------------------------------------------------------------------
     def create(self, group: str) -> list[str]:
         """An empty group; it gets its primary with its first member."""
+        require(self.db, self.user, Role.SUPERVISOR, "creating a group")
         name = clean_group_name(group)
         with self.db.transaction():
             self._refuse_taken(name)
@@ -340,6 +342,7 @@ class HierarchyService:
 
     def add(self, customer_no: str, group: str, parent: str | None = None, primary: bool = False) -> list[str]:
         """Put a customer into a group; the first member becomes primary unless another is named later."""
+        require(self.db, self.user, Role.SUPERVISOR, "adding a customer to a group")
         customer_no = (customer_no or "").strip()
         parent = (parent or "").strip() or None
         if not customer_no:
@@ -371,6 +374,7 @@ class HierarchyService:
 
     def move(self, customer_no: str, parent: str | None) -> list[str]:
         """Hang a member (with its subtree) under another member of its group, or at the top (parent None)."""
+        require(self.db, self.user, Role.SUPERVISOR, "moving a group member")
         customer_no = (customer_no or "").strip()
         parent = (parent or "").strip() or None
         with self.db.transaction():
@@ -393,6 +397,7 @@ class HierarchyService:
 
     def remove(self, customer_no: str) -> list[str]:
         """Take a customer out of its group; its children move up to its parent."""
+        require(self.db, self.user, Role.SUPERVISOR, "removing a group member")
         customer_no = (customer_no or "").strip()
         with self.db.transaction():
             found = self._membership(customer_no)
@@ -411,6 +416,7 @@ class HierarchyService:
 
     def set_primary(self, group: str, customer_no: str) -> list[str]:
         """Make a member the one that receives the group's unallocated cash."""
+        require(self.db, self.user, Role.SUPERVISOR, "changing a group's primary")
         customer_no = (customer_no or "").strip()
         with self.db.transaction():
             target = self._group(group)
@@ -422,6 +428,7 @@ class HierarchyService:
 
     def rename(self, group: str, new_name: str) -> list[str]:
         """A new name for a group; its history keeps the old name up to now."""
+        require(self.db, self.user, Role.SUPERVISOR, "renaming a group")
         new = clean_group_name(new_name)
         with self.db.transaction():
             target = self._group(group)
@@ -447,6 +454,7 @@ class HierarchyService:
     # -- the canonical file -------------------------------------------------------------------
     def import_file(self, data: bytes, file: str, profile: MappingProfile | None = None) -> ImportReport:
         """Make every group the file names exactly what the file says; other groups stay as they are."""
+        require(self.db, self.user, Role.SUPERVISOR, "importing a hierarchy")
         sha = hashlib.sha256(data).hexdigest()
         xlsx = is_xlsx(data)
         line_kind = "sheet row" if xlsx else "file line"

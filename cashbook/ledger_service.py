@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from cashbook import accounts as acct
+from cashbook.access import Role, has_users, require, role_of
 from cashbook import credits, postings, provisional
 from cashbook.db import Database
 from cashbook.db import accounts_sql, credits_sql
@@ -93,6 +94,7 @@ class LedgerService:
     # -- applying -----------------------------------------------------------------------------------
     def apply(self, requests: Sequence[AllocationRequest]) -> list[int]:
         """Apply prepared requests (e.g. from a proposal) and keep statuses and holds in step."""
+        require(self.db, self.user, Role.CLERK, "applying cash")
         with _lock_for(self.db), self.db.transaction():
             ids = self.ledger.apply(requests)
             self._after(requests)
@@ -134,7 +136,12 @@ class LedgerService:
         if min(discount, write_off, deduction) < 0:
             raise AllocationError("discount, write-off and deduction are given as positive amounts")
         limit = self.write_off_limit(doc["amount"])
-        if write_off > limit:
+        if write_off > limit and self.role_is(Role.SUPERVISOR):
+            pass  # a supervisor (a named user; a workspace without users keeps the tolerance) may write off more
+        elif write_off > limit and has_users(self.db):
+            require(self.db, self.user, Role.SUPERVISOR,
+                    f"a write-off of {write_off:,.2f} on {doc['doc_no']}, over the tolerance of {limit:,.2f},")
+        elif write_off > limit:
             raise AllocationError(
                 f"a write-off of {write_off:,.2f} on {doc['doc_no']} is over the tolerance of {limit:,.2f} "
                 f"(at most {self.settings.write_off_amount:,.2f} and {self.settings.write_off_percent}% of the "
@@ -183,6 +190,7 @@ class LedgerService:
         """
         if (customer_no is None) == (doc_no is None):
             raise AllocationError("name either the customer or the document the suspense cash belongs to")
+        require(self.db, self.user, Role.CLERK, "moving suspense cash")
         receipt_id = self.receipt_id(receipt_ref)
         receipt = self._receipt(receipt_id)
         with _lock_for(self.db), self.db.transaction():
@@ -220,6 +228,7 @@ class LedgerService:
         doc = doc_no.strip() if doc_no else None
         with _lock_for(self.db), self.db.transaction():
             live = [e for e in self.ledger.entries(receipt_id=receipt_id, live_only=True) if doc is None or e.doc_no == doc]
+            self._require_unapply(live, "unapplying")
             self._refuse_resolved_deductions(live)
             ids = self.ledger.unapply(receipt_id, doc, reason=f"unapplied by {self.user}")
             self._check_after_reversal(live)
@@ -241,12 +250,14 @@ class LedgerService:
                     if e.kind == "credit" and e.source_doc_no == crn and e.doc_no == doc_no]
             if not live:
                 raise NotFound(f"credit memo {crn} is not applied to {doc_no}")
+            self._require_unapply(live, "unapplying a credit memo")
             ids = self.ledger.reverse_entries([e.entry_id for e in live], reason=f"credit unapplied by {self.user}")
             self._check_after_reversal(live)
             self._after_entries(live)
         return ids
 
     def credit_refund(self, crn: str, amount: Decimal) -> list[int]:
+        require(self.db, self.user, Role.SUPERVISOR, "refunding a credit memo")
         return self.apply([credits.refund_request(self.db, crn.strip(), _amount(amount, "amount"))])
 
     def credits(self) -> list[credits.CreditMemo]:
@@ -284,6 +295,12 @@ class LedgerService:
             item = rows[0]
             if item["status"] != "open":
                 raise AllocationError(f"deduction #{deduction_id} is already {item['status'].replace('_', ' ')}")
+            limit = self.write_off_limit(self._document(item["doc_no"])["amount"])
+            if action == "write_off" and item["amount"] > limit:
+                require(self.db, self.user, Role.SUPERVISOR,
+                        f"writing off deduction #{deduction_id} of {item['amount']:,.2f}, over the tolerance of {limit:,.2f},")
+            else:
+                require(self.db, self.user, Role.CLERK, "resolving a deduction")
             self.ledger._guard_keys([f"deduction:{deduction_id}", f"doc:{item['doc_no']}"])
             reinstate_id = None
             if action == "reinstated":  # the document is open again by the deduction's amount
@@ -325,6 +342,7 @@ class LedgerService:
     # -- postings -----------------------------------------------------------------------------------
     def export_postings(self, path: str | Path) -> postings.PostingsReport:
         """The journals not yet sent to the ERP, written to ``path``; recorded under the file's name."""
+        require(self.db, self.user, Role.SUPERVISOR, "exporting postings")
         with self._postings_run():
             return postings.export_postings(self.db, self.user, self.settings, path)
 
@@ -334,6 +352,7 @@ class LedgerService:
         Recorded exactly as ``export_postings`` records a file, under ``file_name`` (by default
         ``postings_<export id>.<fmt>``), so that the app can offer a download without a temp file.
         """
+        require(self.db, self.user, Role.SUPERVISOR, "exporting postings")
         with self._postings_run():
             data, report = postings.postings_bytes(self.db, self.user, self.settings, fmt, file_name)
         return data, len(report.journals)
@@ -354,10 +373,12 @@ class LedgerService:
 
     def create_provisional(self, name: str, customer_no: str | None = None, currency: str | None = None,
                            account: str | None = None) -> str:
+        require(self.db, self.user, Role.SUPERVISOR, "creating a provisional customer")
         return provisional.create_provisional(self.db, self.user, self.settings, name=name, customer_no=customer_no,
                                               currency=currency, account=account)
 
     def create_missing(self) -> list[str]:
+        require(self.db, self.user, Role.SUPERVISOR, "creating provisional customers")
         return provisional.create_missing(self.db, self.user, self.settings)
 
     def export_new_customers(self, path: str | Path) -> int:
@@ -380,6 +401,21 @@ class LedgerService:
         return problems
 
     # -- internals ----------------------------------------------------------------------------------
+    def role_is(self, role: Role) -> bool:
+        """Whether the user is a named user with ``role`` or above (False in a workspace without users)."""
+        current = role_of(self.db, self.user) if has_users(self.db) else None
+        return current is not None and current.allows(role)
+
+    def _require_unapply(self, live: Sequence[Entry], what: str) -> None:
+        """A clerk unapplies only their own entries of today; anything else needs a supervisor."""
+        today = date.today()
+        if all(e.created_by == self.user and e.created_at.date() == today for e in live):
+            require(self.db, self.user, Role.CLERK, what)
+        else:
+            others = sorted({e.created_by for e in live if e.created_by != self.user})
+            whose = f"allocations by {', '.join(others)}" if others else "allocations of an earlier day"
+            require(self.db, self.user, Role.SUPERVISOR, f"{what} {whose}")
+
     def _require_customer(self, customer_no: str) -> None:
         if not self.db.scalar("SELECT count(*) FROM customer WHERE customer_no = ? AND active", [customer_no.strip()]):
             raise NotFound(f"customer {customer_no} is not in the customer master")

@@ -8,6 +8,7 @@ the same file twice changes nothing; a payment already imported from another fil
 
 from __future__ import annotations
 
+from cashbook.access import Role, require
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
@@ -374,6 +375,7 @@ class ReceiptService:
         File imports come here after parsing; the demo, the benchmarks and scenario tests come
         here with payments they hold already (``sha`` then defaults to a digest of the payments).
         """
+        require(self.db, self.user, Role.CLERK, "importing bank and remittance files")
         sha = sha or hashlib.sha256(repr((parsed.file, parsed.format, parsed.payments)).encode("utf-8")).hexdigest()
         file = parsed.file
         report = RemittanceReport(file=file, sha256=sha, format=parsed.format)

@@ -7,18 +7,25 @@ Each area keeps its logic in its own module and offers a small service object he
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from contextlib import ExitStack
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cashbook import imports
+from cashbook import access, imports
+from cashbook.access import Role
+from cashbook.batch import announce
 from cashbook.db import Database, open_database
 from cashbook.imports import ImportReport, Progress, current_user
 from cashbook.settings import Settings, load_settings
 from cashbook.templates import MappingProfile
 
+if TYPE_CHECKING:
+    from cashbook.users import UserService
+
 DEFAULT_DB = "cashbook.duckdb"
+SIGN_IN_SETTINGS = frozenset({"auth_header", "session_hours", "sign_in_attempts", "lockout_minutes"})
 
 
 def default_db_path() -> str:
@@ -32,12 +39,39 @@ class Workspace:
     db: Database
     user: str
 
+    _batch: ExitStack | None = field(default=None, repr=False, compare=False)
+
     @classmethod
-    def open(cls, path: str | Path | None = None, *, user: str | None = None, read_only: bool = False) -> "Workspace":
-        return cls(open_database(path or default_db_path(), read_only=read_only), user or current_user())
+    def open(cls, path: str | Path | None = None, *, user: str | None = None, read_only: bool = False,
+             batch: str | None = None) -> "Workspace":
+        """Open a workspace as ``user``, who must be an active user once the workspace has users.
+
+        ``batch`` (the command being run) announces the run beside the file for as long as the
+        workspace is open, so that the open app waits for it and says whose run it is.
+        """
+        path, user = str(path or default_db_path()), user or current_user()
+        stack = ExitStack()
+        if batch is not None:
+            stack.enter_context(announce(path, user, batch))
+        try:
+            db = open_database(path, read_only=read_only)
+        except BaseException:
+            stack.close()
+            raise
+        try:
+            access.require_user(db, user)
+        except BaseException:
+            db.close()
+            stack.close()
+            raise
+        return cls(db, user, stack)
 
     def close(self) -> None:
-        self.db.close()
+        try:
+            self.db.close()
+        finally:
+            if self._batch is not None:
+                self._batch.close()
 
     def __enter__(self) -> "Workspace":
         return self
@@ -53,11 +87,13 @@ class Workspace:
     def import_customers(self, source: str | Path | bytes, *, file_name: str | None = None,
                          mapping: MappingProfile | str | Path | None = None,
                          progress: Progress | None = None) -> ImportReport:
+        access.require(self.db, self.user, Role.SUPERVISOR, "importing the ERP customer master")
         return self._import_table("customers", source, file_name, mapping, progress)
 
     def import_items(self, source: str | Path | bytes, *, file_name: str | None = None,
                      mapping: MappingProfile | str | Path | None = None,
                      progress: Progress | None = None) -> ImportReport:
+        access.require(self.db, self.user, Role.SUPERVISOR, "importing the ERP open items")
         return self._import_table("items", source, file_name, mapping, progress)
 
     def import_hierarchy(self, source: str | Path | bytes, *, file_name: str | None = None,
@@ -96,6 +132,21 @@ class Workspace:
 
         return LedgerService(self.db, self.user, self.settings)
 
+    @cached_property
+    def users(self) -> "UserService":
+        from cashbook.users import UserService
+
+        return UserService(self.db, self.user, self.settings)
+
+    @property
+    def role(self) -> Role | None:
+        """The user's role; None in a workspace without users (one person, nothing refused)."""
+        return access.role_of(self.db, self.user) if access.has_users(self.db) else None
+
+    def may(self, role: Role) -> bool:
+        """Whether the user may do what needs ``role`` (the app hides what is not allowed)."""
+        return access.allows(self.db, self.user, role)
+
     @property
     def settings(self) -> Settings:
         """The settings file's values with the workspace's own overrides (read fresh: clerks change them)."""
@@ -103,7 +154,14 @@ class Workspace:
         return load_settings(self.path, overrides)
 
     def set_setting(self, key: str, value: str) -> Settings:
-        """Keep a setting in the workspace; refused when the key or value is not valid."""
+        """Keep a setting in the workspace; refused when the key or value is not valid.
+
+        Settings need a supervisor; those that decide who gets in need an admin.
+        """
+        if key in SIGN_IN_SETTINGS:
+            access.require(self.db, self.user, Role.ADMIN, f"changing the sign-in setting {key}")
+        else:
+            access.require(self.db, self.user, Role.SUPERVISOR, "changing settings")
         overrides = dict(self.db.rows("SELECT key, value FROM setting"))
         overrides[key] = value
         checked = load_settings(self.path, overrides)

@@ -48,6 +48,11 @@ class Settings:
     journal_prefix: str = "CP"
     journal_digits: int = 6
     currency: str = "GBP"
+    upload_limit_mb: int = 200  # the largest file the app accepts for upload
+    auth_header: str = ""  # a trusted proxy's header naming the signed-in user (e.g. X-Forwarded-User); "" = sign-in form
+    session_hours: float = 12.0  # a browser stays signed in this long
+    sign_in_attempts: int = 5  # wrong passwords in a row that lock a name...
+    lockout_minutes: int = 15  # ...for this long
     accounts: Accounts = field(default_factory=Accounts)
 
     def with_overrides(self, values: dict[str, Any]) -> "Settings":

@@ -8,6 +8,7 @@ a later one), and writes proposals, applied ledger entries and an explain trace 
 
 from __future__ import annotations
 
+from cashbook.access import Role, require
 import json
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -97,6 +98,7 @@ class MatchingService:
     # -- the run ------------------------------------------------------------------------------------
     def run(self, progress: Progress | None = None) -> MatchReport:
         """Match every receipt not yet decided; apply what is certain, suggest the rest."""
+        require(self.db, self.user, Role.CLERK, "running matching")
         started = time.perf_counter()
         timings: dict[str, float] = {}
         mark = [started]
@@ -380,6 +382,7 @@ class MatchingService:
     # -- a clerk's decisions ----------------------------------------------------------------------
     def accept(self, proposal_ids: Iterable[int], amounts: dict[int, Decimal] | None = None) -> list[int]:
         """Apply suggested proposals through the ledger (optionally with changed amounts); learns the payer's alias."""
+        require(self.db, self.user, Role.CLERK, "accepting suggestions")
         ids = [int(i) for i in proposal_ids]
         found = {p.proposal_id: p for p in self.proposals(ids=ids)}
         missing = [i for i in ids if i not in found]
@@ -417,6 +420,7 @@ class MatchingService:
         return entry_ids
 
     def reject(self, proposal_ids: Iterable[int], note: str | None = None) -> None:
+        require(self.db, self.user, Role.CLERK, "rejecting suggestions")
         ids = [int(i) for i in proposal_ids]
         found = {p.proposal_id: p for p in self.proposals(ids=ids)}
         missing = [i for i in ids if i not in found]
@@ -440,12 +444,14 @@ class MatchingService:
         """
         from cashbook.ledger_service import LedgerService
 
+        require(self.db, self.user, Role.CLERK, "applying cash")
         request = LedgerService(self.db, self.user, self.settings).manual_request(
             int(receipt_id), doc_no, amount, discount, write_off, deduction, reason_code, write_off_rest=write_off_rest)
         return self._manual(int(receipt_id), request, request.customer_no or "")
 
     def put_on_account(self, receipt_id: int, customer_no: str | None = None) -> list[int]:
         """The receipt's unallocated rest on account: to the customer given, else the primary of the payer's group."""
+        require(self.db, self.user, Role.CLERK, "putting cash on account")
         receipt_id = int(receipt_id)
         if customer_no is None:
             payer = self._payer_of(receipt_id)
