@@ -10,6 +10,7 @@ st.title("Credit centre")
 require_area("cashbook.ledger_service", "The credit centre")
 
 from cashbook import views  # noqa: E402
+from cashbook.access import Role  # noqa: E402
 from cashbook.ui_state import workspace  # noqa: E402
 
 ws = workspace()
@@ -25,7 +26,8 @@ with credits_tab:
         crn = c[0].text_input("Credit memo", key="cred_crn")
         doc = c[1].text_input("Apply to document (empty to refund)", key="cred_doc")
         amount = money_input(c[2], "Amount (empty: as much as fits)", "cred_amount", placeholder="")
-        action = c[3].radio("Action", ["apply", "unapply", "refund"], key="cred_action", horizontal=True)
+        actions = ["apply", "unapply", "refund"] if ws.may(Role.SUPERVISOR) else ["apply", "unapply"]
+        action = c[3].radio("Action", actions, key="cred_action", horizontal=True)
         go = st.form_submit_button("Do it", type="primary")
     if go and crn.strip():
         value = amount or None

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from app_pages.widgets import cached, run_action
+from cashbook.access import Role
 from cashbook import views
 from cashbook.ui_state import state, workspace
 
@@ -38,8 +39,12 @@ with left:
 
 with right:
     st.subheader("Change the group")
-    action = st.radio("Action", ["Add or move a customer", "Set primary", "Remove a customer", "Create a group",
-                                 "Rename the group"], key="hier_action")
+    action = None
+    if not ws.may(Role.SUPERVISOR):
+        st.caption("Changing a group needs the supervisor role.")
+    else:
+        action = st.radio("Action", ["Add or move a customer", "Set primary", "Remove a customer", "Create a group",
+                                     "Rename the group"], key="hier_action")
     if action == "Add or move a customer":
         customer = st.text_input("Customer number", key="hier_customer").strip()
         parent = st.text_input("Under (parent customer number; empty for the top)", key="hier_parent").strip() or None
@@ -62,7 +67,7 @@ with right:
         if st.button("Create", key="hier_apply", disabled=not new_name):
             s.group = new_name
             run_action(lambda: ws.hierarchy.create(new_name), lambda r: "; ".join(r) or f"created {new_name}")
-    else:
+    elif action == "Rename the group":
         new_name = st.text_input("New name", key="hier_new").strip()
         if st.button("Rename", key="hier_apply", disabled=not (new_name and group)):
             s.group = new_name

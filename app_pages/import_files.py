@@ -7,6 +7,7 @@ from app_pages.widgets import download, paged_table, show_error
 from cashbook import views
 from cashbook.errors import CashbookError, FileRefused
 from cashbook.imports import detect_kind
+from cashbook.access import Role
 from cashbook.templates import TEMPLATES, MappingProfile
 from cashbook.ui_state import state, workspace
 
@@ -14,6 +15,7 @@ KINDS = {"customers": "Customer master", "items": "Open items", "hierarchy": "Hi
          "payments": "Bank or remittance file"}
 ws = workspace()
 s = state()
+allowed = list(KINDS) if ws.may(Role.SUPERVISOR) else ["payments"]  # ERP and hierarchy files: a supervisor's
 
 st.title("Import")
 st.write("Drop customer-master, open-items, hierarchy, bank or remittance files. A file with any problem is refused "
@@ -31,10 +33,13 @@ plans = []
 for index, (data, name) in enumerate(files):
     detected = detect_kind(data, name)
     with st.expander(f"{name} ({len(data):,} bytes)", expanded=len(files) <= 3):
-        known = detected in KINDS
+        if detected in KINDS and detected not in allowed:
+            st.warning(f"This is a {KINDS[detected].lower()} file: importing it needs the supervisor role.")
+            continue
+        known = detected in allowed
         if not known:
             st.warning("Cashbook cannot tell what kind of file this is: say which it is.")
-        kind = st.selectbox("This file is", list(KINDS), index=list(KINDS).index(detected) if known else None,
+        kind = st.selectbox("This file is", allowed, index=allowed.index(detected) if known else None,
                             format_func=KINDS.get, key=f"import_kind_{index}", placeholder="Choose the kind of file")
         if kind is None:
             continue

@@ -12,25 +12,50 @@ import streamlit as st
 from cashbook import views
 from cashbook.errors import CashbookError
 from cashbook.money import MoneyFormatError, parse_money
-from cashbook.ui_state import USER_KEY, opened, state, workspace, workspace_path
-from cashbook.imports import current_user
+from cashbook.batch import last_finished, running
+from cashbook.service import Workspace
+from cashbook.ui_state import opened, state, workspace, workspace_path
 
 PAGE_SIZE = 200
+BATCH_POLL_SECONDS = 5  # how often an idle page looks for batch runs
 
 
-def sidebar() -> None:
-    """Who is working and in which workspace; messages left by the previous run."""
-    with st.sidebar:
-        st.text_input("Your name", value=current_user(), key=USER_KEY,
-                      help="Every change you make is recorded under this name.")
-        st.caption(f"Workspace: `{workspace_path()}`")
+def sidebar(ws: Workspace) -> None:
+    """Who is working and in which workspace; batch runs going on; messages left by the previous run."""
+    from app_pages.auth import role_label, sign_out
+
     s = state()
+    with st.sidebar:
+        st.caption(f"Signed in as **{ws.user}** ({role_label(ws)})" if ws.role is not None
+                   else f"Working as **{ws.user}** (one-person workspace)")
+        if s.session_token and st.button("Sign out", key="signout", icon=":material/logout:"):
+            sign_out()
+            st.rerun()
+        st.caption(f"Workspace: `{workspace_path()}`")
+        batch_watch()
     if opened().generated and not s.demo_notice_shown:
         s.demo_notice_shown = True
         st.info("No workspace was found, so the demo workspace was generated in `data/` "
                 "(customers, open items, groups and a day of bank and remittance files).", icon=":material/info:")
     for message in s.take_notices():
         st.success(message)
+
+
+@st.fragment(run_every=BATCH_POLL_SECONDS)
+def batch_watch() -> None:
+    """Every few seconds: say which batch run is going on; when it has ended, redraw the page with its results."""
+    s = state()
+    runs = running(workspace_path())
+    mark, what = last_finished(workspace_path())
+    if runs:
+        st.info("**Batch run:** " + "; ".join(r.describe() for r in runs) + ". Your changes wait for it.",
+                icon=":material/hourglass_top:")
+    elif s.batch_mark is None:
+        s.batch_mark = mark  # the page as drawn already shows every run that ended before it
+    elif mark != s.batch_mark:
+        s.batch_mark = mark
+        s.notify(f"Updated: {what}.")
+        st.rerun(scope="app")
 
 
 def show_error(exc: CashbookError) -> None:

@@ -3,8 +3,9 @@
 DuckDB lets one process at a time write a file. A command-line run (a scheduled import, a
 matching run) first leaves a small note ``<workspace>.batch-<pid>.json`` beside the file, then
 waits for the file; the app opens the file only for the length of one page run and, while a note
-is there, waits and says whose run it waits for. The note goes when the run ends; a note left by
-a process that died is ignored and removed.
+is there, waits and says whose run it waits for. The note goes when the run ends, and
+``<workspace>.batch-last.json`` says which run ended last, so open pages redraw with its results;
+a note left by a process that died is ignored and removed.
 """
 
 from __future__ import annotations
@@ -60,6 +61,23 @@ def announce(db_path: str | Path, user: str, command: str) -> Iterator[BatchRun]
         yield run
     finally:
         note.unlink(missing_ok=True)
+        done = Path(f"{_prefix(db_path)}last.json")
+        done.write_text(json.dumps({"user": user, "command": command, "pid": run.pid,
+                                    "started_at": run.started_at.isoformat(),
+                                    "finished_at": datetime.now().replace(microsecond=0).isoformat()}),
+                        encoding="utf-8")
+
+
+def last_finished(db_path: str | Path) -> tuple[int, str]:
+    """A mark that changes each time a batch run ends (0 before any), and what that run was, in words."""
+    done = Path(f"{_prefix(db_path)}last.json")
+    try:
+        data = json.loads(done.read_text(encoding="utf-8"))
+        mark = done.stat().st_mtime_ns
+    except (OSError, ValueError):
+        return 0, ""
+    return mark, (f"`cashbook {data.get('command')}` by {data.get('user')} finished at "
+                  f"{str(data.get('finished_at', ''))[11:19]}")
 
 
 def running(db_path: str | Path) -> list[BatchRun]:
@@ -68,7 +86,7 @@ def running(db_path: str | Path) -> list[BatchRun]:
         return []
     prefix = _prefix(db_path)
     found = []
-    for note in prefix.parent.glob(prefix.name + "*.json"):
+    for note in prefix.parent.glob(prefix.name + "[0-9]*.json"):
         try:
             data = json.loads(note.read_text(encoding="utf-8"))
             run = BatchRun(str(data["user"]), str(data["command"]), int(data["pid"]),

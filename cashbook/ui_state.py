@@ -1,27 +1,33 @@
-"""The Streamlit app's session state as typed fields, and its one cached connection to the workspace.
+"""The Streamlit app's session state as typed fields, and the workspace each script run works in.
 
 Only the app imports this module (it imports Streamlit); the core, the CLI and notebooks never do.
 Pages read and write session values through ``state()`` instead of raw ``st.session_state`` keys,
-and get their Workspace from ``workspace()``: one cached Database per file, wrapped for the clerk
-named in the sidebar so that every change the app makes carries that name.
+and get their Workspace from ``workspace()``: the workspace file opened for this one script run
+(``run_workspace``) and closed when the run ends, so that a batch run from the command line can
+have the file between two runs; every change the app makes carries the signed-in user's name.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import streamlit as st
 
+from cashbook.batch import BatchRun, running
 from cashbook.db import Database, open_database
+from cashbook.errors import WorkspaceError
 from cashbook.imports import current_user
 from cashbook.service import Workspace
 
 DEMO_FOLDER = "data"
-USER_KEY = "user"  # the sidebar's text input
+BATCH_WAIT_SECONDS = 15 * 60.0  # a page waits this long for a batch run before saying it gave up
 T = TypeVar("T")
 
 
@@ -56,12 +62,15 @@ class SessionState:
     downloads = _Field[dict[str, tuple[str, bytes]]](dict)  # prepared files: key -> (file name, bytes)
     import_results = _Field[list[dict[str, Any]]](list)  # the last import's reports, for display
     demo_notice_shown = _Field[bool](lambda: False)
+    signed_in = _Field[str | None](lambda: None)  # the user signed in in this browser session
+    session_token = _Field[str | None](lambda: None)  # the signed token of that sign-in (also the cookie)
+    signed_out = _Field[bool](lambda: False)  # just signed out: the cookie is removed on this run
+    batch_mark = _Field[int | None](lambda: None)  # which batch run had ended last when this page last looked
 
     @property
     def user(self) -> str:
-        """The clerk's name from the sidebar, else CASHBOOK_USER or the login."""
-        value = str(st.session_state.get(USER_KEY) or "").strip()
-        return value or current_user()
+        """The signed-in user; in a workspace without users, CASHBOOK_USER or the login."""
+        return self.signed_in or current_user()
 
     @staticmethod
     def set_widget(key: str, value: Any) -> None:
@@ -88,25 +97,75 @@ def workspace_path() -> str:
 
 @dataclass(frozen=True)
 class Opened:
-    db: Database
+    path: str
     generated: list[str]  # the demo's summary when this start generated it, else []
 
 
-@st.cache_resource(show_spinner="Opening the workspace...")
-def _open(path: str) -> Opened:
-    """One Database per workspace file for the whole server; the demo is generated when it is missing."""
+@st.cache_resource(show_spinner="Preparing the workspace...")
+def _prepare(path: str) -> Opened:
+    """Once per server: the demo is generated when no workspace was named and data/ has none."""
     generated: list[str] = []
     if not os.environ.get("CASHBOOK_DB") and not Path(path).exists():
         from cashbook.demo import write_demo
 
         generated = write_demo(Path(path).parent)
-    return Opened(open_database(path), generated)
+    return Opened(path, generated)
 
 
 def opened() -> Opened:
-    return _open(workspace_path())
+    return _prepare(workspace_path())
+
+
+_RUN = threading.local()  # the Database of the script run on this thread
+
+
+def _wait_for_batch(path: str, where: "st.delta_generator.DeltaGenerator") -> Database:
+    """Open the file, first letting announced batch runs finish; the page says whose run it waits for."""
+    deadline = time.monotonic() + BATCH_WAIT_SECONDS
+    shown: list[BatchRun] | None = None
+    while True:
+        runs = running(path)
+        if not runs:
+            try:
+                return open_database(path, wait=2.0)
+            except WorkspaceError as exc:
+                if exc.title != "Workspace busy" or time.monotonic() > deadline:
+                    raise
+                runs = running(path)
+        if time.monotonic() > deadline:
+            raise WorkspaceError(f"waited {BATCH_WAIT_SECONDS / 60:.0f} minutes for "
+                                 f"{'; '.join(r.describe() for r in runs) or 'another program'}; try again later",
+                                 title="Workspace busy")
+        if runs != shown:
+            shown = runs
+            text = "; ".join(r.describe() for r in runs) or "another program"
+            where.info(f"**Batch run in progress:** {text}. This page continues when it has finished; "
+                       "nothing you typed is lost.", icon=":material/hourglass_top:")
+        time.sleep(0.5)
+
+
+@contextmanager
+def run_workspace() -> Iterator[Database]:
+    """The workspace file for one script run (app.py wraps the whole run): opened, then closed at its end."""
+    where = st.empty()
+    db = _wait_for_batch(opened().path, where)
+    where.empty()
+    _RUN.db = db
+    try:
+        yield db
+    finally:
+        _RUN.db = None
+        db.close()
+
+
+def current_db() -> Database:
+    db = getattr(_RUN, "db", None)
+    if db is None:
+        raise WorkspaceError("the workspace is opened by app.py for each script run; this code ran outside one",
+                             title="Workspace not open")
+    return db
 
 
 def workspace() -> Workspace:
-    """The workspace for this run, acting as the clerk named in the sidebar."""
-    return Workspace(opened().db, state().user)
+    """The workspace for this run, acting as the signed-in user."""
+    return Workspace(current_db(), state().user)

@@ -8,7 +8,9 @@ import os
 import sys
 from pathlib import Path
 
+from cashbook.access import has_users
 from cashbook.cli.main import Parsers, show
+from cashbook.db import open_database
 from cashbook.errors import CashbookError
 from cashbook.service import Workspace, default_db_path
 
@@ -111,9 +113,10 @@ def _log(ws: Workspace, args: argparse.Namespace) -> int:
 
 def _app(ws: None, args: argparse.Namespace) -> int:
     """Check who may reach the app, then hand over to Streamlit (the workspace is not held open meanwhile)."""
-    path = args.db or default_db_path()
-    with Workspace.open(path, user=args.user) as opened:
-        team = opened.users.list() != []
+    path = str(Path(args.db or default_db_path()).expanduser().resolve())
+    with Workspace(open_database(path), "cashbook app") as opened:  # starting the app names no user: it signs them in
+        team = has_users(opened.db)
+        upload_mb = opened.settings.upload_limit_mb
     address = args.address or (os.environ.get("CASHBOOK_ADDRESS") if team else None) or ("0.0.0.0" if team else LOCAL)
     if not team and address not in (LOCAL, "localhost", "::1"):
         raise CashbookError(f"this workspace has no users, so the app listens only on this computer ({LOCAL}); add "
@@ -123,9 +126,10 @@ def _app(ws: None, args: argparse.Namespace) -> int:
     if not app.exists():
         raise CashbookError(f"app.py is not beside the cashbook package ({app}); run from a source checkout",
                             title="App not found")
-    os.environ["CASHBOOK_DB"] = str(path)
+    os.environ["CASHBOOK_DB"] = path
+    os.chdir(app.parent)  # where .streamlit/config.toml keeps the app quiet and safe
     argv = [sys.executable, "-m", "streamlit", "run", str(app), "--server.address", address,
-            "--server.port", str(args.port)]
+            "--server.port", str(args.port), "--server.maxUploadSize", str(upload_mb)]
     print(f"Cashbook on http://{address}:{args.port} ({'sign-in required' if team else 'one person, this computer only'})",
           flush=True)
     os.execv(sys.executable, argv)
