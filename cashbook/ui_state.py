@@ -22,6 +22,7 @@ import streamlit as st
 
 from cashbook.batch import BatchRun, running
 from cashbook.db import Database, open_database
+from cashbook.demo import write_demo
 from cashbook.errors import WorkspaceError
 from cashbook.imports import current_user
 from cashbook.service import Workspace
@@ -106,8 +107,6 @@ def _prepare(path: str) -> Opened:
     """Once per server: the demo is generated when no workspace was named and data/ has none."""
     generated: list[str] = []
     if not os.environ.get("CASHBOOK_DB") and not Path(path).exists():
-        from cashbook.demo import write_demo
-
         generated = write_demo(Path(path).parent)
     return Opened(path, generated)
 
