@@ -15,7 +15,8 @@ import streamlit as st
 from cashbook import views
 from cashbook.errors import CashbookError
 from cashbook.money import MoneyFormatError, parse_money
-from cashbook.batch import last_finished, running
+from app_pages.auth import role_label, sign_out
+from cashbook.batch_runs import last_finished, running
 from cashbook.service import Workspace
 from cashbook.ui_state import opened, state, workspace, workspace_path
 
@@ -25,8 +26,6 @@ BATCH_POLL_SECONDS = 5  # how often an idle page looks for batch runs
 
 def sidebar(ws: Workspace) -> None:
     """Who is working and in which workspace; batch runs going on; messages left by the previous run."""
-    from app_pages.auth import role_label, sign_out
-
     s = state()
     with st.sidebar:
         st.caption(f"Signed in as **{ws.user}** ({role_label(ws)})" if ws.role is not None

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from cashbook import access, imports
 from cashbook.access import Role
-from cashbook.batch import announce
+from cashbook.batch_runs import announce
 from cashbook.db import Database, open_database
 from cashbook.hierarchy import HierarchyService, master_sync_warnings
 from cashbook.imports import ImportReport, Progress, current_user
@@ -131,7 +131,7 @@ class Workspace:
 
     @cached_property
     def users(self) -> "UserService":
-        from cashbook.users import UserService
+        from cashbook.users import UserService  # argon2 loads only for user work
 
         return UserService(self.db, self.user, self.settings)
 

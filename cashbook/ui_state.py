@@ -20,7 +20,7 @@ from typing import Any, Generic, TypeVar
 
 import streamlit as st
 
-from cashbook.batch import BatchRun, running
+from cashbook.batch_runs import BatchRun, running
 from cashbook.db import Database, open_database
 from cashbook.demo import write_demo
 from cashbook.errors import WorkspaceError

@@ -20,9 +20,11 @@ ROOT = Path(__file__).resolve().parent.parent
 # Lowest first: a module may import from its own layer and the layers below it, never from above.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("foundation", ("cashbook", "cashbook.money", "cashbook.errors", "cashbook.model", "cashbook.normalize",
-                    "cashbook.settings", "cashbook.linking", "cashbook.templates", "cashbook.exports")),
+                    "cashbook.settings", "cashbook.linking", "cashbook.templates", "cashbook.exports",
+                    "cashbook.batch_runs")),
     ("formats", ("cashbook.formats",)),
     ("db", ("cashbook.db",)),
+    ("access", ("cashbook.access", "cashbook.users")),
     ("books", ("cashbook.ledger", "cashbook.batches")),
     ("ingest", ("cashbook.imports", "cashbook.receipts", "cashbook.hierarchy")),
     ("matching", ("cashbook.matching",)),
