@@ -34,6 +34,7 @@ def sidebar(ws: Workspace) -> None:
             sign_out()
             st.rerun()
         st.caption(f"Workspace: `{workspace_path()}`")
+        s.batch_mark = last_finished(workspace_path())[0]  # this run draws every batch run that has ended
         batch_watch()
     if opened().generated and not s.demo_notice_shown:
         s.demo_notice_shown = True
@@ -52,9 +53,7 @@ def batch_watch() -> None:
     if runs:
         st.info("**Batch run:** " + "; ".join(r.describe() for r in runs) + ". Your changes wait for it.",
                 icon=":material/hourglass_top:")
-    elif s.batch_mark is None:
-        s.batch_mark = mark  # the page as drawn already shows every run that ended before it
-    elif mark != s.batch_mark:
+    elif mark != s.batch_mark:  # only on the fragment's own reruns: a full run has just set the mark
         s.batch_mark = mark
         s.notify(f"Updated: {what}.")
         st.rerun(scope="app")

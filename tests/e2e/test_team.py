@@ -207,7 +207,6 @@ def test_the_app_says_whose_batch_run_it_waits_for(team, context) -> None:
         page.get_by_text(re.compile(r"Batch run in progress: cashbook import remittance by batch")).wait_for()
         time.sleep(2)
     wait_idle(page)
-    page.screenshot(path="/tmp/team-wait.png", full_page=True)
     page.get_by_text(re.compile("matched .* receipts|nothing to match")).first.wait_for()
     assert page.get_by_label("Payer, customer or reference").input_value() == "some text she typed"
 
