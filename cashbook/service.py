@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from cashbook import access, imports
 from cashbook.access import Role
+from cashbook.allocation import AllocationService
 from cashbook.batch_runs import announce
 from cashbook.db import Database, open_database
 from cashbook.hierarchy import HierarchyService, master_sync_warnings
@@ -124,6 +125,11 @@ class Workspace:
     @cached_property
     def matching(self) -> MatchingService:
         return MatchingService(self.db, self.user, self.settings)
+
+    @cached_property
+    def allocation(self) -> AllocationService:
+        """Every clerk action on receipts' cash: apply, on account, suspense, unapply, accept, reject."""
+        return AllocationService(self.db, self.user, self.settings)
 
     @cached_property
     def ledger(self) -> LedgerService:

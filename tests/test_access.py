@@ -49,10 +49,10 @@ def test_without_users_nothing_is_refused_and_the_tolerance_still_holds(tmp_path
     with make_world(tmp_path / "ws.duckdb", user="solo") as ws:
         assert ws.role is None and ws.may(Role.ADMIN)
         ws.set_setting("link_days", "4")
-        ws.ledger.apply_manual("PAY1", "INV1", D("500.00"))
-        ws.ledger.unapply("PAY1")
+        ws.allocation.apply_manual("PAY1", "INV1", D("500.00"))
+        ws.allocation.unapply("PAY1")
         with pytest.raises(AllocationError, match="over the tolerance"):  # as before users existed
-            ws.ledger.apply_manual("PAY1", "INV2", D("250.00"), write_off=D("50.00"))
+            ws.allocation.apply_manual("PAY1", "INV2", D("250.00"), write_off=D("50.00"))
 
 
 def test_the_first_user_must_be_an_admin(tmp_path: Path) -> None:
@@ -73,12 +73,12 @@ def test_clerk_does_a_clerks_work(team) -> None:
     payment = ParsedPayment("bank", "PAY7", TODAY, D("300.00"), "GBP", payer_name="Acme Group", payer_account="GB11AAAA")
     [report] = alice.receipts.import_files([(camt.render([payment]), "bank2.xml")])
     assert report.ok and report.new_receipts == 1
-    alice.ledger.apply_manual("PAY1", "INV1", D("480.00"), deduction=D("20.00"), reason_code="DAMAGED")
-    alice.ledger.apply_manual("PAY1", "INV2", D("297.00"), write_off=D("3.00"))  # within 1 % of 300.00
+    alice.allocation.apply_manual("PAY1", "INV1", D("480.00"), deduction=D("20.00"), reason_code="DAMAGED")
+    alice.allocation.apply_manual("PAY1", "INV2", D("297.00"), write_off=D("3.00"))  # within 1 % of 300.00
     alice.ledger.credit_apply("CRN1", "INV3", D("100.00"))
-    alice.ledger.unidentified("PAY3")
-    alice.ledger.on_account("PAY2")
-    alice.ledger.unapply("PAY2")  # her own allocation of today
+    alice.allocation.unidentified("PAY3")
+    alice.allocation.on_account("PAY2")
+    alice.allocation.unapply("PAY2")  # her own allocation of today
     [deduction] = alice.ledger.deductions()
     with refused("supervisor"):  # 20.00 is over the 5.00 tolerance of a 500.00 invoice
         alice.ledger.resolve_deduction(deduction["deduction_id"], "write_off")
@@ -91,11 +91,11 @@ def test_clerk_does_a_clerks_work(team) -> None:
 
 def test_clerk_is_refused_a_supervisors_work(team, tmp_path: Path) -> None:
     alice, cleo = team("alice"), team("cleo")
-    cleo.ledger.apply_manual("PAY1", "INV1", D("100.00"))
+    cleo.allocation.apply_manual("PAY1", "INV1", D("100.00"))
     with pytest.raises(AccessRefused, match="unapplying allocations by cleo needs the supervisor role; alice is a clerk"):
-        alice.ledger.unapply("PAY1")
+        alice.allocation.unapply("PAY1")
     with refused("supervisor"):
-        alice.ledger.apply_manual("PAY1", "INV2", D("250.00"), write_off=D("50.00"))
+        alice.allocation.apply_manual("PAY1", "INV2", D("250.00"), write_off=D("50.00"))
     with refused("supervisor"):
         alice.ledger.credit_refund("CRN1", D("10.00"))
     with refused("supervisor"):
@@ -125,17 +125,17 @@ def test_clerk_is_refused_a_supervisors_work(team, tmp_path: Path) -> None:
 
 def test_clerk_cannot_unapply_her_own_allocation_of_an_earlier_day(team) -> None:
     alice = team("alice")
-    alice.ledger.apply_manual("PAY1", "INV1", D("100.00"))
+    alice.allocation.apply_manual("PAY1", "INV1", D("100.00"))
     alice.db.execute("UPDATE allocation_entry SET created_at = created_at - INTERVAL 1 DAY")
     with pytest.raises(AccessRefused, match="allocations of an earlier day needs the supervisor role"):
-        alice.ledger.unapply("PAY1")
+        alice.allocation.unapply("PAY1")
 
 
 def test_supervisor_does_what_a_clerk_may_not(team, tmp_path: Path) -> None:
     cleo, sam = team("cleo"), team("sam")
-    cleo.ledger.apply_manual("PAY1", "INV1", D("100.00"))
-    sam.ledger.unapply("PAY1")
-    sam.ledger.apply_manual("PAY1", "INV2", D("250.00"), write_off=D("50.00"))  # beyond tolerance: a supervisor's call
+    cleo.allocation.apply_manual("PAY1", "INV1", D("100.00"))
+    sam.allocation.unapply("PAY1")
+    sam.allocation.apply_manual("PAY1", "INV2", D("250.00"), write_off=D("50.00"))  # beyond tolerance: a supervisor's call
     assert sam.ledger.ledger.open_now(["INV2"])["INV2"] == D("0.00")
     sam.ledger.credit_refund("CRN1", D("10.00"))
     sam.hierarchy.add("C3", "Acme", parent="C1")
