@@ -48,7 +48,9 @@ class Settings:
     journal_prefix: str = "CP"
     journal_digits: int = 6
     currency: str = "GBP"
-    upload_limit_mb: int = 200  # the largest file the app accepts for upload
+    upload_max_mb: int = 200  # the largest file the app's Import page accepts
+    upload_memory_mb: int = 2048  # memory the child process reading an upload may use
+    upload_seconds: int = 300  # time it may take
     auth_header: str = ""  # a trusted proxy's header naming the signed-in user (e.g. X-Forwarded-User); "" = sign-in form
     session_hours: float = 12.0  # a browser stays signed in this long
     sign_in_attempts: int = 5  # wrong passwords in a row that lock a name...

@@ -116,7 +116,7 @@ def _app(ws: None, args: argparse.Namespace) -> int:
     path = str(Path(args.db or default_db_path()).expanduser().resolve())
     with Workspace(open_database(path), "cashbook app") as opened:  # starting the app names no user: it signs them in
         team = has_users(opened.db)
-        upload_mb = opened.settings.upload_limit_mb
+        upload_mb = opened.settings.upload_max_mb
     address = args.address or (os.environ.get("CASHBOOK_ADDRESS") if team else None) or ("0.0.0.0" if team else LOCAL)
     if not team and address not in (LOCAL, "localhost", "::1"):
         raise CashbookError(f"this workspace has no users, so the app listens only on this computer ({LOCAL}); add "
