@@ -11,7 +11,7 @@ import streamlit as st
 from app_pages.auth import gate
 from app_pages.widgets import sidebar
 from cashbook.access import Role
-from cashbook.ui_state import run_workspace
+from app_pages.state import run_workspace
 
 st.set_page_config(page_title="Cashbook", page_icon=str(Path(__file__).parent / "app_pages" / "favicon.png"),
                    layout="wide")

@@ -15,7 +15,7 @@ import streamlit as st
 from cashbook.access import has_users
 from cashbook.errors import CashbookError
 from cashbook.service import Workspace
-from cashbook.ui_state import current_db, state
+from app_pages.state import current_db, state
 
 COOKIE = "cashbook_session"
 

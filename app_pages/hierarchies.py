@@ -3,9 +3,9 @@
 import streamlit as st
 
 from app_pages.widgets import cached, run_action
+from app_pages import views
+from app_pages.state import state, workspace
 from cashbook.access import Role
-from cashbook import views
-from cashbook.ui_state import state, workspace
 
 ws = workspace()
 s = state()

@@ -12,13 +12,13 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from cashbook import views
+from app_pages import views
 from cashbook.errors import CashbookError
 from cashbook.money import MoneyFormatError, parse_money
 from app_pages.auth import role_label, sign_out
+from app_pages.state import opened, state, workspace, workspace_path
 from cashbook.batch_runs import last_finished, running
 from cashbook.service import Workspace
-from cashbook.ui_state import opened, state, workspace, workspace_path
 
 PAGE_SIZE = 200
 BATCH_POLL_SECONDS = 5  # how often an idle page looks for batch runs

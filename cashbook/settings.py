@@ -7,6 +7,7 @@ workspace's ``setting`` table and override the file.
 
 from __future__ import annotations
 
+import getpass
 import os
 import tomllib
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -15,6 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from cashbook.errors import SettingsError
+
+
+def current_user() -> str:
+    """Who is working: CASHBOOK_USER, else the operating-system login."""
+    return os.environ.get("CASHBOOK_USER") or getpass.getuser() or "unknown"
 
 
 @dataclass(frozen=True)
@@ -31,10 +37,15 @@ class Accounts:
     refunds: str = "2160"
 
 
+PROFILES = ("default", "cautious")
+
+
 @dataclass(frozen=True)
 class Settings:
     write_off_amount: Decimal = Decimal("25.00")  # largest difference written off without a clerk
     write_off_percent: Decimal = Decimal("1.0")  # ... and at most this percent of the document
+    bank_charge_amount: Decimal = Decimal("35.00")  # a wire short by up to this is a bank charge, written off
+    decision_profile: str = "default"  # default: apply as a clerk would; cautious: suggest all but exact payments
     discount_grace_days: int = 3  # a discount taken this many days late still counts as earned
     discount_tolerance: Decimal = Decimal("0.05")  # rounding difference accepted on a discount
     link_days: int = 5  # advice and bank entry value dates may differ by this many days
@@ -99,6 +110,9 @@ def _build(values: dict[str, Any]) -> Settings:
             kwargs[name] = Accounts(**{k: str(v) for k, v in data.items()})
         else:
             kwargs[name] = _coerce(name, known[name].type, value)
+    profile = kwargs.get("decision_profile", "default")
+    if profile not in PROFILES:
+        raise SettingsError(f"setting decision_profile: {profile!r} is not a profile; choose {' or '.join(PROFILES)}")
     return Settings(**kwargs)
 
 

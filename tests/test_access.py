@@ -75,14 +75,14 @@ def test_clerk_does_a_clerks_work(team) -> None:
     assert report.ok and report.new_receipts == 1
     alice.allocation.apply_manual("PAY1", "INV1", D("480.00"), deduction=D("20.00"), reason_code="DAMAGED")
     alice.allocation.apply_manual("PAY1", "INV2", D("297.00"), write_off=D("3.00"))  # within 1 % of 300.00
-    alice.ledger.credit_apply("CRN1", "INV3", D("100.00"))
+    alice.credits.apply("CRN1", "INV3", D("100.00"))
     alice.allocation.unidentified("PAY3")
     alice.allocation.on_account("PAY2")
     alice.allocation.unapply("PAY2")  # her own allocation of today
-    [deduction] = alice.ledger.deductions()
+    [deduction] = alice.credits.deductions()
     with refused("supervisor"):  # 20.00 is over the 5.00 tolerance of a 500.00 invoice
-        alice.ledger.resolve_deduction(deduction["deduction_id"], "write_off")
-    alice.ledger.resolve_deduction(deduction["deduction_id"], "rebill", new_doc_no="DBN1")
+        alice.credits.resolve_deduction(deduction["deduction_id"], "write_off")
+    alice.credits.resolve_deduction(deduction["deduction_id"], "rebill", new_doc_no="DBN1")
     entry = alice.ledger.ledger.entries(doc_no="INV2")[0]
     assert entry.created_by == "alice"
     alice.matching.run()
@@ -97,7 +97,7 @@ def test_clerk_is_refused_a_supervisors_work(team, tmp_path: Path) -> None:
     with refused("supervisor"):
         alice.allocation.apply_manual("PAY1", "INV2", D("250.00"), write_off=D("50.00"))
     with refused("supervisor"):
-        alice.ledger.credit_refund("CRN1", D("10.00"))
+        alice.credits.refund("CRN1", D("10.00"))
     with refused("supervisor"):
         alice.hierarchy.add("C3", "Acme", parent="C1")
     with refused("supervisor"):
@@ -108,13 +108,13 @@ def test_clerk_is_refused_a_supervisors_work(team, tmp_path: Path) -> None:
     with refused("supervisor"):
         alice.import_items(ITEMS.encode(), file_name="items2.csv")
     with refused("supervisor"):
-        alice.ledger.export_postings(tmp_path / "postings.csv")
+        alice.postings.export(tmp_path / "postings.csv")
     with refused("supervisor"):
-        alice.ledger.postings_bytes("csv")
+        alice.postings.as_bytes("csv")
     with refused("supervisor"):
         alice.set_setting("write_off_amount", "100.00")
     with refused("supervisor"):
-        alice.ledger.create_provisional("Mystery Payer")
+        alice.accounts.create_provisional("Mystery Payer")
     with refused("admin"):
         alice.users.add("mallory", "admin", "mallory-pass")
     with refused("admin"):
@@ -137,10 +137,10 @@ def test_supervisor_does_what_a_clerk_may_not(team, tmp_path: Path) -> None:
     sam.allocation.unapply("PAY1")
     sam.allocation.apply_manual("PAY1", "INV2", D("250.00"), write_off=D("50.00"))  # beyond tolerance: a supervisor's call
     assert sam.ledger.ledger.open_now(["INV2"])["INV2"] == D("0.00")
-    sam.ledger.credit_refund("CRN1", D("10.00"))
+    sam.credits.refund("CRN1", D("10.00"))
     sam.hierarchy.add("C3", "Acme", parent="C1")
     sam.set_setting("write_off_amount", "30.00")
-    report = sam.ledger.export_postings(tmp_path / "postings.csv")
+    report = sam.postings.export(tmp_path / "postings.csv")
     assert report.journals and (tmp_path / "postings.csv").exists()
     with refused("admin"):
         sam.users.add("mallory", "clerk", "mallory-pass")

@@ -24,7 +24,7 @@ from cashbook.batch_runs import BatchRun, running
 from cashbook.db import Database, open_database
 from cashbook.demo import write_demo
 from cashbook.errors import WorkspaceError
-from cashbook.imports import current_user
+from cashbook.settings import current_user
 from cashbook.service import Workspace
 
 DEMO_FOLDER = "data"
