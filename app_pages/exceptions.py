@@ -3,8 +3,8 @@
 import streamlit as st
 
 from app_pages.widgets import MONEY, cached, download, money_bars, paged_table
-from cashbook import views
-from cashbook.ui_state import state
+from app_pages import views
+from app_pages.state import state
 
 s = state()
 st.title("Exceptions")

@@ -26,7 +26,8 @@ from cashbook.db import hierarchy_sql as hsql
 from cashbook.errors import FileRefused, HierarchyError, Problem, WorkspaceError
 from cashbook.exports import write_table
 from cashbook.formats.tabular import is_xlsx
-from cashbook.imports import ImportReport, previous_import, record_import, stage_file
+from cashbook.batches import ImportReport, previous_import, record_import
+from cashbook.imports import stage_file
 from cashbook.normalize import normalize_account
 from cashbook.templates import HIERARCHY, MappingProfile
 
@@ -476,7 +477,7 @@ class HierarchyService:
                 changes += self._changes(group, after, None)
             if not changes and not new_groups:
                 report.noop = True
-                report.message = previous_import(self.db, "hierarchy", sha)
+                report.message = previous_import(self.db, "hierarchy", sha) or "the workspace already holds exactly this content"
                 return report
             counts = {"groups created": len(new_groups)}
             for kind, label in REPORT_LABELS.items():
