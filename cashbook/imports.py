@@ -23,6 +23,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from cashbook import erp_sync
 from cashbook.db import Database
 from cashbook.db import import_sql as sql
 from cashbook.errors import FileRefused, Problem
@@ -32,6 +33,7 @@ from cashbook.formats.detect import detect_format
 from cashbook.templates import CUSTOMERS, ITEMS, TEMPLATES, MappingProfile, Template, header_score, map_headers
 
 _HASHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cashbook-digest")
+MAX_CONFLICT_LINES = 50  # the report names this many conflicts; the Exceptions list has them all
 MAX_PROBLEMS = 10_000  # beyond this a report is unreadable; the count of the rest is still given
 HEADER_SEARCH_ROWS = 30
 Progress = Callable[[float, str], None]
@@ -87,6 +89,8 @@ class ImportReport:
     warnings: list[str] = field(default_factory=list)
     format: str = ""
     message: str = ""
+    booked: int = 0  # exported journals this items file shows booked by the ERP
+    conflicts: list[str] = field(default_factory=list)  # documents the ERP and Cashbook now disagree on
 
     def lines(self) -> list[str]:
         if self.noop:
@@ -97,6 +101,15 @@ class ImportReport:
             for change, keys in self.samples.items():
                 more = self.counts.get(change, 0) - len(keys)
                 out.append(f"  {change}: {', '.join(keys)}{f' and {more} more' if more > 0 else ''}")
+        if self.booked:
+            out.append(f"  {self.booked} exported posting{'s' if self.booked != 1 else ''} now booked by the ERP")
+        if self.conflicts:
+            out.append(f"  CONFLICT: the ERP and Cashbook disagree on {len(self.conflicts)} document"
+                       f"{'s' if len(self.conflicts) != 1 else ''}; they are on the Exceptions list "
+                       "(`cashbook exceptions list`) and nothing more is applied to them until a supervisor resolves them")
+            out += [f"    {c}" for c in self.conflicts[:MAX_CONFLICT_LINES]]
+            if len(self.conflicts) > MAX_CONFLICT_LINES:
+                out.append(f"    and {len(self.conflicts) - MAX_CONFLICT_LINES} more")
         out += [f"  warning: {w}" for w in self.warnings]
         return out
 
@@ -104,6 +117,7 @@ class ImportReport:
         return {
             "kind": self.kind, "file": self.file, "sha256": self.sha256, "rows": self.rows, "noop": self.noop,
             "import_id": self.import_id, "counts": self.counts, "warnings": self.warnings, "format": self.format,
+            "booked": self.booked, "conflicts": self.conflicts,
         }
 
 
@@ -367,9 +381,13 @@ def import_table(db: Database, kind: str, data: bytes, file: str, *, profile: Ma
                 report.warnings += _hierarchy_warnings(db)
             report.import_id = record_import(db, report, user, now)
             step(0.85, "writing")
+            if kind == "items":
+                report.booked = erp_sync.book_exports(db, report.import_id, user, now)
             params = {"import_id": report.import_id, "now": now}
             for statement in (sql.apply_customers_sql() if kind == "customers" else sql.apply_items_sql()):
                 db.cursor().execute(statement, {k: v for k, v in params.items() if f"${k}" in statement})
+            if kind == "items":
+                report.conflicts = [c.line() for c in erp_sync.record_conflicts(db, report.import_id, user, now)]
     finally:
         if staged is not None and staged.temp_file:
             os.unlink(staged.temp_file)

@@ -177,14 +177,14 @@ class Ledger:
 
     def reverse_entries(self, entry_ids: Sequence[int], *, reason: str = "reversed") -> list[int]:
         with _lock_for(self.db), self.db.transaction():
-            live = {e.entry_id: e for e in self._live_by_ids(entry_ids)}
+            live = {e.entry_id: e for e in self.live_by_ids(entry_ids)}
             missing = [i for i in entry_ids if i not in live]
             if missing:
                 raise NotFound(f"entries {missing} are not live (already reversed, or reversals themselves)")
             return self._reverse(list(live.values()), reason)
 
     # -- internals ----------------------------------------------------------------------------
-    def _live_by_ids(self, entry_ids: Sequence[int]) -> list[Entry]:
+    def live_by_ids(self, entry_ids: Sequence[int]) -> list[Entry]:
         rows = self.db.rows(f"SELECT {', '.join(ENTRY_COLUMNS)} FROM ({ledger_sql.live_entries_sql()}) "
                             "WHERE entry_id IN (SELECT unnest($ids)) ORDER BY entry_id", {"ids": list(entry_ids)})
         return [Entry(*r) for r in rows]
@@ -239,9 +239,13 @@ class Ledger:
             if r.kind in ("credit", "refund") and r.source_doc_no:
                 docs[r.source_doc_no] = docs.get(r.source_doc_no, ZERO) - r.amount
         open_now = self.open_now(list(docs))
+        blocked = self._blocked([doc for doc, settles in docs.items() if settles != 0])
         for doc, settles in docs.items():
             if doc not in open_now:
                 problems.append(f"document {doc} is not an open item of this workspace")
+                continue
+            if doc in blocked:
+                problems.append(blocked[doc])
                 continue
             available = open_now[doc]
             if settles == 0:
@@ -263,6 +267,18 @@ class Ledger:
                 problems.append(f"receipt {receipt_id}: a negative allocation of {amount:,.2f} is more than is allocated")
         if problems:
             raise OverAllocation("; ".join(problems))
+
+    def _blocked(self, doc_nos: Sequence[str]) -> dict[str, str]:
+        """Documents nothing new may be applied to, and why: settled in the ERP, or in conflict with it."""
+        if not doc_nos:
+            return {}
+        from cashbook import erp_sync  # the sync owns the conflict list; imported late, it imports the ledger's SQL
+
+        why = {doc: f"document {doc} is settled in the ERP (no longer in its open items)"
+               for (doc,) in self.db.rows(ledger_sql.settled_documents_sql(), {"docs": list(doc_nos)})}
+        for doc, conflict_id in erp_sync.conflicted(self.db, doc_nos).items():
+            why[doc] = erp_sync.conflict_refusal(doc, conflict_id)
+        return why
 
     def _append(self, pairs: Sequence[tuple[AllocationRequest, int | None]]) -> list[int]:
         last = self.db.one("SELECT hash FROM allocation_entry ORDER BY entry_id DESC LIMIT 1")

@@ -96,6 +96,12 @@ class Workspace:
 
         return LedgerService(self.db, self.user, self.settings)
 
+    @cached_property
+    def erp_sync(self) -> Any:
+        from cashbook.erp_sync import ErpSyncService
+
+        return ErpSyncService(self.db, self.user, self.settings)
+
     @property
     def settings(self) -> Settings:
         """The settings file's values with the workspace's own overrides (read fresh: clerks change them)."""

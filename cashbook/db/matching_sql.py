@@ -9,7 +9,7 @@ Values are bound (``$name``); identifiers come from code only.
 
 from __future__ import annotations
 
-from cashbook.db.ledger_sql import live_entries_sql, open_items_now_sql, receipt_allocated_sql
+from cashbook.db.ledger_sql import applicable_open_sql, live_entries_sql, open_items_now_sql, receipt_allocated_sql
 from cashbook.matching.normalize import normalize_ref_sql, normalize_ref_words_sql
 
 MIN_TEXT_DIGITS = 4  # a bank-text window must hold this many digits to be searched as a reference
@@ -139,7 +139,7 @@ def items_sql() -> str:
             SELECT oi.doc_no FROM open_item oi JOIN m_scope s ON s.customer_no = oi.customer_no
             WHERE s.scope_key IN (SELECT scope_key FROM m_payer_scope))
         SELECT oi.doc_no, oi.doc_type, oi.customer_no, oi.doc_date, CAST(oi.amount * 100 AS BIGINT) AS amount_cents,
-               CAST(oi.open_now * 100 AS BIGINT) AS open_cents, oi.doc_no_norm,
+               CAST({applicable_open_sql('oi')} * 100 AS BIGINT) AS open_cents, oi.doc_no_norm,
                {normalize_ref_sql('oi.po_number')} AS po_norm, oi.discount_pct, oi.discount_days,
                coalesce(s.scope_key, 'C:' || oi.customer_no) AS scope_key,
                coalesce(s.primary_no, oi.customer_no) AS primary_no

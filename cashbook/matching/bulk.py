@@ -102,8 +102,8 @@ class BulkLedger(Ledger):
     def _check_set(self, cur, open_cents_sql: str | None) -> None:  # noqa: ANN001 - the transaction's cursor
         """No document beyond what is open now, no receipt beyond its unallocated amount: one query each."""
         if open_cents_sql is None:
-            open_cents_sql = (f"SELECT doc_no, CAST(open_now * 100 AS BIGINT) AS open_cents FROM "
-                              f"({ledger_sql.open_items_now_sql('oi.doc_no IN (SELECT doc_no FROM bulk_entries)')})")
+            open_cents_sql = (f"SELECT doc_no, CAST({ledger_sql.applicable_open_sql('oi')} * 100 AS BIGINT) AS open_cents "
+                              f"FROM ({ledger_sql.open_items_now_sql('oi.doc_no IN (SELECT doc_no FROM bulk_entries)')}) oi")
         docs = cur.execute(f"""
             WITH s AS (SELECT doc_no, CAST(sum(amount + discount + write_off + deduction) * 100 AS BIGINT) AS settles
                        FROM bulk_entries WHERE kind = 'document' GROUP BY doc_no)
