@@ -57,20 +57,29 @@ class Conflict:
 def choose_booked(units: Sequence[Unit], fall: Decimal) -> list[Unit]:
     """The pending journals a fall in the document's open amount shows booked.
 
-    The ERP books a journal whole, so a journal counts as booked only when the fall covers it:
-    the set of journals whose total is the fall exactly, else the largest total within the fall
-    (ties: the earliest journals). A rise (``fall`` < 0) books reversals the same way. What the
-    fall leaves over is the ERP's own doing (a credit note of its own, a write-off) and stays in
-    its figure. Pure; ``units`` in export order.
+    The ERP books a journal whole, so a journal counts as booked only when the fall covers it.
+    ERPs book posting files in the order they arrive: the earliest journals whose total is the
+    fall exactly are taken first; else the fewest journals whose total is the fall exactly; else
+    the largest total within the fall (ties: the earliest journals). A rise (``fall`` < 0) books
+    reversal journals the same way. What the fall leaves over is the ERP's own doing (a credit note
+    of its own, a write-off) and stays in its figure. Pure; ``units`` in export order.
     """
     if fall == 0:
         return []
     sign = 1 if fall > 0 else -1
-    candidates = [u for u in units if u.amount * sign > 0 and abs(u.amount) <= abs(fall)]
+    target = abs(fall)
+    candidates = [u for u in units if u.amount * sign > 0 and abs(u.amount) <= target]
     if not candidates:
         return []
-    if len(candidates) > MAX_EXACT_UNITS:
-        chosen, left = [], abs(fall)
+    running = ZERO
+    for count, unit in enumerate(candidates, start=1):  # the earliest journals, in order
+        running += abs(unit.amount)
+        if running == target:
+            return candidates[:count]
+        if running > target:
+            break
+    if len(candidates) > MAX_EXACT_UNITS:  # too many to search: book in export order while they fit
+        chosen, left = [], target
         for u in candidates:
             if abs(u.amount) <= left:
                 chosen.append(u)
@@ -81,9 +90,9 @@ def choose_booked(units: Sequence[Unit], fall: Decimal) -> list[Unit]:
     for size in range(1, len(candidates) + 1):
         for combo in combinations(candidates, size):
             total = sum((abs(u.amount) for u in combo), ZERO)
-            if total <= abs(fall) and total > best_total:
+            if best_total < total <= target:
                 best, best_total = combo, total
-        if best_total == abs(fall):
+        if best_total == target:
             break  # the fewest journals that explain the fall exactly
     return list(best)
 
