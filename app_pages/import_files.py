@@ -6,7 +6,7 @@ import streamlit as st
 from app_pages.widgets import download, paged_table, show_error
 from cashbook import views
 from cashbook.errors import CashbookError, FileRefused
-from cashbook.imports import detect_kind
+from cashbook.imports import ImportReport, detect_kind
 from cashbook.templates import TEMPLATES, MappingProfile
 from cashbook.ui_state import state, workspace
 
@@ -83,7 +83,8 @@ if st.button("Import", type="primary", key="import_go", disabled=not plans):
                                   progress=lambda f, text: bar.progress(min(max(f, 0.0), 1.0), text=text))
                 else:
                     report = ws.import_hierarchy(data, file_name=name, mapping=mapping)
-                results.append({"file": name, "ok": True, "lines": report.lines(), "problems": []})
+                results.append({"file": name, "ok": True, "lines": report.lines(with_conflicts=False), "problems": [],
+                                "conflicts": report.conflicts if isinstance(report, ImportReport) else []})
         except FileRefused as exc:
             results.append({"file": name, "ok": False, "lines": [str(exc).splitlines()[0]],
                             "problems": [vars(p) for p in exc.problems]})
@@ -95,6 +96,11 @@ if st.button("Import", type="primary", key="import_go", disabled=not plans):
 for result in s.import_results:
     if result["ok"]:
         st.success("\n\n".join(result["lines"][:12]))
+        if result.get("conflicts"):
+            st.warning(f"**The ERP and Cashbook disagree on {len(result['conflicts'])} documents.** They are on the "
+                       "Exceptions list; nothing more is applied to them until a supervisor resolves them.\n\n"
+                       + "\n\n".join(result["conflicts"][:12]))
+            st.page_link("app_pages/exceptions.py", label="Open the Exceptions list", icon=":material/rule:")
     else:
         st.error(f"{result['file']}: refused, nothing was written ({len(result['problems'])} problems)")
         st.dataframe(pd.DataFrame(result["problems"], columns=["file", "location", "column", "message"]),

@@ -92,7 +92,8 @@ class ImportReport:
     booked: int = 0  # exported journals this items file shows booked by the ERP
     conflicts: list[str] = field(default_factory=list)  # documents the ERP and Cashbook now disagree on
 
-    def lines(self) -> list[str]:
+    def lines(self, *, with_conflicts: bool = True) -> list[str]:
+        """The report for a person; the app shows the conflicts apart (``with_conflicts=False``)."""
         if self.noop:
             out = [f"{self.file}: nothing changed ({self.message or 'the workspace already holds this content'})"]
         else:
@@ -103,7 +104,7 @@ class ImportReport:
                 out.append(f"  {change}: {', '.join(keys)}{f' and {more} more' if more > 0 else ''}")
         if self.booked:
             out.append(f"  {self.booked} exported posting{'s' if self.booked != 1 else ''} now booked by the ERP")
-        if self.conflicts:
+        if self.conflicts and with_conflicts:
             out.append(f"  CONFLICT: the ERP and Cashbook disagree on {len(self.conflicts)} document"
                        f"{'s' if len(self.conflicts) != 1 else ''}; they are on the Exceptions list "
                        "(`cashbook exceptions list`) and nothing more is applied to them until a supervisor resolves them")
