@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.util
 import math
 from decimal import Decimal
 from collections.abc import Callable
 from typing import Any
 
+import altair as alt
+import pandas as pd
 import streamlit as st
 
 from cashbook import views
@@ -151,8 +154,6 @@ def money_input(where: Any, label: str, key: str, *, placeholder: str = "0.00") 
 
 def require_area(module: str, what: str) -> None:
     """Stop the page with a note while an area's service is not installed yet."""
-    import importlib.util
-
     if importlib.util.find_spec(module) is None:
         st.info(f"{what} is not available in this version of Cashbook yet.")
         st.stop()
@@ -170,9 +171,6 @@ def money_bars(where: Any, labels: list[str], amounts: list[Decimal], label: str
                horizontal: bool = False, height: int = 220) -> None:
     """A bar chart of money in the given order. Charts draw in floating point; the numbers drawn
     never come back into Cashbook, and the tables beside them show the exact amounts."""
-    import altair as alt
-    import pandas as pd
-
     frame = pd.DataFrame({label: labels, value: pd.to_numeric(pd.Series(amounts, dtype=object))})
     bar = alt.Chart(frame).mark_bar()
     axis_label, axis_value = alt.X(label, sort=None), alt.Y(value)

@@ -16,8 +16,10 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from cashbook.formats import bai2, camt, edifact, lockbox, mt940, nacha, sheet, x12_820
 from cashbook.formats.base import ParsedPayment, RemittanceLine
 from cashbook.money import ZERO, from_cents, round_money
+from cashbook.service import Workspace
 
 CURRENCY = "GBP"
 COMPANY_IBAN = "GB33BUKB20201555555555"
@@ -467,8 +469,6 @@ def hierarchy_csv(world: World) -> bytes:
 
 def payment_files(world: World) -> dict[str, bytes]:
     """Bank and remittance files in every supported format, named as a bank or customer sends them."""
-    from cashbook.formats import bai2, camt, edifact, lockbox, mt940, nacha, sheet, x12_820
-
     by_channel: dict[str, list[DemoPayment]] = {}
     for p in world.payments:
         by_channel.setdefault(p.channel, []).append(p)
@@ -519,8 +519,6 @@ def _write(path: Path, data: bytes) -> Path:
 def write_demo(folder: str | Path, *, seed: int = 7, customers: int | None = None, workspace: bool = True,
                user: str | None = None, with_payments: bool = True, match: bool = True) -> list[str]:
     """Write the demo's source files and, unless told not to, a workspace that has imported them."""
-    from cashbook.service import Workspace
-
     folder = Path(folder)
     world = build_world(seed=seed, customers=customers or 300)
     files = write_world(world, folder, with_payments=with_payments)

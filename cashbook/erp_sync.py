@@ -6,7 +6,8 @@ for a reversal, the rise) of the document's open amount between two items files,
 document counting as 0 open. Any other change to the row (a due date, a PO number) books nothing.
 An import that leaves a document with less open in the ERP than Cashbook holds on it is applied,
 and the document goes on the Exceptions list ("the ERP and Cashbook disagree") until a supervisor
-reverses Cashbook's allocation or accepts the ERP's figure; meanwhile nothing new is applied to it.
+reverses Cashbook's allocation or accepts the ERP's figure (cashbook.erp_conflicts); meanwhile the
+ledger applies nothing new to it.
 """
 
 from __future__ import annotations
@@ -21,12 +22,9 @@ from typing import Any
 from cashbook.db import Database
 from cashbook.db import erp_sync_sql as sql
 from cashbook.db import ledger_sql
-from cashbook.errors import AllocationError, NotFound
 from cashbook.money import ZERO
-from cashbook.settings import Settings
 
 MAX_EXACT_UNITS = 12  # beyond this many pending journals on one document, book greedily in export order
-RESOLUTIONS = ("reverse", "accept_erp")
 
 
 @dataclass(frozen=True)
@@ -165,82 +163,3 @@ def conflict_refusal(doc_no: str, conflict_id: int) -> str:
     return (f"{doc_no} is on the Exceptions list (conflict #{conflict_id}): the ERP and Cashbook disagree on what is "
             f"open; nothing more is applied to it until a supervisor resolves it "
             f"(`cashbook exceptions resolve {doc_no} --reverse|--accept-erp`)")
-
-
-class ErpSyncService:
-    """The Exceptions list of ERP conflicts (``ws.erp_sync``): read by anyone, resolved by a supervisor."""
-
-    def __init__(self, db: Database, user: str, settings: Settings) -> None:
-        self.db = db
-        self.user = user
-        self.settings = settings
-
-    def conflicts(self, *, open_only: bool = True, doc_no: str | None = None) -> list[dict[str, Any]]:
-        """Conflicts (by default the open ones) with each document's position now."""
-        where, params = ["true"], {}
-        if open_only:
-            where.append("r.conflict_id IS NULL")
-        if doc_no is not None:
-            where.append("c.doc_no = $doc")
-            params["doc"] = doc_no.strip()
-        return self.db.dicts(sql.conflicts_sql(" AND ".join(where)), params or None)
-
-    def conflicts_frame(self, open_only: bool = True):
-        import pandas as pd
-
-        return pd.DataFrame(self.conflicts(open_only=open_only), columns=list(sql.CONFLICT_COLUMNS))
-
-    def resolve(self, doc_no: str, action: str, *, note: str | None = None) -> dict[str, Any]:
-        """Close a document's open conflict: ``reverse`` Cashbook's allocations the ERP has not booked
-        (reversing ledger entries), or ``accept_erp`` (the ERP's figure stands: what Cashbook exported
-        counts as booked). Refused, with nothing written, if the document would still disagree."""
-        if action not in RESOLUTIONS:
-            raise AllocationError(f"resolve a conflict by reverse or accept_erp; not {action!r}")
-        self._require_supervisor(f"resolving the ERP conflict on {doc_no}")
-        from cashbook.ledger import _lock_for  # the ledger's per-workspace lock: resolving writes the ledger
-        from cashbook.ledger_service import LedgerService
-
-        doc = doc_no.strip()
-        with _lock_for(self.db), self.db.transaction():
-            found = conflicted(self.db, [doc])
-            if doc not in found:
-                raise NotFound(f"{doc} has no open conflict with the ERP")
-            conflict_id = found[doc]
-            now = datetime.now()
-            entry_ids: list[int] = []
-            if action == "reverse":
-                ledger = LedgerService(self.db, self.user, self.settings)
-                ids = [int(i) for (i,) in self.db.rows(sql.unbooked_live_entries_sql(), {"doc": doc})]
-                if not ids:
-                    raise AllocationError(f"Cashbook holds nothing on {doc} that the ERP has not booked; "
-                                          "accept the ERP's figure instead (--accept-erp)")
-                entry_ids = ledger.reverse(ids, reason=f"ERP conflict #{conflict_id} on {doc} reversed by {self.user}")
-            else:
-                units = self.db.rows(ledger_sql.pending_units_sql("SELECT $doc"), {"doc": doc})
-                rows = [[journal, doc, amount, "accepted", None, conflict_id, now, self.user]
-                        for _doc, journal, amount, _seq in units]
-                if rows:
-                    self.db.cursor().executemany(sql.insert_booking_sql(), rows)
-            self._refuse_if_still_disagree(doc, action)
-            self.db.execute(sql.insert_resolution_sql(),
-                            [conflict_id, action, ",".join(map(str, entry_ids)) or None, note, now, self.user])
-        return self.conflicts(open_only=False, doc_no=doc)[-1]
-
-    def _refuse_if_still_disagree(self, doc: str, action: str) -> None:
-        rows = self.db.dicts(f"SELECT * FROM ({ledger_sql.document_positions_sql('oi.doc_no = $doc')}) p "
-                             f"WHERE {ledger_sql.in_conflict_sql('p')}", {"doc": doc})
-        if not rows:
-            return
-        p = rows[0]
-        if action == "accept_erp":
-            raise AllocationError(
-                f"{doc} still carries {p['unexported']:,.2f} of Cashbook's cash not yet exported, more than the "
-                f"{p['erp_open']:,.2f} the ERP has open; reverse the allocation (--reverse), or unapply part of it, "
-                "then accept the ERP's figure", title="Conflict not resolved")
-        raise AllocationError(f"after reversing Cashbook's unbooked allocations {doc} would still have "
-                              f"{p['open_now']:,.2f} open against the ERP's {p['erp_open']:,.2f}; accept the ERP's "
-                              "figure instead (--accept-erp)", title="Conflict not resolved")
-
-    def _require_supervisor(self, action: str) -> None:
-        """The one place the supervisor role is checked for resolving conflicts."""
-        return None

@@ -17,6 +17,7 @@ from typing import Any, Generic, TypeVar
 import streamlit as st
 
 from cashbook.db import Database, open_database
+from cashbook.demo import write_demo
 from cashbook.imports import current_user
 from cashbook.service import Workspace
 
@@ -97,8 +98,6 @@ def _open(path: str) -> Opened:
     """One Database per workspace file for the whole server; the demo is generated when it is missing."""
     generated: list[str] = []
     if not os.environ.get("CASHBOOK_DB") and not Path(path).exists():
-        from cashbook.demo import write_demo
-
         generated = write_demo(Path(path).parent)
     return Opened(open_database(path), generated)
 

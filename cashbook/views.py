@@ -9,19 +9,27 @@ so the app can cache frames on it.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from cashbook.db import views_sql as sql
+from cashbook.db.accounts_sql import STATEMENT_COLUMNS
+from cashbook.formats.tabular import TableReadError, is_xlsx, read_sheet
 from cashbook.db.hierarchy_sql import AGING_BUCKETS
 from cashbook.exports import table_bytes
+from cashbook.model import ReceiptStatus
 from cashbook.service import Workspace
-from cashbook.templates import TEMPLATES, header_score, map_headers
+from cashbook.templates import TEMPLATES, MappingProfile, header_score, map_headers
 
-RECEIPT_STATUSES = ("unmatched", "suggested", "partial", "applied", "on_account", "unidentified")
+RECEIPT_STATUSES = tuple(ReceiptStatus)
 FETCH_ROWS = 5_000
 
 
@@ -173,15 +181,11 @@ def unapplied_by_customer(ws: Workspace, limit: int = 20):
 
 # -- hierarchies and customers -------------------------------------------------------------------------------
 def groups(ws: Workspace):
-    import pandas as pd
-
     return pd.DataFrame(ws.hierarchy.groups(), columns=["group", "group_id", "members", "primary", "since"])
 
 
 def tree(ws: Workspace, group: str):
     """A group's members in tree order, names indented by depth for reading."""
-    import pandas as pd
-
     frame = pd.DataFrame(ws.hierarchy.tree(group))
     if not frame.empty:
         frame.insert(0, "member", ["\u2003" * (d - 1) + ("\u2514 " if d > 1 else "") + str(n)
@@ -190,14 +194,10 @@ def tree(ws: Workspace, group: str):
 
 
 def hierarchy_history(ws: Workspace, group: str | None = None):
-    import pandas as pd
-
     return pd.DataFrame(ws.hierarchy.history(group))
 
 
 def search_customers(ws: Workspace, text: str):
-    import pandas as pd
-
     return pd.DataFrame(ws.hierarchy.search(text), columns=["customer_no", "name", "group", "score", "matched_on"])
 
 
@@ -216,9 +216,6 @@ def import_history_query() -> Query:
 # -- import helpers --------------------------------------------------------------------------------------------
 def preview_rows(data: bytes, file: str, limit: int = 20):
     """The first rows of a CSV or XLSX as text, for the Import page's preview (None for other formats)."""
-    import pandas as pd
-    from cashbook.formats.tabular import TableReadError, is_xlsx, read_sheet
-
     try:
         rows = read_sheet(data[:500_000] if not is_xlsx(data) else data, file).rows[:limit]
     except TableReadError:
@@ -229,8 +226,6 @@ def preview_rows(data: bytes, file: str, limit: int = 20):
 
 def header_candidates(data: bytes, file: str, kind: str) -> tuple[list[str], dict[str, str], list[str]]:
     """The file's header row, the mapping found for the template, and the required columns missing."""
-    from cashbook.formats.tabular import is_xlsx, read_sheet
-
     template = TEMPLATES[kind]
     rows = read_sheet(data[:500_000] if not is_xlsx(data) else data, file).rows[:30]
     header = max(rows, key=lambda r: header_score(template, r), default=[])
@@ -240,8 +235,6 @@ def header_candidates(data: bytes, file: str, kind: str) -> tuple[list[str], dic
 
 # -- mapping profiles and local files (beside the workspace) ------------------------------------------------------
 def mappings_folder(ws: Workspace):
-    from pathlib import Path
-
     return Path(ws.path).expanduser().resolve().parent / "mappings"
 
 
@@ -253,10 +246,6 @@ def saved_profiles(ws: Workspace, kind: str) -> list[str]:
 
 def save_profile(ws: Workspace, kind: str, name: str, columns: dict[str, str]) -> str:
     """Keep a column mapping as a JSON profile in the workspace's mappings/ folder; returns its file name."""
-    import re
-
-    from cashbook.templates import MappingProfile
-
     safe = re.sub(r"[^\w.-]+", "_", name.strip()) or "profile"
     path = mappings_folder(ws) / f"{kind}__{safe}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -270,8 +259,6 @@ def profile_path(ws: Workspace, file_name: str):
 
 def local_files(ws: Workspace) -> list[str]:
     """Import files lying beside the workspace (the demo's erp/, bank/ and remittance/ folders)."""
-    from pathlib import Path
-
     root = Path(ws.path).expanduser().resolve().parent
     found = [p for sub in ("erp", "bank", "remittance") if (root / sub).is_dir() for p in sorted((root / sub).iterdir())
              if p.is_file()]
@@ -279,8 +266,6 @@ def local_files(ws: Workspace) -> list[str]:
 
 
 def read_local_file(ws: Workspace, relative: str) -> bytes:
-    from pathlib import Path
-
     root = Path(ws.path).expanduser().resolve().parent
     path = (root / relative).resolve()
     if root not in path.parents:
@@ -291,10 +276,6 @@ def read_local_file(ws: Workspace, relative: str) -> bytes:
 # -- matching ------------------------------------------------------------------------------------------------------
 def proposals(ws: Workspace, receipt_id: int, status: str | None = "suggested"):
     """A receipt's proposals with rule, score and the evidence as one readable line."""
-    import json
-
-    import pandas as pd
-
     rows = []
     for p in ws.matching.proposals(receipt_id, status=status):
         evidence = json.loads(p.evidence or "{}")
@@ -340,10 +321,6 @@ def erp_conflicts(ws: Workspace, open_only: bool = True):
 
 def account(ws: Workspace, customer_no: str) -> dict[str, Any]:
     """A customer's standing as plain values, and its statement as a frame."""
-    import pandas as pd
-
-    from cashbook.db.accounts_sql import STATEMENT_COLUMNS
-
     summary = ws.ledger.account(customer_no)
     statement = pd.DataFrame(ws.ledger.statement(customer_no), columns=list(STATEMENT_COLUMNS))
     holds = pd.DataFrame(ws.ledger.hold_history(customer_no))
@@ -359,8 +336,6 @@ def frame_bytes(frame, fmt: str) -> bytes:
 
 def _plain(value: Any) -> Any:
     """Python values from what pandas holds: None for missing, int and float from numpy, dates kept."""
-    import pandas as pd
-
     if value is None or value is pd.NaT or value is pd.NA or (isinstance(value, float) and value != value):
         return None
     if isinstance(value, pd.Timestamp):

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from cashbook.cli.main import Parsers, print_json
+from cashbook.demo import write_demo
 from cashbook.errors import CashbookError
 from cashbook.service import Workspace
 
@@ -81,8 +82,6 @@ def _settings(ws: Workspace, args: argparse.Namespace) -> int:
 
 
 def _demo(ws: None, args: argparse.Namespace) -> int:
-    from cashbook.demo import write_demo
-
     summary = write_demo(args.dir, seed=args.seed, customers=args.customers,
                          workspace=not args.no_workspace, user=args.user, match=not args.no_match)
     for line in summary:

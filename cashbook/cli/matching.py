@@ -7,6 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from cashbook.cli.main import Parsers, print_json
+from cashbook.exports import write_table
 from cashbook.service import Workspace
 
 
@@ -78,7 +79,6 @@ def _export(ws: Workspace, args: argparse.Namespace) -> int:
 
 
 def _export_missing(ws: Workspace, args: argparse.Namespace) -> int:
-    from cashbook.exports import write_table
 
     rows = ws.matching.missing_customers()
     columns = ("proposed_customer_no", "payer_name", "payer_account", "first_receipt_id", "created_at", "created_by")
