@@ -87,10 +87,10 @@ else:
     b = st.columns([1, 1, 4])
     if b[0].button(f"Accept {len(chosen)} ticked", key="alloc_accept", type="primary",
                    disabled=chosen.empty or changed is None):
-        run_action(lambda: ws.matching.accept(list(chosen["proposal_id"]), changed),
+        run_action(lambda: ws.allocation.accept(list(chosen["proposal_id"]), changed),
                    f"Accepted {len(chosen)} proposals of receipt #{rid}")
     if b[1].button(f"Reject {len(chosen)} ticked", key="alloc_reject", disabled=chosen.empty):
-        run_action(lambda: ws.matching.reject(list(chosen["proposal_id"])), f"Rejected {len(chosen)} proposals")
+        run_action(lambda: ws.allocation.reject(list(chosen["proposal_id"])), f"Rejected {len(chosen)} proposals")
 
 with st.expander("Why: the matching explanation"):
     st.code("\n".join(ws.matching.explain(rid)), language=None)
@@ -121,7 +121,7 @@ with st.form("alloc_manual_form", border=True):
     applied = c[6].form_submit_button("Apply", type="primary")
 if applied and doc_no.strip():
     cash = amount or Decimal("0.00")
-    run_action(lambda: ws.matching.apply_manual(rid, doc_no.strip(), cash, discount or Decimal("0.00"), Decimal("0.00"),
+    run_action(lambda: ws.allocation.apply_manual(rid, doc_no.strip(), cash, discount or Decimal("0.00"), Decimal("0.00"),
                                                 deduction or Decimal("0.00"), reason.strip() or None,
                                                 write_off_rest=write_rest),
                f"Applied {cash:,.2f} of receipt #{rid} to {doc_no.strip()}")
@@ -130,8 +130,20 @@ c = st.columns([2, 1, 3])
 holder = c[0].text_input("On account of (empty: the group's primary customer)", key="alloc_on_account_customer")
 c[1].write("")
 if c[1].button("Put the rest on account", key="alloc_on_account", disabled=summary["to_allocate"] <= 0):
-    run_action(lambda: ws.matching.put_on_account(rid, holder.strip() or None),
+    run_action(lambda: ws.allocation.on_account(rid, holder.strip() or None),
                f"Put the rest of receipt #{rid} on account")
+
+if summary["unidentified"] > 0:
+    c = st.columns([1.5, 1.5, 1, 2])
+    suspense_doc = c[0].text_input("Suspense cash to document", key="alloc_suspense_doc",
+                                   help="as much as the document has open; the rest on account of its group's primary")
+    suspense_customer = c[1].text_input("or on account of customer", key="alloc_suspense_customer")
+    c[2].write("")
+    if c[2].button("Move suspense cash", key="alloc_suspense_move",
+                   disabled=not (suspense_doc.strip() or suspense_customer.strip())):
+        run_action(lambda: ws.allocation.reassign_suspense(rid, customer_no=suspense_customer.strip() or None,
+                                                           doc_no=suspense_doc.strip() or None),
+                   f"Moved the suspense cash of receipt #{rid}")
 
 with st.expander("What the ledger holds for this receipt"):
     paged_table("alloc_entries", views.allocations_query(rid), page_size=200, column_config={"amount": MONEY})
@@ -139,5 +151,5 @@ with st.expander("What the ledger holds for this receipt"):
     undo_doc = u[0].text_input("Unapply one document (empty: the whole receipt)", key="alloc_unapply_doc")
     u[1].write("")
     if u[1].button("Unapply", key="alloc_unapply"):
-        run_action(lambda: ws.ledger.unapply(rid, undo_doc.strip() or None),
+        run_action(lambda: ws.allocation.unapply(rid, undo_doc.strip() or None),
                    f"Reversed {'the allocation to ' + undo_doc.strip() if undo_doc.strip() else 'receipt #' + str(rid)}")

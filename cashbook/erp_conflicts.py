@@ -14,7 +14,7 @@ from cashbook.db import ledger_sql
 from cashbook.erp_sync import conflicted
 from cashbook.errors import AllocationError, NotFound
 from cashbook.ledger import _lock_for
-from cashbook.ledger_service import LedgerService
+from cashbook.allocation import AllocationService
 from cashbook.settings import Settings
 
 RESOLUTIONS = ("reverse", "accept_erp")
@@ -59,12 +59,13 @@ class ErpSyncService:
             now = datetime.now()
             entry_ids: list[int] = []
             if action == "reverse":
-                ledger = LedgerService(self.db, self.user, self.settings)
+                allocation = AllocationService(self.db, self.user, self.settings)
                 ids = [int(i) for (i,) in self.db.rows(sql.unbooked_live_entries_sql(), {"doc": doc})]
                 if not ids:
                     raise AllocationError(f"Cashbook holds nothing on {doc} that the ERP has not booked; "
                                           "accept the ERP's figure instead (--accept-erp)")
-                entry_ids = ledger.reverse(ids, reason=f"ERP conflict #{conflict_id} on {doc} reversed by {self.user}")
+                entry_ids = allocation.reverse(allocation.ledger.live_by_ids(ids),
+                                               reason=f"ERP conflict #{conflict_id} on {doc} reversed by {self.user}")
             else:
                 units = self.db.rows(ledger_sql.pending_units_sql("SELECT $doc"), {"doc": doc})
                 rows = [[journal, doc, amount, "accepted", None, conflict_id, now, self.user]

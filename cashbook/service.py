@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from cashbook import imports
+from cashbook.allocation import AllocationService
 from cashbook.db import Database, open_database
 from cashbook.erp_conflicts import ErpSyncService
 from cashbook.hierarchy import HierarchyService, master_sync_warnings
@@ -89,6 +90,11 @@ class Workspace:
     @cached_property
     def matching(self) -> MatchingService:
         return MatchingService(self.db, self.user, self.settings)
+
+    @cached_property
+    def allocation(self) -> AllocationService:
+        """Every clerk action on receipts' cash: apply, on account, suspense, unapply, accept, reject."""
+        return AllocationService(self.db, self.user, self.settings)
 
     @cached_property
     def ledger(self) -> LedgerService:

@@ -34,9 +34,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 # Debts being paid off by issue 12, each with the step that removes it. The test below fails
 # when an entry is no longer needed, so this list only shrinks.
-KNOWN_UPWARD: frozenset[tuple[str, str]] = frozenset({
-    ("cashbook.matching.service", "cashbook.ledger_service"),  # clerk actions move to cashbook.allocation
-})
+KNOWN_UPWARD: frozenset[tuple[str, str]] = frozenset()
 
 
 @dataclass(frozen=True)

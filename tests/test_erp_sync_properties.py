@@ -229,7 +229,7 @@ def run(ws: Workspace, erp: SimulatedErp, op: tuple, folder: Path, step: int) ->
         listed = doc in listed_conflicts(ws)
         dropped = ws.db.scalar("SELECT status <> 'open' FROM open_item WHERE doc_no = ?", [doc])
         try:
-            ws.ledger.apply_manual(RECEIPTS[r], doc, amount)
+            ws.allocation.apply_manual(RECEIPTS[r], doc, amount)
         except AllocationError as exc:
             if dropped:
                 assert "settled in the ERP" in str(exc)
@@ -242,7 +242,7 @@ def run(ws: Workspace, erp: SimulatedErp, op: tuple, folder: Path, step: int) ->
     elif kind == "unapply":
         _, r, d = op
         try:
-            ws.ledger.unapply(RECEIPTS[r], DOCS[d])
+            ws.allocation.unapply(RECEIPTS[r], DOCS[d])
         except (NotFound, AllocationError):
             pass
     elif kind == "export":

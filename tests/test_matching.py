@@ -234,7 +234,10 @@ def test_alias_learned_from_confirmation(world):
     first = world.pay("100.00", name="NW ACCOUNTS PAYABLE DEPT")
     run(world)
     assert status(world.ws, first) == "unidentified"
-    world.ws.matching.apply_manual(receipt_id(world.ws, first), "INV9701", D("100.00"))
+    # Suspense cash is not free to apply: the clerk moves it to the document, which identifies the payer.
+    with pytest.raises(OverAllocation):
+        world.ws.allocation.apply_manual(receipt_id(world.ws, first), "INV9701", D("100.00"))
+    world.ws.allocation.reassign_suspense(receipt_id(world.ws, first), doc_no="INV9701")
     assert status(world.ws, first) == "applied"
     second = world.pay("200.00", name="NW Accounts Payable Dept.")
     run(world)
@@ -294,11 +297,11 @@ def test_accept_and_reject(world):
     ref = world.pay("300.00", account=NW)
     run(world)
     p1, p2 = world.ws.matching.proposals(receipt_id(world.ws, ref))
-    world.ws.matching.reject([p2.proposal_id])
-    world.ws.matching.accept([p1.proposal_id])
+    world.ws.allocation.reject([p2.proposal_id])
+    world.ws.allocation.accept([p1.proposal_id])
     assert allocations(world.ws, ref) == [("applied", p1.doc_no, "S1", D("300.00"), D("0.00"), D("0.00"))]
     with pytest.raises(CashbookError):
-        world.ws.matching.accept([p1.proposal_id])
+        world.ws.allocation.accept([p1.proposal_id])
 
 
 def test_manual_apply_never_over_applies(world):
@@ -306,7 +309,7 @@ def test_manual_apply_never_over_applies(world):
     ref = world.pay("500.00", account=NW, text="nothing")
     run(world)
     with pytest.raises(OverAllocation):
-        world.ws.matching.apply_manual(receipt_id(world.ws, ref), "INVC1", D("150.00"))
+        world.ws.allocation.apply_manual(receipt_id(world.ws, ref), "INVC1", D("150.00"))
 
 
 def test_bulk_helpers_match_the_ledger():
@@ -352,7 +355,7 @@ def test_out_of_date_suggestion_is_refused_with_the_reason(world):
     first, second = receipt_id(world.ws, first_ref), receipt_id(world.ws, second_ref)
     waiting = [p for p in world.ws.matching.proposals(first, status="suggested") if p.doc_no == "INV6201"]
     assert waiting, "two equal open items: the amount alone is only a suggestion"
-    world.ws.matching.apply_manual(second, "INV6201", D("432.10"))  # a clerk settles it from the other receipt
+    world.ws.allocation.apply_manual(second, "INV6201", D("432.10"))  # a clerk settles it from the other receipt
     with pytest.raises(AllocationError, match="INV6201 has 0.00 open now but the suggestion needs 432.10"):
-        world.ws.matching.accept([waiting[0].proposal_id])
+        world.ws.allocation.accept([waiting[0].proposal_id])
     assert world.ws.db.scalar("SELECT count(*) FROM allocation_entry WHERE receipt_id = ?", [first]) == 0

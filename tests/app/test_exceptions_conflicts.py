@@ -31,7 +31,7 @@ def conflict_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         ws.import_items(_items("800.00"), file_name="items1.csv")
         payment = ParsedPayment("bank", "PAY7", TODAY, D("800.00"), "GBP", payer_name="Acme Ltd")
         ws.receipts.import_files([(camt.render([payment]), "bank.xml")])
-        ws.ledger.apply_manual("PAY7", "INV7", D("800.00"))
+        ws.allocation.apply_manual("PAY7", "INV7", D("800.00"))
         report = ws.import_items(_items("400.00"), file_name="items2.csv")
         assert len(report.conflicts) == 1
     monkeypatch.setenv("CASHBOOK_DB", str(db))
