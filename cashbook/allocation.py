@@ -25,9 +25,10 @@ from cashbook import accounts as acct
 from cashbook.db import Database
 from cashbook.db import ledger_sql
 from cashbook.db import matching_sql as msql
-from cashbook.errors import AllocationError, NotFound, OverAllocation
+from cashbook.errors import (AllocationError, CurrencyMismatch, DocumentSettled, NotFound, OutsideGroup, OverAllocation,
+                             ReasonMissing, SuggestionOutOfDate, ToleranceExceeded)
 from cashbook.hierarchy import HierarchyService
-from cashbook.ledger import AllocationRequest, Entry, Ledger, _lock_for
+from cashbook.ledger import AllocationRequest, Entry, Ledger, workspace_lock
 from cashbook.matching.passes import alias_keys
 from cashbook.matching.service import MatchingService, Proposal
 from cashbook.model import EntryKind, ProposalStatus
@@ -104,7 +105,7 @@ class AllocationService:
     # -- applying -----------------------------------------------------------------------------------
     def apply(self, requests: Sequence[AllocationRequest]) -> list[int]:
         """Apply prepared requests (a credit memo's, say) and keep statuses and holds in step."""
-        with _lock_for(self.db), self.db.transaction():
+        with workspace_lock(self.db), self.db.transaction():
             ids = self.ledger.apply(requests)
             self._after(requests)
         return ids
@@ -135,24 +136,24 @@ class AllocationService:
             open_now = self.ledger.open_now([doc["doc_no"]]).get(doc["doc_no"], ZERO)
             write_off = max(open_now - amount - discount - deduction, ZERO)
         if doc["status"] != "open":
-            raise AllocationError(f"{doc['doc_no']} is already settled in the ERP")
+            raise DocumentSettled(f"{doc['doc_no']} is already settled in the ERP")
         if receipt["currency"] and doc["currency"] and receipt["currency"] != doc["currency"]:
-            raise AllocationError(f"receipt {receipt['payment_ref'] or receipt_id} is in {receipt['currency']} and "
+            raise CurrencyMismatch(f"receipt {receipt['payment_ref'] or receipt_id} is in {receipt['currency']} and "
                                   f"{doc['doc_no']} in {doc['currency']}; cash applies only within one currency")
         payer = receipt["payer_customer_no"]
         if payer and doc["customer_no"] not in self.scope(payer):
-            raise AllocationError(f"{doc['doc_no']} belongs to customer {doc['customer_no']}, outside the group of "
+            raise OutsideGroup(f"{doc['doc_no']} belongs to customer {doc['customer_no']}, outside the group of "
                                   f"payer {payer}; apply within the payer's group, or correct the payer first")
         if min(discount, write_off, deduction) < 0:
             raise AllocationError("discount, write-off and deduction are given as positive amounts")
         limit = self.write_off_limit(doc["amount"])
         if write_off > limit:
-            raise AllocationError(
+            raise ToleranceExceeded(
                 f"a write-off of {write_off:,.2f} on {doc['doc_no']} is over the tolerance of {limit:,.2f} "
                 f"(at most {self.settings.write_off_amount:,.2f} and {self.settings.write_off_percent}% of the "
                 f"document); record the difference as a deduction with a reason instead")
         if deduction > 0 and not (reason_code or "").strip():
-            raise AllocationError("a deduction needs a reason code (e.g. DAMAGED, PRICING, PROMO)")
+            raise ReasonMissing("a deduction needs a reason code (e.g. DAMAGED, PRICING, PROMO)")
         if amount == 0 and discount == 0 and write_off == 0 and deduction == 0:
             raise AllocationError("nothing to apply: give an amount")
         return AllocationRequest(receipt_id=receipt_id, kind=EntryKind.DOCUMENT, amount=amount, doc_no=doc["doc_no"],
@@ -186,7 +187,7 @@ class AllocationService:
             raise AllocationError(f"receipt #{receipt_id} has no unallocated cash left")
         request = AllocationRequest(receipt_id=receipt_id, kind=EntryKind.UNIDENTIFIED, amount=value,
                                     evidence={"by": self.user})
-        with _lock_for(self.db), self.db.transaction():
+        with workspace_lock(self.db), self.db.transaction():
             ids = self.ledger.apply([request])
             self._after([request])
         return ids
@@ -202,7 +203,7 @@ class AllocationService:
             raise AllocationError("name either the customer or the document the suspense cash belongs to")
         receipt_id = self.receipt_id(receipt_ref)
         receipt = self._receipt(receipt_id)
-        with _lock_for(self.db), self.db.transaction():
+        with workspace_lock(self.db), self.db.transaction():
             held = [e for e in self.ledger.entries(receipt_id=receipt_id, live_only=True)
                     if e.kind == EntryKind.UNIDENTIFIED]
             if not held:
@@ -213,7 +214,8 @@ class AllocationService:
             if doc_no is not None:
                 doc = self._document(doc_no)
                 if receipt["currency"] and doc["currency"] != receipt["currency"]:
-                    raise AllocationError(f"receipt is in {receipt['currency']} and {doc['doc_no']} in {doc['currency']}")
+                    raise CurrencyMismatch(f"receipt is in {receipt['currency']} and {doc['doc_no']} in {doc['currency']}; "
+                                           "cash applies only within one currency")
                 open_now = self.ledger.open_now([doc["doc_no"]]).get(doc["doc_no"], ZERO)
                 to_doc = min(total, max(open_now, ZERO))
                 if to_doc > 0:
@@ -235,7 +237,7 @@ class AllocationService:
         """Reverse what a receipt has allocated (or only on one document); refused if that would over-apply anything."""
         receipt_id = self.receipt_id(receipt_ref)
         doc = doc_no.strip() if doc_no else None
-        with _lock_for(self.db), self.db.transaction():
+        with workspace_lock(self.db), self.db.transaction():
             live = [e for e in self.ledger.entries(receipt_id=receipt_id, live_only=True) if doc is None or e.doc_no == doc]
             self._refuse_resolved_deductions(live)
             ids = self.ledger.unapply(receipt_id, doc, reason=f"unapplied by {self.user}")
@@ -245,7 +247,7 @@ class AllocationService:
     def reverse(self, live: Sequence[Entry], reason: str) -> list[int]:
         """Reverse live entries (a credit memo's application, say, or those a supervisor reverses to settle a
         conflict with the ERP); refused if that would undo a resolved deduction or over-apply anything."""
-        with _lock_for(self.db), self.db.transaction():
+        with workspace_lock(self.db), self.db.transaction():
             self._refuse_resolved_deductions(live)
             ids = self.ledger.reverse_entries([e.entry_id for e in live], reason=reason)
             self.after_reversal(live)
@@ -268,7 +270,7 @@ class AllocationService:
                                               score=p.score, evidence={"accepted": i, "by": self.user,
                                                                        **json.loads(p.evidence or "{}")}))
         receipts = sorted({found[i].receipt_id for i in ids})
-        with _lock_for(self.db), self.db.transaction():
+        with workspace_lock(self.db), self.db.transaction():
             entry_ids = self.ledger.apply(requests)
             for i, entry_id in zip(ids, entry_ids):
                 self._decide(i, ProposalStatus.APPLIED, [entry_id], amounts.get(i))
@@ -310,7 +312,7 @@ class AllocationService:
     # -- internals ----------------------------------------------------------------------------------
     def _place(self, requests: Sequence[AllocationRequest]) -> list[int]:
         """A clerk places a receipt's cash: applied, kept as a manual proposal, alias learned, suggestions superseded."""
-        with _lock_for(self.db), self.db.transaction():
+        with workspace_lock(self.db), self.db.transaction():
             entry_ids = self.ledger.apply(requests)
             for request, entry_id in zip(requests, entry_ids):
                 self._record_manual(request, entry_id)
@@ -358,8 +360,8 @@ class AllocationService:
             if (needed > 0 and needed > available) or (needed < 0 and needed < available):
                 stale.append(f"{doc} has {available:,.2f} open now but the suggestion needs {needed:,.2f}")
         if stale:
-            raise AllocationError("out of date since another receipt was applied: " + "; ".join(stale)
-                                  + ". Reject the suggestion, or change its amount.", title="Suggestion out of date")
+            raise SuggestionOutOfDate("out of date since another receipt was applied: " + "; ".join(stale)
+                                      + ". Reject the suggestion, or change its amount.")
 
     def _decide(self, proposal_id: int, status: ProposalStatus, entry_ids: list[int] | None, amount: Decimal | None,
                 note: str | None = None) -> None:

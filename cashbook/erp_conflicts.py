@@ -13,7 +13,7 @@ from cashbook.db import erp_sync_sql as sql
 from cashbook.db import ledger_sql
 from cashbook.erp_sync import conflicted
 from cashbook.errors import AllocationError, NotFound
-from cashbook.ledger import _lock_for
+from cashbook.ledger import workspace_lock
 from cashbook.allocation import AllocationService
 from cashbook.settings import Settings
 
@@ -51,7 +51,7 @@ class ErpSyncService:
             raise AllocationError(f"resolve a conflict by reverse or accept_erp; not {action!r}")
         self._require_supervisor(f"resolving the ERP conflict on {doc_no}")
         doc = doc_no.strip()
-        with _lock_for(self.db), self.db.transaction():
+        with workspace_lock(self.db), self.db.transaction():
             found = conflicted(self.db, [doc])
             if doc not in found:
                 raise NotFound(f"{doc} has no open conflict with the ERP")

@@ -22,7 +22,7 @@ from cashbook.db import accounts_sql, credits_sql
 from cashbook.db import ledger_sql
 from cashbook.errors import AllocationError, NotFound
 from cashbook.exports import write_table
-from cashbook.ledger import AllocationRequest, Ledger, _lock_for
+from cashbook.ledger import AllocationRequest, Ledger, workspace_lock
 from cashbook.model import DeductionAction, EntryKind
 from cashbook.money import ZERO
 from cashbook.settings import Settings
@@ -50,7 +50,7 @@ class LedgerService:
 
     def credit_unapply(self, crn: str, doc_no: str) -> list[int]:
         crn, doc_no = crn.strip(), doc_no.strip()
-        with _lock_for(self.db), self.db.transaction():
+        with workspace_lock(self.db), self.db.transaction():
             live = [e for e in self.ledger.entries(doc_no=doc_no, live_only=True)
                     if e.kind == EntryKind.CREDIT and e.source_doc_no == crn and e.doc_no == doc_no]
             if not live:
@@ -88,21 +88,21 @@ class LedgerService:
             raise AllocationError(f"resolve a deduction by {', '.join(DEDUCTION_ACTIONS)}; not {action!r}")
         if action == DeductionAction.REBILL and not (new_doc_no or "").strip():
             raise AllocationError("a re-bill needs the number of the new document")
-        with _lock_for(self.db), self.db.transaction():
+        with workspace_lock(self.db), self.db.transaction():
             rows = self.db.dicts(credits_sql.deductions_sql("e.entry_id = $id"), {"id": int(deduction_id)})
             if not rows:
                 raise NotFound(f"there is no deduction #{deduction_id}")
             item = rows[0]
             if item["status"] != "open":
                 raise AllocationError(f"deduction #{deduction_id} is already {item['status'].replace('_', ' ')}")
-            self.ledger._guard_keys([f"deduction:{deduction_id}", f"doc:{item['doc_no']}"])
+            self.ledger.guard([f"deduction:{deduction_id}", f"doc:{item['doc_no']}"])
             reinstate_id = None
             if action == DeductionAction.REINSTATED:  # the document is open again by the deduction's amount
                 request = AllocationRequest(
                     receipt_id=item["receipt_id"], kind=EntryKind.DOCUMENT, amount=ZERO, doc_no=item["doc_no"],
                     customer_no=item["customer_no"], deduction=-item["amount"], reason_code=item["reason_code"],
                     rule="deduction_reinstated", evidence={"deduction": int(deduction_id), "by": self.user})
-                reinstate_id = self.ledger._append([(request, None)])[0]
+                reinstate_id = self.ledger.apply([request])[0]  # the limit checks: never open beyond its amount
             event_id = int(self.db.scalar("SELECT nextval('deduction_event_seq')"))
             self.db.execute("INSERT INTO deduction_event VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                             [event_id, int(deduction_id), action, item["amount"], (new_doc_no or "").strip() or None,
@@ -152,8 +152,8 @@ class LedgerService:
     @contextmanager
     def _postings_run(self) -> Iterator[None]:
         """Two exports at once cannot carry the same entry twice: the ledger's lock, one transaction, a guard row."""
-        with _lock_for(self.db), self.db.transaction():
-            self.ledger._guard_keys(["postings"])
+        with workspace_lock(self.db), self.db.transaction():
+            self.ledger.guard(["postings"])
             yield
 
     def journal_lines(self, export_id: int | None = None) -> list[dict[str, Any]]:

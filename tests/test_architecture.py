@@ -28,7 +28,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("matching", ("cashbook.matching",)),
     ("allocation", ("cashbook.allocation", "cashbook.ledger_service", "cashbook.credits", "cashbook.accounts",
                     "cashbook.postings", "cashbook.provisional", "cashbook.erp_conflicts")),
-    ("facade", ("cashbook.service", "cashbook.demo")),
+    ("facade", ("cashbook.service", "cashbook.demo", "cashbook.demo_varied")),
     ("interfaces", ("cashbook.cli", "cashbook.ui_state", "cashbook.views", "app_pages", "app")),
 )
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+import cashbook.allocation
 import cashbook.ledger
 import cashbook.ledger_service
 from cashbook.errors import CashbookError, OverAllocation
@@ -53,8 +54,8 @@ def test_guard_rows_conflict_without_the_process_lock(tmp_path: Path, monkeypatc
     """Two connections (as two app sessions would hold) with the in-process lock removed: the guard rows decide."""
     path = tmp_path / "ws.duckdb"
     make_world(path).close()
-    monkeypatch.setattr(cashbook.ledger, "_lock_for", lambda db: nullcontext())
-    monkeypatch.setattr(cashbook.ledger_service, "_lock_for", lambda db: nullcontext())
+    for module in (cashbook.ledger, cashbook.allocation, cashbook.ledger_service):
+        monkeypatch.setattr(module, "workspace_lock", lambda db: nullcontext())
     first, second = Workspace.open(path, user="alice"), Workspace.open(path, user="bob")
     try:
         wins, errors = _race([lambda: first.allocation.apply_manual("PAY1", "INV1", D("400.00")),
@@ -93,8 +94,8 @@ def test_crash_midway_leaves_the_ledger_unchanged(ws: Workspace, monkeypatch: py
     before = ws.db.rows("SELECT * FROM allocation_entry ORDER BY entry_id")
     original = Ledger._append
 
-    def append_then_crash(self, pairs):
-        original(self, pairs)
+    def append_then_crash(self, rows, **options):
+        original(self, rows, **options)
         raise RuntimeError("power cut")
 
     monkeypatch.setattr(Ledger, "_append", append_then_crash)

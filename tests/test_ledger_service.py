@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from cashbook.errors import AllocationError, NotFound, OverAllocation
+from cashbook.errors import AllocationError, NotFound, OutsideGroup, OverAllocation, ReasonMissing, ToleranceExceeded
 from cashbook.formats import camt
 from cashbook.ledger import AllocationRequest
+from cashbook.model import EntryKind
 from cashbook.formats.base import ParsedPayment
 from cashbook.service import Workspace
 
@@ -135,6 +136,35 @@ def test_deduction_resolutions(ws: Workspace) -> None:
     with pytest.raises(AllocationError, match="already resolved"):
         ws.allocation.unapply("PAY1", "INV1")
     assert ws.ledger.verify() == []
+
+
+def test_giving_back_goes_through_the_limit_checks(ws: Workspace) -> None:
+    """A reinstated deduction re-opens its document through the same checks as any entry: never beyond its amount."""
+    ledger = ws.allocation.ledger
+    rid = ws.allocation.receipt_id("PAY1")
+    give_back = AllocationRequest(rid, EntryKind.DOCUMENT, D("0.00"), doc_no="INV1", customer_no="C1",
+                                  deduction=D("-50.00"), reason_code="DAMAGED", rule="deduction_reinstated")
+    with pytest.raises(OverAllocation, match="INV1 has 500.00 open of 500.00; giving back 50.00"):
+        ledger.apply([give_back])  # nothing was settled: nothing to give back
+    with pytest.raises(OverAllocation, match="INV1 has 500.00 open; -50.00 would over-apply it"):
+        ledger.apply([give_back.__class__(**{**give_back.__dict__, "rule": "manual"})])  # only a reinstatement gives back
+    ws.allocation.apply_manual("PAY1", "INV1", D("450.00"), deduction=D("50.00"), reason_code="DAMAGED")
+    ledger.apply([give_back])
+    assert open_now(ws, "INV1") == D("50.00")
+    assert ws.ledger.verify() == []
+
+
+def test_each_refusal_is_named(ws: Workspace) -> None:
+    with pytest.raises(ToleranceExceeded, match="over the tolerance"):
+        ws.allocation.apply_manual("PAY1", "INV1", D("400.00"), write_off=D("100.00"))
+    with pytest.raises(ReasonMissing):
+        ws.allocation.apply_manual("PAY1", "INV1", D("400.00"), deduction=D("100.00"))
+    with pytest.raises(OutsideGroup, match="outside the group"):
+        ws.allocation.apply_manual("PAY1", "INV9", D("100.00"))
+    with pytest.raises(OverAllocation, match="would over-apply"):
+        ws.allocation.apply_manual("PAY2", "INV1", D("150.00"))
+    assert all(issubclass(e, AllocationError) for e in (ToleranceExceeded, ReasonMissing, OutsideGroup, OverAllocation))
+    assert ws.allocation.ledger.entries() == []
 
 
 def test_on_account_defaults_to_primary_and_unapply(ws: Workspace) -> None:

@@ -316,7 +316,7 @@ def test_bulk_helpers_match_the_ledger():
     from datetime import datetime
 
     from cashbook.ledger import entry_hash
-    from cashbook.matching.bulk import cents_array, cents_text, chain_hash
+    from cashbook.ledger import cents_array, cents_text, chain_hash
 
     assert cents_array([0, 5, -5, 123456, -100, 99_999_999_999_999]).to_pylist() == \
         [D("0.00"), D("0.05"), D("-0.05"), D("1234.56"), D("-1.00"), D("999999999999.99")]
@@ -329,19 +329,19 @@ def test_bulk_helpers_match_the_ledger():
     assert chain_hash("abc", texts) == entry_hash("abc", values)
 
 
-def test_bulk_ledger_refuses_over_application(world):
-    from cashbook.matching.bulk import BulkLedger, CentsEntry
+def test_a_run_s_entries_are_refused_by_the_same_checks(world):
+    from cashbook.ledger import CentsEntry
 
     world.item("INVD1", "S1", "100.00").load()
     ref = world.pay("150.00", account=NW, text="nothing")
     rid = receipt_id(world.ws, ref)
     entry = CentsEntry(rid, "document", "INVD1", "S1", 15_000, 0, 0, 0, None, "test", 1.0, None)
     with pytest.raises(OverAllocation, match="INVD1 has 100.00 open; 150.00"):
-        BulkLedger(world.ws.db, "alice").apply_cents([entry])
+        Ledger(world.ws.db, "alice").apply_cents([entry])
     with pytest.raises(OverAllocation, match="has 150.00 unallocated"):
-        BulkLedger(world.ws.db, "alice").apply_cents([entry._replace(doc_no=None, kind="on_account", amount=20_000)])
+        Ledger(world.ws.db, "alice").apply_cents([entry._replace(doc_no=None, kind="on_account", amount=20_000)])
     assert not world.ws.db.rows("SELECT 1 FROM allocation_entry")
-    BulkLedger(world.ws.db, "alice").apply_cents([entry._replace(amount=10_000)])
+    Ledger(world.ws.db, "alice").apply_cents([entry._replace(amount=10_000)])
     assert Ledger(world.ws.db, "alice").verify_chain() == []
 
 

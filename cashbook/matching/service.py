@@ -24,8 +24,8 @@ from cashbook.db import Database
 from cashbook.db import matching_sql as msql
 from cashbook.errors import CashbookError, NotFound, WorkspaceError
 from cashbook.exports import write_table
+from cashbook.ledger import CentsEntry, Ledger, cents_array
 from cashbook.matching import rules
-from cashbook.matching.bulk import BulkLedger, CentsEntry, cents_array
 from cashbook.matching.passes import (CustomerRow, alias_keys, fuzzy_reference_hits, identify_by_keys,
                                       identify_by_names)
 from cashbook.model import DecisionStatus, ProposalStatus
@@ -259,7 +259,7 @@ class MatchingService:
                                    ("status", status)):
                     rows[key].append(value)
         entries = [CentsEntry(*(rows[k][i] for k in CentsEntry._fields)) for i in certain_at]
-        entry_ids = BulkLedger(db, self.user).apply_cents(entries, "SELECT doc_no, open_cents FROM m_item")
+        entry_ids = Ledger(db, self.user).apply_cents(entries, msql.run_open_cents_sql())
         entry_lists: list[list[int] | None] = [None] * len(rows["rule"])
         for i, entry_id in zip(certain_at, entry_ids):
             entry_lists[i] = [entry_id]
