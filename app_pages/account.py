@@ -7,9 +7,9 @@ from app_pages.widgets import MONEY, cached, frame_download, money, money_bars, 
 st.title("Customer account")
 require_area("cashbook.ledger_service", "Customer accounts")
 
-from cashbook import views  # noqa: E402
+from app_pages import views  # noqa: E402
 from cashbook.errors import CashbookError  # noqa: E402
-from cashbook.ui_state import state, workspace  # noqa: E402
+from app_pages.state import state, workspace  # noqa: E402
 
 ws = workspace()
 s = state()

@@ -5,10 +5,10 @@ from decimal import Decimal
 import streamlit as st
 
 from app_pages.widgets import MONEY, cached, money, money_input, paged_table, run_action, show_error
-from cashbook import views
+from app_pages import views
 from cashbook.errors import CashbookError
 from cashbook.money import MoneyFormatError, parse_money
-from cashbook.ui_state import state, workspace
+from app_pages.state import state, workspace
 
 ws = workspace()
 s = state()

@@ -9,8 +9,8 @@ from app_pages.widgets import MONEY, cached, download, frame_download, money_inp
 st.title("Credit centre")
 require_area("cashbook.ledger_service", "The credit centre")
 
-from cashbook import views  # noqa: E402
-from cashbook.ui_state import workspace  # noqa: E402
+from app_pages import views  # noqa: E402
+from app_pages.state import workspace  # noqa: E402
 
 ws = workspace()
 credits_tab, deductions_tab = st.tabs(["Credit memos", "Deductions"])
@@ -30,11 +30,11 @@ with credits_tab:
     if go and crn.strip():
         value = amount or None
         if action == "apply":
-            run_action(lambda: ws.ledger.credit_apply(crn, doc, value), f"Applied {crn} to {doc}")
+            run_action(lambda: ws.credits.apply(crn, doc, value), f"Applied {crn} to {doc}")
         elif action == "unapply":
-            run_action(lambda: ws.ledger.credit_unapply(crn, doc), f"Unapplied {crn} from {doc}")
+            run_action(lambda: ws.credits.unapply(crn, doc), f"Unapplied {crn} from {doc}")
         else:
-            run_action(lambda: ws.ledger.credit_refund(crn, value or Decimal(0)), f"Refunded {crn}")
+            run_action(lambda: ws.credits.refund(crn, value or Decimal(0)), f"Refunded {crn}")
 
 with deductions_tab:
     status = st.selectbox("Show", ["open", "all"], key="ded_status")
@@ -50,6 +50,6 @@ with deductions_tab:
         note = c[3].text_input("Note", key="ded_note")
         go = st.form_submit_button("Resolve", type="primary")
     if go and deduction_id:
-        run_action(lambda: ws.ledger.resolve_deduction(int(deduction_id), action, new_doc_no=new_doc or None,
+        run_action(lambda: ws.credits.resolve_deduction(int(deduction_id), action, new_doc_no=new_doc or None,
                                                        note=note or None),
                    f"Deduction #{int(deduction_id)} resolved ({action.replace('_', ' ')})")

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from app_pages.widgets import cached, money, money_bars
-from cashbook import views
+from app_pages import views
 
 st.title("Dashboard")
 numbers = cached(views.dashboard_numbers)

@@ -4,8 +4,8 @@ reason code, documents claimed twice, possible duplicates."""
 import streamlit as st
 
 from app_pages.widgets import MONEY, cached, download, money_bars, paged_table, run_action
-from cashbook import views
-from cashbook.ui_state import state, workspace
+from app_pages import views
+from app_pages.state import state, workspace
 
 s = state()
 st.title("Exceptions")

@@ -3,8 +3,8 @@
 import streamlit as st
 
 from app_pages.widgets import cached, run_action
-from cashbook import views
-from cashbook.ui_state import state, workspace
+from app_pages import views
+from app_pages.state import state, workspace
 
 ws = workspace()
 s = state()

@@ -11,11 +11,10 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.widgets import download, paged_table, show_error
-from cashbook import views
-from cashbook.errors import CashbookError, FileRefused, Problem
-from cashbook.imports import ImportReport
+from app_pages import views
+from app_pages.state import state, workspace
+from cashbook.errors import CashbookError, Problem
 from cashbook.templates import TEMPLATES, MappingProfile
-from cashbook.ui_state import state, workspace
 from cashbook.uploads import Inspection, UploadRefused, check_upload, inspect_upload, limits_from
 
 KINDS = {"customers": "Customer master", "items": "Open items", "hierarchy": "Hierarchy",
@@ -118,22 +117,10 @@ if st.button("Import", type="primary", key="import_go", disabled=not plans):
     for data, name, kind, mapping in plans:
         bar = st.progress(0.0, text=f"{name}...")
         try:
-            if kind == "payments":
-                for report in ws.receipts.import_files([(data, name)]):
-                    results.append({"file": report.file, "ok": report.ok, "lines": report.lines(),
-                                    "problems": [vars(p) for p in report.problems]})
-            else:
-                step = {"customers": ws.import_customers, "items": ws.import_items}.get(kind)
-                if step:
-                    report = step(data, file_name=name, mapping=mapping,
-                                  progress=lambda f, text: bar.progress(min(max(f, 0.0), 1.0), text=text))
-                else:
-                    report = ws.import_hierarchy(data, file_name=name, mapping=mapping)
-                results.append({"file": name, "ok": True, "lines": report.lines(with_conflicts=False), "problems": [],
-                                "conflicts": report.conflicts if isinstance(report, ImportReport) else []})
-        except FileRefused as exc:
-            results.append({"file": name, "ok": False, "lines": [str(exc).splitlines()[0]],
-                            "problems": [vars(p) for p in exc.problems]})
+            for outcome in ws.import_file(data, file_name=name, kind=kind, mapping=mapping,
+                                          progress=lambda f, text: bar.progress(min(max(f, 0.0), 1.0), text=text)):
+                results.append({"file": outcome.file, "ok": outcome.ok, "lines": list(outcome.lines),
+                                "problems": [vars(p) for p in outcome.problems]})
         except CashbookError as exc:
             show_error(exc)
         bar.progress(1.0, text=f"{name}: done")

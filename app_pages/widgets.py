@@ -12,11 +12,11 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from cashbook import views
+from app_pages import views
 from cashbook.errors import CashbookError
 from cashbook.money import MoneyFormatError, parse_money
-from cashbook.ui_state import USER_KEY, opened, state, workspace, workspace_path
-from cashbook.imports import current_user
+from app_pages.state import USER_KEY, opened, state, workspace, workspace_path
+from cashbook.settings import current_user
 
 PAGE_SIZE = 200
 

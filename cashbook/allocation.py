@@ -170,8 +170,10 @@ class AllocationService:
             if not receipt["payer_customer_no"]:
                 raise AllocationError(f"receipt {receipt['payment_ref'] or receipt_id} has no identified payer; "
                                       "name the customer who holds the cash (--customer)")
+            # the identified payer's primary holds it, even if the ERP has since dropped it from the master
             customer_no = self.primary_of(receipt["payer_customer_no"])
-        self._require_customer(customer_no)
+        else:
+            self._require_customer(customer_no)  # a customer a clerk names must exist: no cash held for a typo
         value = self.unallocated(receipt_id) if amount is None else to_amount(amount, "amount")
         if value <= 0:
             raise AllocationError(f"receipt {receipt['payment_ref'] or receipt_id} has no unallocated cash left")

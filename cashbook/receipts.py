@@ -28,8 +28,9 @@ from cashbook.errors import CashbookError, FileRefused, NotFound, Problem, Setti
 from cashbook.exports import write_table
 from cashbook.formats.base import ParsedFile, ParsedPayment, RemittanceLine
 from cashbook.formats import detect
-from cashbook.settings import load_settings
-from cashbook.imports import ImportReport, record_import, current_user, read_file
+from cashbook.settings import current_user, load_settings
+from cashbook.batches import ImportReport, previous_import, record_import, set_summary
+from cashbook.imports import read_file
 from cashbook.money import format_money
 
 MAX_AMOUNT = Decimal("9999999999999999.99")  # DECIMAL(18,2)
@@ -356,9 +357,7 @@ class ReceiptService:
         return [self._import_one(data, name) for data, name in files]
 
     def _previous(self, sha: str) -> str | None:
-        row = self.db.one("SELECT file_name, imported_at FROM import_batch WHERE kind = 'remittance' AND sha256 = ? "
-                          "ORDER BY import_id LIMIT 1", [sha])
-        return None if row is None else f"the same file was imported as {row[0]} on {row[1]:%Y-%m-%d %H:%M}"
+        return previous_import(self.db, "remittance", sha, first=True)
 
     def _import_one(self, data: bytes, file: str) -> RemittanceReport:
         sha = hashlib.sha256(data).hexdigest()
@@ -400,7 +399,7 @@ class ReceiptService:
                                   "new_receipts": report.new_receipts, "attached": report.attached,
                                   **{f"skipped_{k}": v for k, v in report.skipped.items()}},
                        "warnings": report.warnings + report.notes}
-            cur.execute("UPDATE import_batch SET summary = ? WHERE import_id = ?", [json.dumps(summary), report.import_id])
+            set_summary(self.db, report.import_id, summary)
         return report
 
     # -- reading ----------------------------------------------------------------------------------

@@ -16,15 +16,28 @@ from cashbook import imports
 from cashbook.allocation import AllocationService
 from cashbook.db import Database, open_database
 from cashbook.erp_conflicts import ErpSyncService
+from cashbook.errors import CashbookError, FileRefused, Problem
 from cashbook.hierarchy import HierarchyService, master_sync_warnings
-from cashbook.imports import ImportReport, Progress, current_user
-from cashbook.ledger_service import LedgerService
+from cashbook.batches import ImportReport
+from cashbook.imports import Progress
+from cashbook.ledger_service import AccountService, CreditService, LedgerService, PostingService
 from cashbook.matching.service import MatchingService
+from cashbook.model import ImportKind
 from cashbook.receipts import ReceiptService
-from cashbook.settings import Settings, load_settings
+from cashbook.settings import Settings, current_user, load_settings
 from cashbook.templates import MappingProfile
 
 DEFAULT_DB = "cashbook.duckdb"
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    """What importing one file did, whatever its kind: problems as data, never raised."""
+
+    file: str
+    ok: bool
+    lines: tuple[str, ...]  # the report, for a person
+    problems: tuple[Problem, ...] = ()
 
 
 def default_db_path() -> str:
@@ -55,7 +68,32 @@ class Workspace:
     def path(self) -> str:
         return self.db.path
 
-    # -- ERP imports ------------------------------------------------------------------------
+    # -- imports ----------------------------------------------------------------------------
+    def import_file(self, source: str | Path | bytes, *, file_name: str | None = None, kind: ImportKind | str | None = None,
+                    mapping: MappingProfile | str | Path | None = None,
+                    progress: Progress | None = None) -> list[ImportOutcome]:
+        """One file of any kind, detected from its content unless ``kind`` says: the one door the Import page uses.
+
+        A refused file comes back as an outcome with its problems (nothing of it written); a bank
+        file may hold several payment files' worth of outcomes.
+        """
+        data, name, _ = _source(source, file_name)
+        found = ImportKind(kind or imports.detect_kind(data, name))
+        if found == ImportKind.UNKNOWN:
+            raise CashbookError(f"{name}: Cashbook cannot tell what kind of file this is; say which it is "
+                                "(customers, items, hierarchy or payments)", title="Unknown kind of file")
+        if found == ImportKind.PAYMENTS:
+            return [ImportOutcome(r.file, r.ok, tuple(r.lines()), tuple(r.problems))
+                    for r in self.receipts.import_files([(data, name)])]
+        try:
+            if found == ImportKind.HIERARCHY:
+                report = self.import_hierarchy(data, file_name=name, mapping=mapping)
+            else:
+                report = self._import_table(found.value, data, name, mapping, progress)
+        except FileRefused as exc:
+            return [ImportOutcome(name, False, (str(exc).splitlines()[0],), exc.problems)]
+        return [ImportOutcome(name, True, tuple(report.lines()))]
+
     def import_customers(self, source: str | Path | bytes, *, file_name: str | None = None,
                          mapping: MappingProfile | str | Path | None = None,
                          progress: Progress | None = None) -> ImportReport:
@@ -97,8 +135,24 @@ class Workspace:
         return AllocationService(self.db, self.user, self.settings)
 
     @cached_property
+    def credits(self) -> CreditService:
+        """Credit memos and deductions."""
+        return CreditService(self.db, self.user, self.settings)
+
+    @cached_property
+    def accounts(self) -> AccountService:
+        """Customers' accounts, holds, statements, and customers missing from the master."""
+        return AccountService(self.db, self.user, self.settings)
+
+    @cached_property
+    def postings(self) -> PostingService:
+        """Journals for the ERP."""
+        return PostingService(self.db, self.user, self.settings)
+
+    @cached_property
     def ledger(self) -> LedgerService:
-        return LedgerService(self.db, self.user, self.settings)
+        """The ledger's integrity (``verify``)."""
+        return LedgerService(self.db, self.user)
 
     @cached_property
     def erp_sync(self) -> ErpSyncService:

@@ -7,6 +7,7 @@ workspace's ``setting`` table and override the file.
 
 from __future__ import annotations
 
+import getpass
 import os
 import tomllib
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -15,6 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from cashbook.errors import SettingsError
+
+
+def current_user() -> str:
+    """Who is working: CASHBOOK_USER, else the operating-system login."""
+    return os.environ.get("CASHBOOK_USER") or getpass.getuser() or "unknown"
 
 
 @dataclass(frozen=True)

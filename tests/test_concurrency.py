@@ -131,8 +131,8 @@ def test_crash_while_writing_postings_records_nothing(ws: Workspace, tmp_path: P
 
     monkeypatch.setattr(Path, "write_bytes", broken_write)
     with pytest.raises(OSError):
-        ws.ledger.export_postings(tmp_path / "p.csv")
+        ws.postings.export(tmp_path / "p.csv")
     monkeypatch.undo()
     assert ws.db.scalar("SELECT count(*) FROM posted_entry") == 0
     assert ws.db.scalar("SELECT count(*) FROM posting_journal") == 0
-    assert ws.ledger.export_postings(tmp_path / "p.csv").journals[0].journal_no == "CP000001"
+    assert ws.postings.export(tmp_path / "p.csv").journals[0].journal_no == "CP000001"

@@ -9,6 +9,8 @@ Values are bound (``$name``); identifiers come from code only.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from cashbook.db.ledger_sql import (applicable_open_sql, live_entries_sql, open_conflicts_sql, open_items_now_sql,
                                     receipt_allocated_sql)
 from cashbook.normalize import normalize_ref_sql, normalize_ref_words_sql
@@ -336,3 +338,27 @@ def run_open_cents_sql() -> str:
     """(doc_no, open_cents, amount_cents) of the run's documents as the run read them (``m_item``), for the
     ledger's limit checks: the same snapshot, without a second pass over the whole ledger."""
     return "SELECT doc_no, open_cents, CAST(NULL AS BIGINT) AS amount_cents FROM m_item"
+
+
+def insert_proposals_sql(source: str, columns: Sequence[str]) -> str:
+    """A run's proposals from the registered Arrow table ``source`` (names from code), with $run_id, $now, $user."""
+    return (f"INSERT INTO proposal ({', '.join(columns)}, run_id, created_at, created_by) "
+            f"SELECT {', '.join(columns)}, $run_id, $now, $user FROM {source}")
+
+
+def insert_traces_sql(source: str) -> str:
+    """A run's explain traces from the registered Arrow table ``source``, with $run_id."""
+    return (f"INSERT INTO match_trace SELECT $run_id, receipt_id, payer_customer_no, payer_method, status, trace "
+            f"FROM {source}")
+
+
+def set_payers_from_sql(source: str) -> str:
+    """The payer a run identified, kept on the receipt (``source`` holds receipt_id, payer_customer_no)."""
+    return (f"UPDATE receipt r SET payer_customer_no = t.payer_customer_no FROM {source} t "
+            "WHERE t.receipt_id = r.receipt_id AND t.payer_customer_no IS NOT NULL "
+            "AND r.payer_customer_no IS DISTINCT FROM t.payer_customer_no")
+
+
+def temp_table_from_sql(name: str, source: str) -> str:
+    """A temp table of the run (``name``, from code) as a copy of the registered Arrow table ``source``."""
+    return f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {source}"

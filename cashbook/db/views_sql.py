@@ -1,4 +1,4 @@
-"""SQL for the app's read-only screens (cashbook.views): queues, lists, dashboard numbers and the cache token.
+"""SQL for the app's read-only screens (app_pages.views): queues, lists, dashboard numbers and the cache token.
 
 Every builder returns text with bound parameters (``?`` or ``$name``); where filters are chosen
 at run time the builder assembles them from the fragments below and returns ``(sql, params)``.

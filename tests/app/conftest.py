@@ -50,7 +50,7 @@ def app(demo_workspace: Path):
 def workspace(demo_workspace: Path):
     """The app's own cached connection (a second connection to the file in one process is refused)."""
     from cashbook.service import Workspace
-    from cashbook.ui_state import opened
+    from app_pages.state import opened
 
     return Workspace(opened().db, "test")
 

@@ -18,7 +18,7 @@ from cashbook.cli.main import main
 from cashbook.db import Database
 from cashbook.errors import OverAllocation
 from cashbook.service import Workspace
-from cashbook.ui_state import opened
+from app_pages.state import opened
 from tests.app.conftest import APP
 from tests.test_ledger_service import make_world
 

@@ -18,7 +18,7 @@ import streamlit as st
 
 from cashbook.db import Database, open_database
 from cashbook.demo import write_demo
-from cashbook.imports import current_user
+from cashbook.settings import current_user
 from cashbook.service import Workspace
 
 DEMO_FOLDER = "data"

@@ -289,7 +289,7 @@ def credits_query(status: str | None = None) -> Query:
 
 
 def deductions(ws: Workspace, status: str | None = None):
-    return ws.ledger.deductions_frame(status)
+    return ws.credits.deductions_frame(status)
 
 
 def erp_conflicts(ws: Workspace, open_only: bool = True):
@@ -300,9 +300,9 @@ def erp_conflicts(ws: Workspace, open_only: bool = True):
 
 def account(ws: Workspace, customer_no: str) -> dict[str, Any]:
     """A customer's standing as plain values, and its statement as a frame."""
-    summary = ws.ledger.account(customer_no)
-    statement = pd.DataFrame(ws.ledger.statement(customer_no), columns=list(STATEMENT_COLUMNS))
-    holds = pd.DataFrame(ws.ledger.hold_history(customer_no))
+    summary = ws.accounts.account(customer_no)
+    statement = pd.DataFrame(ws.accounts.statement(customer_no), columns=list(STATEMENT_COLUMNS))
+    holds = pd.DataFrame(ws.accounts.hold_history(customer_no))
     return {"summary": summary.as_dict(), "statement": statement, "holds": holds}
 
 
