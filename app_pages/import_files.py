@@ -136,6 +136,11 @@ for result in s.import_results:
             st.warning(warning)
         if len(result.get("warnings", [])) > 20:
             st.warning(f"{len(result['warnings']) - 20} more warnings: see the import history")
+        if result.get("conflicts"):
+            st.warning(f"**The ERP and Cashbook disagree on {len(result['conflicts'])} documents.** They are on the "
+                       "Exceptions list; nothing more is applied to them until a supervisor resolves them.\n\n"
+                       + "\n\n".join(result["conflicts"][:12]))
+            st.page_link("app_pages/exceptions.py", label="Open the Exceptions list", icon=":material/rule:")
     else:
         st.error(f"{result['file']}: refused, nothing was written ({len(result['problems'])} problems)")
         st.dataframe(pd.DataFrame(result["problems"], columns=["file", "location", "column", "message"]),

@@ -15,6 +15,7 @@ from typing import Any
 from cashbook import imports
 from cashbook.allocation import AllocationService
 from cashbook.db import Database, open_database
+from cashbook.erp_conflicts import ErpSyncService
 from cashbook.errors import CashbookError, FileRefused, Problem
 from cashbook.hierarchy import HierarchyService, master_sync_warnings
 from cashbook.batches import ImportReport
@@ -152,6 +153,10 @@ class Workspace:
     def ledger(self) -> LedgerService:
         """The ledger's integrity (``verify``)."""
         return LedgerService(self.db, self.user)
+
+    @cached_property
+    def erp_sync(self) -> ErpSyncService:
+        return ErpSyncService(self.db, self.user, self.settings)
 
     @property
     def settings(self) -> Settings:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from cashbook.db.ledger_sql import live_entries_sql, open_items_now_sql, receipt_allocated_sql
+from cashbook.db.ledger_sql import (applicable_open_sql, live_entries_sql, open_conflicts_sql, open_items_now_sql,
+                                    receipt_allocated_sql)
 from cashbook.normalize import normalize_ref_sql, normalize_ref_words_sql
 
 MIN_TEXT_DIGITS = 4  # a bank-text window must hold this many digits to be searched as a reference
@@ -144,10 +145,11 @@ def items_sql() -> str:
             UNION
             SELECT doc_no FROM open_item WHERE doc_no_norm IN (SELECT ref_norm FROM m_unknown_ref))
         SELECT oi.doc_no, oi.doc_type, oi.customer_no, oi.doc_date, CAST(oi.amount * 100 AS BIGINT) AS amount_cents,
-               CAST(oi.open_now * 100 AS BIGINT) AS open_cents, oi.doc_no_norm,
+               CAST({applicable_open_sql('oi')} * 100 AS BIGINT) AS open_cents, oi.doc_no_norm,
                {normalize_ref_sql('oi.po_number')} AS po_norm, oi.discount_pct, oi.discount_days,
                coalesce(s.scope_key, 'C:' || oi.customer_no) AS scope_key,
-               coalesce(s.primary_no, oi.customer_no) AS primary_no
+               coalesce(s.primary_no, oi.customer_no) AS primary_no,
+               oi.doc_no IN (SELECT doc_no FROM ({open_conflicts_sql()})) AS erp_conflict
         FROM ({now}) oi LEFT JOIN m_scope s ON s.customer_no = oi.customer_no"""
 
 
@@ -253,7 +255,7 @@ def fuzzy_pairs_sql() -> str:
 
 
 ITEM_COLUMNS = ("doc_no", "doc_type", "customer_no", "doc_date", "amount_cents", "open_cents", "scope_key",
-                "primary_no", "discount_pct", "discount_days")
+                "primary_no", "discount_pct", "discount_days", "erp_conflict")
 
 
 def documents_sql() -> str:
