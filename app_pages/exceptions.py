@@ -1,13 +1,39 @@
-"""Exceptions: receipts nobody could identify, deductions by reason code, documents claimed twice, possible duplicates."""
+"""Exceptions: documents the ERP and Cashbook disagree on, receipts nobody could identify, deductions by
+reason code, documents claimed twice, possible duplicates."""
 
 import streamlit as st
 
-from app_pages.widgets import MONEY, cached, download, money_bars, paged_table
+from app_pages.widgets import MONEY, cached, download, money_bars, paged_table, run_action
 from app_pages import views
-from app_pages.state import state
+from app_pages.state import state, workspace
 
 s = state()
 st.title("Exceptions")
+
+st.subheader("The ERP and Cashbook disagree")
+st.caption("An open-items import left these documents with less open in the ERP than Cashbook holds on them "
+           "(over-applied, or dropped while carrying cash not yet exported). Nothing more is applied to them until "
+           "a supervisor reverses Cashbook's unbooked allocations or accepts the ERP's figure.")
+conflict_money = {c: MONEY for c in ("amount", "erp_open", "unexported", "pending", "open_now")}
+conflicts = cached(views.erp_conflicts, True)
+st.dataframe(conflicts, hide_index=True, width="stretch", key="exc_conflicts", column_config=conflict_money,
+             column_order=("conflict_id", "doc_no", "customer_no", "erp_status", "erp_open", "unexported", "pending",
+                           "open_now", "reason", "import_id", "detected_at"))
+if not conflicts.empty:
+    with st.form("exc_conflict_form"):
+        c = st.columns([1.2, 1.6, 2])
+        doc = c[0].selectbox("Document", list(conflicts["doc_no"]), key="exc_conflict_doc")
+        how = c[1].radio("Resolve by", ["reverse", "accept_erp"], key="exc_conflict_how", horizontal=True,
+                         format_func=lambda h: "reverse Cashbook's allocation" if h == "reverse" else "accept the ERP")
+        note = c[2].text_input("Note (why)", key="exc_conflict_note")
+        go = st.form_submit_button("Resolve", type="primary")
+    if go and doc:
+        ws = workspace()
+        run_action(lambda: ws.erp_sync.resolve(doc, how, note=note or None),
+                   f"Conflict on {doc} resolved ({'reversed' if how == 'reverse' else 'ERP accepted'})")
+with st.expander("Resolved conflicts"):
+    st.dataframe(cached(views.erp_conflicts, False), hide_index=True, width="stretch", key="exc_conflicts_done",
+                 column_config=conflict_money)
 
 st.subheader("Unidentified receipts")
 st.caption("Payer unknown: pick one and open it on Cash allocation to apply it to any document or put it on account.")

@@ -125,8 +125,11 @@ if st.button("Import", type="primary", key="import_go", disabled=not plans):
         try:
             for outcome in ws.import_file(data, file_name=name, kind=kind, mapping=mapping,
                                           progress=lambda f, text: bar.progress(min(max(f, 0.0), 1.0), text=text)):
-                results.append({"file": outcome.file, "ok": outcome.ok, "lines": list(outcome.lines),
-                                "problems": [vars(p) for p in outcome.problems]})
+                warned = [line for line in outcome.lines if line.startswith("  warning: ")]
+                results.append({"file": outcome.file, "ok": outcome.ok,
+                                "lines": [line for line in outcome.lines if line not in warned],
+                                "problems": [vars(p) for p in outcome.problems],
+                                "warnings": [line[len("  warning: "):] for line in warned]})
         except CashbookError as exc:
             show_error(exc)
         bar.progress(1.0, text=f"{name}: done")
@@ -135,6 +138,15 @@ if st.button("Import", type="primary", key="import_go", disabled=not plans):
 for result in s.import_results:
     if result["ok"]:
         st.success("\n\n".join(result["lines"][:12]))
+        for warning in result.get("warnings", [])[:20]:  # imported, but a clerk must look: entries may be missing
+            st.warning(warning)
+        if len(result.get("warnings", [])) > 20:
+            st.warning(f"{len(result['warnings']) - 20} more warnings: see the import history")
+        if result.get("conflicts"):
+            st.warning(f"**The ERP and Cashbook disagree on {len(result['conflicts'])} documents.** They are on the "
+                       "Exceptions list; nothing more is applied to them until a supervisor resolves them.\n\n"
+                       + "\n\n".join(result["conflicts"][:12]))
+            st.page_link("app_pages/exceptions.py", label="Open the Exceptions list", icon=":material/rule:")
     else:
         st.error(f"{result['file']}: refused, nothing was written ({len(result['problems'])} problems)")
         st.dataframe(pd.DataFrame(result["problems"], columns=["file", "location", "column", "message"]),

@@ -292,6 +292,12 @@ def deductions(ws: Workspace, status: str | None = None):
     return ws.credits.deductions_frame(status)
 
 
+def erp_conflicts(ws: Workspace, open_only: bool = True):
+    """Documents on which the ERP and Cashbook disagree (resolved ones too, unless ``open_only``)."""
+    frame = ws.erp_sync.conflicts_frame(open_only=open_only)
+    return frame if open_only else frame[frame["resolved_action"].notna()]
+
+
 def account(ws: Workspace, customer_no: str) -> dict[str, Any]:
     """A customer's standing as plain values, and its statement as a frame."""
     summary = ws.accounts.account(customer_no)

@@ -259,10 +259,12 @@ class AllocationService:
         return ids
 
     def reverse(self, live: Sequence[Entry], reason: str) -> list[int]:
-        """Reverse live entries (a credit memo's application, say); refused if that would over-apply anything."""
+        """Reverse live entries (a credit memo's application, say, or those a supervisor reverses to settle a
+        conflict with the ERP); refused if that would undo a resolved deduction or over-apply anything."""
         self.require_unapply(live, "unapplying a credit memo" if any(e.kind == EntryKind.CREDIT for e in live)
                              else "reversing")
         with workspace_lock(self.db), self.db.transaction():
+            self._refuse_resolved_deductions(live)
             ids = self.ledger.reverse_entries([e.entry_id for e in live], reason=reason)
             self.after_reversal(live)
         return ids

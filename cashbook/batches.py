@@ -15,6 +15,9 @@ from cashbook.db import Database
 from cashbook.db import batches_sql as sql
 
 
+MAX_CONFLICT_LINES = 50  # the report names this many conflicts; the Exceptions list has them all
+
+
 @dataclass
 class ImportReport:
     """What an import did (or would do), in terms a clerk reads."""
@@ -30,8 +33,11 @@ class ImportReport:
     warnings: list[str] = field(default_factory=list)
     format: str = ""
     message: str = ""
+    booked: int = 0  # exported journals an items file shows booked by the ERP
+    conflicts: list[str] = field(default_factory=list)  # documents the ERP and Cashbook now disagree on
 
-    def lines(self) -> list[str]:
+    def lines(self, *, with_conflicts: bool = True) -> list[str]:
+        """The report for a person; ``with_conflicts=False`` leaves the ERP conflicts to be shown apart."""
         if self.noop:
             out = [f"{self.file}: nothing changed ({self.message or 'the workspace already holds this content'})"]
         else:
@@ -40,6 +46,15 @@ class ImportReport:
             for change, keys in self.samples.items():
                 more = self.counts.get(change, 0) - len(keys)
                 out.append(f"  {change}: {', '.join(keys)}{f' and {more} more' if more > 0 else ''}")
+        if self.booked:
+            out.append(f"  {self.booked} exported posting{'s' if self.booked != 1 else ''} now booked by the ERP")
+        if self.conflicts and with_conflicts:
+            out.append(f"  CONFLICT: the ERP and Cashbook disagree on {len(self.conflicts)} document"
+                       f"{'s' if len(self.conflicts) != 1 else ''}; they are on the Exceptions list "
+                       "(`cashbook exceptions list`) and nothing more is applied to them until a supervisor resolves them")
+            out += [f"    {c}" for c in self.conflicts[:MAX_CONFLICT_LINES]]
+            if len(self.conflicts) > MAX_CONFLICT_LINES:
+                out.append(f"    and {len(self.conflicts) - MAX_CONFLICT_LINES} more")
         out += [f"  warning: {w}" for w in self.warnings]
         return out
 
@@ -47,6 +62,7 @@ class ImportReport:
         return {
             "kind": self.kind, "file": self.file, "sha256": self.sha256, "rows": self.rows, "noop": self.noop,
             "import_id": self.import_id, "counts": self.counts, "warnings": self.warnings, "format": self.format,
+            "booked": self.booked, "conflicts": self.conflicts,
         }
 
 

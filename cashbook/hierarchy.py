@@ -17,14 +17,13 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 from rapidfuzz import fuzz, process, utils
 
 from cashbook.db import Database
 from cashbook.db import hierarchy_sql as hsql
-from cashbook.errors import FileRefused, HierarchyError, Problem, WorkspaceError
+from cashbook.errors import FileRefused, HierarchyError, Problem
 from cashbook.exports import write_table
 from cashbook.formats.tabular import is_xlsx
 from cashbook.batches import ImportReport, previous_import, record_import
@@ -269,32 +268,24 @@ class HierarchyService:
     def _write(self, now: datetime, changes: list[Change], import_id: int | None) -> None:
         """Close the rows that change, append their successors and one audit entry per change."""
         params = {"now": now, "user": self.user, "import_id": import_id}
-        cur = self.db.cursor()
         closing = [c for c in changes if c.before is not None]
         opening = [(c, c.after) for c in changes if c.after is not None]
-        registered: list[str] = []
-        try:
-            if closing:
-                registered.append("closing")
-                cur.register("closing", pa.table({"group_id": pa.array([c.group_id for c in closing], pa.int32()),
-                                                    "customer_no": [c.customer_no for c in closing]}))
+        if closing:
+            with self.db.registered("closing", pa.table({
+                    "group_id": pa.array([c.group_id for c in closing], pa.int32()),
+                    "customer_no": [c.customer_no for c in closing]})):
                 self.db.execute(hsql.close_members_sql(), {"now": now})
-            if opening:
-                registered.append("opening")
-                cur.register("opening", pa.table({
+        if opening:
+            with self.db.registered("opening", pa.table({
                     "group_id": pa.array([c.group_id for c, _ in opening], pa.int32()),
                     "group_name": [c.group for c, _ in opening],
                     "customer_no": [c.customer_no for c, _ in opening],
                     "parent_customer_no": pa.array([a.parent for _, a in opening], pa.string()),
-                    "is_primary": pa.array([a.primary for _, a in opening], pa.bool_()),
-                }))
+                    "is_primary": pa.array([a.primary for _, a in opening], pa.bool_())})):
                 self.db.execute(hsql.insert_members_sql(), params)
-            self._audit(now, [(c.action, c.group_id, c.group, c.customer_no,
-                               c.before.state(c.group) if c.before else None,
-                               c.after.state(c.group) if c.after else None) for c in changes], import_id)
-        finally:
-            for name in registered:
-                cur.unregister(name)
+        self._audit(now, [(c.action, c.group_id, c.group, c.customer_no,
+                           c.before.state(c.group) if c.before else None,
+                           c.after.state(c.group) if c.after else None) for c in changes], import_id)
 
     def _audit(self, now: datetime, rows: list[tuple[str, int, str, str | None, str | None, str | None]],
                import_id: int | None) -> None:
@@ -309,12 +300,8 @@ class HierarchyService:
             "before": pa.array([r[4] for r in rows], pa.string()),
             "after": pa.array([r[5] for r in rows], pa.string()),
         })
-        cur = self.db.cursor()
-        cur.register("audit_rows", table)
-        try:
+        with self.db.registered("audit_rows", table):
             self.db.execute(hsql.insert_audit_sql(), {"now": now, "user": self.user, "import_id": import_id})
-        finally:
-            cur.unregister("audit_rows")
 
     def _insert_group(self, now: datetime, group_id: int, name: str, import_id: int | None) -> None:
         self.db.execute("INSERT INTO customer_group VALUES (?, ?, ?, NULL, ?, ?)",
@@ -586,13 +573,8 @@ class HierarchyService:
         table = pa.table({"group_name": [r[0] for r in rows], "customer_no": [r[1] for r in rows],
                           "parent_customer_no": pa.array([r[2] for r in rows], pa.string()),
                           "is_primary": pa.array([r[3] for r in rows], pa.bool_())})
-        cur = self.db.cursor()
-        cur.register("file_rows", table)
-        try:
-            self.db.execute("INSERT INTO hierarchy_row SELECT group_name, customer_no, parent_customer_no, "
-                            "is_primary, ? FROM file_rows", [import_id])
-        finally:
-            cur.unregister("file_rows")
+        with self.db.registered("file_rows", table):
+            self.db.execute(hsql.insert_file_rows_sql("file_rows"), [import_id])
 
     def export_rows(self, as_of: datetime | date | None = None) -> list[tuple]:
         """The canonical file's rows (group, customer_no, parent_customer_no, primary), now or as of a moment."""
@@ -649,10 +631,7 @@ class HierarchyService:
 
     def group_members_table(self, group: str) -> pa.Table:
         """The members of a group in tree order: customer_no, depth, member_path."""
-        try:
-            return self.db.cursor().sql(hsql.member_paths_sql(), params={"group": (group or "").strip()}).to_arrow_table()
-        except duckdb.Error as exc:
-            raise WorkspaceError(str(exc), title="Database error") from exc
+        return self.db.arrow(hsql.member_paths_sql(), {"group": (group or "").strip()})
 
     def group_items_table(self, group: str, today: date | None = None, ordered: bool = True) -> pa.Table:
         """Every open item of every member, as Arrow (money stays decimal128).
@@ -663,11 +642,7 @@ class HierarchyService:
         """
         name = (group or "").strip()
         members = self.group_members_table(name)
-        try:
-            items = self.db.cursor().sql(hsql.group_open_items_sql(),
-                                         params={"group": name, "today": today or date.today()}).to_arrow_table()
-        except duckdb.Error as exc:
-            raise WorkspaceError(str(exc), title="Database error") from exc
+        items = self.db.arrow(hsql.group_open_items_sql(), {"group": name, "today": today or date.today()})
         position = pc.index_in(items.column("customer_no"), value_set=members.column("customer_no"))
         if ordered:
             items = items.append_column("position", position)

@@ -23,6 +23,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from cashbook import erp_sync
 from cashbook.batches import ImportReport, previous_import, record_import
 from cashbook.db import Database
 from cashbook.db import import_sql as sql
@@ -347,9 +348,13 @@ def import_table(db: Database, kind: str, data: bytes, file: str, *, profile: Ma
                 report.warnings += warnings(db)
             report.import_id = record_import(db, report, user, now)
             step(0.85, "writing")
+            if kind == "items":
+                report.booked = erp_sync.book_exports(db, report.import_id, user, now)
             params = {"import_id": report.import_id, "now": now}
             for statement in (sql.apply_customers_sql() if kind == "customers" else sql.apply_items_sql()):
                 db.cursor().execute(statement, {k: v for k, v in params.items() if f"${k}" in statement})
+            if kind == "items":
+                report.conflicts = [c.line() for c in erp_sync.record_conflicts(db, report.import_id, user, now)]
     finally:
         if staged is not None and staged.temp_file:
             _remove_source(staged.temp_file)

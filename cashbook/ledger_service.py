@@ -220,10 +220,13 @@ class LedgerService:
     def verify(self) -> list[str]:
         """Every broken invariant, in words: empty when the books are sound."""
         problems = [f"entry {i} does not match its hash" for i in self.ledger.verify_chain()]
-        for doc, amount, open_now in self.db.rows(
-                f"SELECT doc_no, amount, open_now FROM ({ledger_sql.open_items_now_sql()}) "
-                "WHERE (amount >= 0 AND open_now < 0) OR (amount < 0 AND open_now > 0)"):
-            problems.append(f"document {doc} is over-applied: {open_now:,.2f} open of {amount:,.2f}")
+        for doc, amount, status, erp_open, unexported, pending, open_now, conflict_id in self.db.rows(
+                ledger_sql.over_applied_documents_sql()):
+            erp = f"the ERP has {erp_open:,.2f} open" if status == "open" else "the ERP no longer lists it"
+            listed = f"; on the Exceptions list as conflict #{conflict_id}" if conflict_id is not None else ""
+            problems.append(f"document {doc} is over-applied: {open_now:,.2f} open of {amount:,.2f} ({erp}; Cashbook "
+                            f"holds {unexported:,.2f} not yet exported and {pending:,.2f} exported but not booked"
+                            f"{listed})")
         for receipt_id, amount, allocated in self.db.rows(
                 f"SELECT r.receipt_id, r.amount, a.allocated FROM receipt r JOIN ({ledger_sql.receipt_allocated_sql()}) a "
                 "ON a.receipt_id = r.receipt_id WHERE a.allocated > coalesce(r.amount, 0) OR a.allocated < 0"):

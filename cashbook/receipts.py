@@ -487,6 +487,7 @@ def _link_and_merge(cur: Any, report: RemittanceReport, days: int) -> None:
     report.links = len(links)
     report.attached = sum(1 for c in links if not (c.advice_id in new_ids and c.bank_id in new_ids))
     _note_ambiguities(cur, report, decision, new_ids)
+    _warn_amounts_differ(cur, report, [c for c in links if not c.amount_equal])
     cur.register("link_arrow", pa.table({"advice_id": pa.array([c.advice_id for c in links], pa.int64()),
                                          "bank_id": pa.array([c.bank_id for c in links], pa.int64())}))
     try:
@@ -516,6 +517,28 @@ def _link_and_merge(cur: Any, report: RemittanceReport, days: int) -> None:
     report.payments, report.line_count, report.new_receipts = int(payments), int(lines), int(new_receipts)
     if duplicates:
         report.skipped["duplicates"] = int(duplicates)
+
+
+def _warn_amounts_differ(cur: Any, report: RemittanceReport, links: Sequence[linking.Candidate]) -> None:
+    """An advice linked to a bank entry of another amount (a bank charge, a total its lines miss) is kept
+    linked, and the clerk is told: matching trusts the cash on the bank and the documents named."""
+    if not links:
+        return
+    wanted = sorted({i for c in links[:MAX_NOTES] for i in (c.advice_id, c.bank_id)})
+    found = {sid: (where, amount) for sid, where, amount in cur.execute(
+        "SELECT source_id, file_name || ' ' || location, amount FROM payment_source WHERE list_contains(?, source_id)",
+        [wanted]).fetchall()}
+    for c in links[:MAX_NOTES]:
+        (advice, advice_amount), (bank, bank_amount) = found[c.advice_id], found[c.bank_id]
+        if advice_amount is None or bank_amount is None:
+            continue
+        gap = advice_amount - bank_amount
+        report.warnings.append(
+            f"advice {advice} says {advice_amount:,.2f} but its bank entry {bank} brought {bank_amount:,.2f} "
+            f"({'short' if gap > 0 else 'over'} by {abs(gap):,.2f}{', a bank charge?' if 0 < gap <= 50 else ''}); "
+            f"linked: matching goes by the cash on the bank")
+    if len(links) > MAX_NOTES:
+        report.warnings.append(f"{len(links) - MAX_NOTES} more advices linked to bank entries of another amount")
 
 
 def _warn_repeats(cur: Any, report: RemittanceReport) -> None:

@@ -18,6 +18,7 @@ from cashbook.access import Role
 from cashbook.allocation import AllocationService
 from cashbook.batch_runs import announce
 from cashbook.db import Database, open_database
+from cashbook.erp_conflicts import ErpSyncService
 from cashbook.errors import CashbookError, FileRefused, Problem
 from cashbook.hierarchy import HierarchyService, master_sync_warnings
 from cashbook.batches import ImportReport
@@ -188,6 +189,10 @@ class Workspace:
     def ledger(self) -> LedgerService:
         """The ledger's integrity (``verify``)."""
         return LedgerService(self.db, self.user)
+
+    @cached_property
+    def erp_sync(self) -> ErpSyncService:
+        return ErpSyncService(self.db, self.user, self.settings)
 
     @cached_property
     def users(self) -> "UserService":

@@ -17,7 +17,7 @@ from typing import Any
 from cashbook.errors import CashbookError, FileRefused
 from cashbook.service import Workspace, default_db_path
 
-AREAS = ("core", "hierarchy", "receipts", "matching", "ledger", "users")
+AREAS = ("core", "hierarchy", "receipts", "matching", "ledger", "exceptions", "users")
 Handler = Callable[[Workspace, argparse.Namespace], int]
 
 

@@ -34,6 +34,7 @@ def version_sql(present: Collection[str] = ()) -> str:
     """One row of numbers that grow with every change; optional tables count only when ``present``."""
     parts = [f"(SELECT coalesce(max({column}), 0) FROM {table})" for table, column in VERSION_TABLES]
     parts.append("(SELECT count(*) FROM setting)")
+    parts.append("(SELECT count(*) FROM erp_conflict_resolution)")  # resolving by accepting the ERP adds no entry
     parts += [f"(SELECT coalesce(max({column}), 0) FROM {table})"
               for table, column in OPTIONAL_VERSION_TABLES if table in present]
     return "SELECT " + ", ".join(parts)
