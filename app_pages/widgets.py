@@ -27,7 +27,7 @@ def sidebar() -> None:
     s = state()
     if opened().generated and not s.demo_notice_shown:
         s.demo_notice_shown = True
-        st.info("No workspace was found, so the demo workspace was generated in `data/` "
+        st.info("No workspace was found, so the demo workspace was built in `data/cashbook.duckdb` from the demo files "
                 "(customers, open items, groups and a day of bank and remittance files).", icon=":material/info:")
     for message in s.take_notices():
         st.success(message)

@@ -69,3 +69,13 @@ class OverAllocation(AllocationError):
 
 class SettingsError(CashbookError):
     title = "Settings problem"
+
+
+class SearchRefused(CashbookError):
+    title = "Nothing to search for"
+
+
+class DecisionsRefused(CashbookError):
+    """A decisions workbook that cannot be read at all (not an xlsx, no Decision column)."""
+
+    title = "Decisions file refused"

@@ -97,9 +97,10 @@ def _open(path: str) -> Opened:
     """One Database per workspace file for the whole server; the demo is generated when it is missing."""
     generated: list[str] = []
     if not os.environ.get("CASHBOOK_DB") and not Path(path).exists():
-        from cashbook.demo import write_demo
+        from cashbook.demo import build_demo_workspace, has_demo_files, write_demo
 
-        generated = write_demo(Path(path).parent)
+        folder = Path(path).parent  # the sources in git are read, never rewritten; only the workspace is new
+        generated = build_demo_workspace(folder) if has_demo_files(folder) else write_demo(folder)
     return Opened(open_database(path), generated)
 
 
