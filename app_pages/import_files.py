@@ -3,7 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from app_pages.widgets import download, paged_table, show_error
+from app_pages.grids import grid
+from app_pages.widgets import download, frame_download, paged_table, plural, show_error
 from cashbook import views
 from cashbook.errors import CashbookError, FileRefused
 from cashbook.imports import detect_kind
@@ -40,7 +41,7 @@ for index, (data, name) in enumerate(files):
             continue
         preview = views.preview_rows(data, name) if kind != "payments" or name.lower().endswith((".csv", ".xlsx")) else None
         if preview is not None:
-            st.dataframe(preview, hide_index=True, key=f"import_preview_{index}", height=180)
+            grid(preview, f"import_preview_{index}", height=180)
         mapping = None
         if kind in TEMPLATES:
             header, found, missing = views.header_candidates(data, name, kind)
@@ -96,9 +97,11 @@ for result in s.import_results:
     if result["ok"]:
         st.success("\n\n".join(result["lines"][:12]))
     else:
-        st.error(f"{result['file']}: refused, nothing was written ({len(result['problems'])} problems)")
-        st.dataframe(pd.DataFrame(result["problems"], columns=["file", "location", "column", "message"]),
-                     hide_index=True, width="stretch", key=f"import_problems_{result['file']}")
+        count = len(result["problems"])
+        st.error(f"{result['file']}: refused, nothing was written ({count} {plural(count, 'problem')})")
+        problems = pd.DataFrame(result["problems"], columns=["file", "location", "column", "message"])
+        grid(problems, f"import_problems_{result['file']}")
+        frame_download(f"import_problems_dl_{result['file']}", problems, f"problems_{result['file']}")
 
 st.subheader("Import history")
 paged_table("import_history", views.import_history_query(), page_size=20)

@@ -110,6 +110,24 @@ class Workspace:
         self.db.execute("INSERT OR REPLACE INTO setting VALUES (?, ?)", [key, value])
         return checked
 
+    # -- deciding in Excel ------------------------------------------------------------------
+    def suggestions_xlsx(self) -> bytes:
+        """Every suggestion waiting, as a workbook with a Decision column (cashbook.decisions)."""
+        from cashbook.decisions import suggestions_xlsx
+
+        return suggestions_xlsx(self.db)
+
+    def decide_in_excel(self, data: bytes, file_name: str) -> Any:
+        """Apply the decisions of a suggestions workbook as this workspace's user; a DecisionReport.
+
+        A file with any unreadable row is refused whole (FileRefused); decisions the ledger refuses
+        are reported with why, and the rest are applied together.
+        """
+        from cashbook.decisions import apply_decisions, read_decisions
+
+        decisions, undecided = read_decisions(self.db, data, file_name)
+        return apply_decisions(self.db, self.matching, decisions, file_name, undecided)
+
     # -- reading ----------------------------------------------------------------------------
     def status(self) -> dict[str, Any]:
         """Counts of what the workspace holds and the last imports, for `cashbook status`."""

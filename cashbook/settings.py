@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from cashbook.errors import SettingsError
+from cashbook.money import NUMBER_STYLES
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class Settings:
     journal_prefix: str = "CP"
     journal_digits: int = 6
     currency: str = "GBP"
+    number_style: str = "1,234.56"  # how amounts read on screen: "1,234.56", "1.234,56", "1 234,56" or "1'234.56"
     accounts: Accounts = field(default_factory=Accounts)
 
     def with_overrides(self, values: dict[str, Any]) -> "Settings":
@@ -92,6 +94,9 @@ def _build(values: dict[str, Any]) -> Settings:
             kwargs[name] = Accounts(**{k: str(v) for k, v in data.items()})
         else:
             kwargs[name] = _coerce(name, known[name].type, value)
+    if "number_style" in kwargs and kwargs["number_style"] not in NUMBER_STYLES:
+        raise SettingsError(f"setting number_style: {kwargs['number_style']!r} is not one of "
+                            f"{', '.join(repr(s) for s in NUMBER_STYLES)}")
     return Settings(**kwargs)
 
 

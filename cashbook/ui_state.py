@@ -49,7 +49,9 @@ class SessionState:
 
     receipt_id = _Field[int | None](lambda: None)  # the receipt open on Cash allocation
     queue_pick = _Field[list[int]](list)  # the queue rows selected at the last run
-    last_find = _Field[str](str)  # the receipt id or reference typed at the last run
+    last_find = _Field[str](str)  # the search text typed at the last run
+    found_pick = _Field[list[int]](list)  # the search results selected at the last run
+    decision_report = _Field[list[str]](list)  # the last decisions workbook's report, for display
     group = _Field[str | None](lambda: None)  # the group open on Hierarchies
     customer_no = _Field[str | None](lambda: None)  # the customer open on Customer account
     notices = _Field[list[str]](list)  # messages shown once on the next run (after a change and st.rerun)
