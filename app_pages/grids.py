@@ -14,9 +14,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
+from cashbook.errors import CashbookError
 from cashbook.money import DEFAULT_NUMBER_STYLE, format_amount
+from cashbook.ui_state import workspace
 
 # Column names as the database has them -> the header a clerk reads.
 LABELS = {
@@ -82,9 +85,6 @@ def _readable(data: Any) -> str:
 
 def number_style() -> str:
     """The workspace's ``number_style`` setting (read each run: a clerk may change it)."""
-    from cashbook.errors import CashbookError
-    from cashbook.ui_state import workspace
-
     try:
         return workspace().settings.number_style
     except CashbookError:
@@ -142,8 +142,6 @@ def _tooltips(shown: Any) -> Any:
     long_columns = [c for c in shown.columns if str(c) in LONG_TEXT]
     if not long_columns or len(shown) > 500:
         return shown
-    import pandas as pd
-
     tips = pd.DataFrame("", index=shown.index, columns=shown.columns)
     for column in long_columns:
         tips[column] = [str(v) if isinstance(v, str) and len(v) > 40 else "" for v in shown[column]]

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import importlib.util
 import math
 from decimal import Decimal
 from collections.abc import Callable
 from typing import Any
 
+import altair as alt
+import pandas as pd
 import streamlit as st
 
-from app_pages.grids import grid
+from app_pages.grids import grid, number_style
 from cashbook import views
 from cashbook.money import format_amount
 from cashbook.errors import CashbookError
@@ -134,8 +137,6 @@ MONEY = st.column_config.NumberColumn(format="%,.2f")  # kept for pages not yet 
 
 def money(value: Any) -> str:
     """An amount for a metric or a sentence, in the workspace's number style."""
-    from app_pages.grids import number_style
-
     return "—" if value is None else format_amount(value, number_style())
 
 
@@ -168,8 +169,6 @@ def money_text_ok(*keys: str) -> bool:
 
 def require_area(module: str, what: str) -> None:
     """Stop the page with a note while an area's service is not installed yet."""
-    import importlib.util
-
     if importlib.util.find_spec(module) is None:
         st.info(f"{what} is not available in this version of Cashbook yet.")
         st.stop()
@@ -191,9 +190,6 @@ def money_bars(where: Any, labels: list[Any], amounts: list[Decimal], label: str
     When one bar dwarfs the rest (more than 20 times the median), the value axis turns logarithmic
     (symlog, so zero and credits still draw) and a caption says which bar did it.
     """
-    import altair as alt
-    import pandas as pd
-
     numbers = pd.to_numeric(pd.Series(amounts, dtype=object))
     frame = pd.DataFrame({label: labels, value: numbers})
     positive = numbers[numbers > 0]

@@ -2,7 +2,7 @@
 
 Times are compared with DuckDB's own read_csv of the same open-items file, measured in the same
 run on the same machine. Receipts are loaded from the world's ParsedPayment objects through
-cashbook.matching.loading.import_parsed (the receipts module's staging, linking and merging,
+cashbook.receipts.ReceiptService.import_payments (the receipts module's staging, linking and merging,
 without rendering and parsing files).
 
 Three stages, each in its own process so that each one's peak memory is its own:
@@ -53,7 +53,6 @@ def prepare(folder: Path, scale: str, seed: int, items_per_customer: int) -> dic
     import duckdb
 
     from cashbook.demo import build_world, customers_csv, hierarchy_csv, items_csv
-    from cashbook.matching.loading import import_parsed
     from cashbook.service import Workspace
 
     customers, receipts = SCALES[scale]
@@ -87,8 +86,8 @@ def prepare(folder: Path, scale: str, seed: int, items_per_customer: int) -> dic
     rest = [p for p in world.payments if p is not big]
     banks = [p.bank for p in rest if p.bank is not None]
     advices = [p.advice for p in rest if p.advice is not None]
-    timed("import receipts", lambda: (import_parsed(ws.receipts, banks, file="bank_entries", fmt="camt053"),
-                                      import_parsed(ws.receipts, advices, file="advices", fmt="x12_820")))
+    timed("import receipts", lambda: (ws.receipts.import_payments(banks, file="bank_entries", fmt="camt053"),
+                                      ws.receipts.import_payments(advices, file="advices", fmt="x12_820")))
     ws.close()
     with (folder / "payments.pickle").open("wb") as f:
         pickle.dump({"rest": rest, "big": big}, f, protocol=pickle.HIGHEST_PROTOCOL)
@@ -99,7 +98,7 @@ def prepare(folder: Path, scale: str, seed: int, items_per_customer: int) -> dic
 
 def match(folder: Path) -> dict:
     """The matcher over the prepared workspace (kept as prepared: the run works on a copy), then the score."""
-    from cashbook.matching.evaluation import score_world
+    from bench.evaluation import score_world
     from cashbook.service import Workspace
 
     shutil.copy(folder / "bench.duckdb", folder / "matched.duckdb")
@@ -120,7 +119,6 @@ def match(folder: Path) -> dict:
 
 def big(folder: Path) -> dict:
     """The 1,100-invoice receipt alone, after every other receipt is decided: import it, then time the run."""
-    from cashbook.matching.loading import import_parsed
     from cashbook.service import Workspace
 
     with (folder / "payments.pickle").open("rb") as f:
@@ -132,8 +130,8 @@ def big(folder: Path) -> dict:
         raise SystemExit(f"{source} is missing: run the match stage first")
     shutil.copy(source, folder / "big.duckdb")
     ws = Workspace.open(folder / "big.duckdb", user="bench")
-    import_parsed(ws.receipts, [payment.bank], file="big_bank")
-    import_parsed(ws.receipts, [payment.advice], file="big_advice", fmt="sheet")
+    ws.receipts.import_payments([payment.bank], file="big_bank")
+    ws.receipts.import_payments([payment.advice], file="big_advice", fmt="sheet")
     start = time.perf_counter()
     report = ws.matching.run()
     seconds = time.perf_counter() - start
@@ -181,7 +179,7 @@ def report(folder: Path) -> None:
     peaks = [f"{name} {data['peak_mb']:,.0f} MB" for name, data in
              (("prepare (world generation and imports)", prep), ("match", matched), ("big receipt", alone)) if data]
     print("peak memory (max RSS, each stage in its own process): " + "; ".join(peaks) + " (target < 4,096 MB)")
-    print("receipts loaded from the world's ParsedPayments via cashbook.matching.loading.import_parsed")
+    print("receipts loaded from the world's ParsedPayments via cashbook.receipts.ReceiptService.import_payments")
 
 
 def main(argv: list[str] | None = None) -> int:

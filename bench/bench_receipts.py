@@ -2,7 +2,7 @@
 
 The receipts are those of ``cashbook.demo.build_world`` (the world bench_match.py uses: 1.25
 customers per receipt), imported as two ParsedFile objects through
-``cashbook.matching.loading.import_parsed`` (staging, linking, merging; no rendering or parsing).
+``cashbook.receipts.ReceiptService.import_payments`` (staging, linking, merging; no rendering or parsing).
 The time is compared with DuckDB's read_csv of a CSV of as many rows, written and read in the
 same run, so the ratio travels between machines.
 
@@ -27,7 +27,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import out, peak_rss_mb  # noqa: E402
 from cashbook.demo import build_world
-from cashbook.matching.loading import import_parsed
 from cashbook.service import Workspace
 
 CUSTOMERS_PER_RECEIPT = 1.25  # bench_match.py: 125,000 customers for 100,000 receipts
@@ -78,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
             if profile:
                 profile.enable()
             started = time.perf_counter()
-            reports.append(import_parsed(ws.receipts, payments, file=name, fmt=fmt))
+            reports.append(ws.receipts.import_payments(payments, file=name, fmt=fmt))
             timings[name] = time.perf_counter() - started
             if profile:
                 profile.disable()

@@ -5,23 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from enum import Enum
 
 from cashbook.db import Database
 from cashbook.db import credits_sql as sql
 from cashbook.errors import AllocationError, NotFound
 from cashbook.ledger import AllocationRequest, Ledger
+from cashbook.model import CreditStatus, EntryKind
 from cashbook.money import ZERO
 
 EXPORT_COLUMNS = ("doc_no", "customer_no", "status", "amount", "applied_amount", "refunded_amount", "open_amount",
                   "currency", "doc_date", "applied_to")
-
-
-class CreditStatus(str, Enum):
-    OPEN = "open"
-    PARTLY_APPLIED = "partly applied"
-    APPLIED = "applied"
-    REFUNDED = "refunded"
 
 
 @dataclass(frozen=True)
@@ -86,7 +79,7 @@ def apply_request(db: Database, crn: str, doc_no: str, amount: Decimal | None, s
             raise AllocationError(f"{doc_no} has nothing open to apply the credit to")
     if amount <= 0:
         raise AllocationError("give a positive amount to apply")
-    return AllocationRequest(receipt_id=None, kind="credit", amount=amount, doc_no=doc_no, customer_no=customer,
+    return AllocationRequest(receipt_id=None, kind=EntryKind.CREDIT, amount=amount, doc_no=doc_no, customer_no=customer,
                              source_doc_no=memo.doc_no, evidence={"by": "credit centre"})
 
 
@@ -96,5 +89,5 @@ def refund_request(db: Database, crn: str, amount: Decimal) -> AllocationRequest
         raise AllocationError("give a positive amount to refund")
     if amount > memo.open_amount:
         raise AllocationError(f"credit memo {crn} has {memo.open_amount:,.2f} open; a refund of {amount:,.2f} is more")
-    return AllocationRequest(receipt_id=None, kind="refund", amount=amount, customer_no=memo.customer_no,
+    return AllocationRequest(receipt_id=None, kind=EntryKind.REFUND, amount=amount, customer_no=memo.customer_no,
                              source_doc_no=memo.doc_no, evidence={"by": "credit centre"})

@@ -19,10 +19,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
+import xlsxwriter
+
 from cashbook.db import Database
 from cashbook.db.decisions_sql import SUGGESTION_COLUMNS, SUGGESTIONS_ORDER, suggestions_sql
 from cashbook.errors import CashbookError, DecisionsRefused, FileRefused, Problem
 from cashbook.exports import escape_text
+from cashbook.formats.tabular import TableReadError, read_sheet
 from cashbook.money import MoneyFormatError, parse_money
 
 DECISION = "Decision"
@@ -110,8 +113,6 @@ def suggestion_rows(db: Database) -> list[tuple]:
 
 def suggestions_xlsx(db: Database) -> bytes:
     """Every suggestion waiting, as a formatted workbook: money as numbers, dates as dates, a Decision column."""
-    import xlsxwriter
-
     rows = suggestion_rows(db)
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"strings_to_formulas": False, "strings_to_urls": False,
@@ -171,8 +172,6 @@ def read_decisions(db: Database, data: bytes, file: str) -> tuple[list[Decision]
     read: a decision that is not one of the three kinds, an amount that is not an amount, a proposal
     or document the workspace does not know, the same proposal twice.
     """
-    from cashbook.formats.tabular import TableReadError, read_sheet
-
     try:
         sheet = read_sheet(data, file)
     except TableReadError as exc:

@@ -16,8 +16,10 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from cashbook.formats import bai2, camt, edifact, lockbox, mt940, nacha, sheet, x12_820
 from cashbook.formats.base import ParsedPayment, RemittanceLine
 from cashbook.money import ZERO, from_cents, round_money
+from cashbook.service import Workspace
 
 CURRENCY = "GBP"
 COMPANY_IBAN = "GB33BUKB20201555555555"
@@ -467,8 +469,6 @@ def hierarchy_csv(world: World) -> bytes:
 
 def payment_files(world: World) -> dict[str, bytes]:
     """Bank and remittance files in every supported format, named as a bank or customer sends them."""
-    from cashbook.formats import bai2, camt, edifact, lockbox, mt940, nacha, sheet, x12_820
-
     by_channel: dict[str, list[DemoPayment]] = {}
     for p in world.payments:
         by_channel.setdefault(p.channel, []).append(p)
@@ -543,8 +543,6 @@ def build_demo_workspace(folder: str | Path, *, user: str | None = None, match: 
     The files are read, never rewritten: the demo folder in git holds the sources, and the
     workspace built from them is an ignored file, so using the app changes nothing tracked.
     """
-    from cashbook.service import Workspace
-
     folder = Path(folder)
     db_path = folder / "cashbook.duckdb"
     for stale in (db_path, db_path.with_name(db_path.name + ".wal")):

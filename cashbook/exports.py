@@ -60,7 +60,7 @@ def table_bytes(columns: Sequence[str], rows: Iterable[Sequence[object]], fmt: s
 
 def _xlsx_bytes(columns: Sequence[str], rows: Iterable[Sequence[object]],
                 progress: Callable[[int], None] | None) -> bytes:
-    import xlsxwriter
+    import xlsxwriter  # loaded on the first .xlsx export only: CSV exports and the CLI start faster
 
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"constant_memory": True, "strings_to_formulas": False,

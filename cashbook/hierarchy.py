@@ -27,7 +27,7 @@ from cashbook.errors import FileRefused, HierarchyError, Problem, WorkspaceError
 from cashbook.exports import write_table
 from cashbook.formats.tabular import is_xlsx
 from cashbook.imports import ImportReport, previous_import, record_import, stage_file
-from cashbook.matching.normalize import normalize_account
+from cashbook.normalize import normalize_account
 from cashbook.templates import HIERARCHY, MappingProfile
 
 FILE_COLUMNS = ("group", "customer_no", "parent_customer_no", "primary")

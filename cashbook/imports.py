@@ -13,6 +13,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
@@ -212,14 +213,9 @@ def _stage_csv_with_duckdb(db: Database, data: bytes, file: str, template: Templ
     if missing:
         raise FileRefused(file, [_missing_columns_problem(file, template, missing, head_rows[header_index])])
     encoding = "utf-8" if data.isascii() or _is_utf8(data) else "latin-1"
-    temp = None
-    if path is None:
-        temp = tempfile.NamedTemporaryFile(suffix=".csv", delete=False)
-        temp.write(data)
-        temp.close()
-        source = temp.name
-    else:
-        source = str(path)
+    source = _safe_source(data, path)
+    if source is None:  # no folder whose name DuckDB reads literally: the exact Python reader is right, if slower
+        return _stage_rows(db, data, file, template, profile)
     width = len(head_rows[header_index])
     names = {f"column{i}": "VARCHAR" for i in range(width)}
     selects = ", ".join(
@@ -234,8 +230,7 @@ def _stage_csv_with_duckdb(db: Database, data: bytes, file: str, template: Templ
                               strict_mode = false, parallel = true)""")
     if lazy:
         db.cursor().execute(f"CREATE OR REPLACE TEMP VIEW stage AS {reader}")
-        return Staged(rows=-1, mapping=mapping, header_line=header_index + 1, lazy=True,
-                      temp_file=temp.name if temp is not None else None)
+        return Staged(rows=-1, mapping=mapping, header_line=header_index + 1, lazy=True, temp_file=source)
     try:
         db.cursor().execute(f"CREATE OR REPLACE TEMP TABLE stage_raw AS {reader}")
         base, rows = db.cursor().execute("SELECT min(rowid), count(*) FROM stage_raw").fetchone()
@@ -243,8 +238,7 @@ def _stage_csv_with_duckdb(db: Database, data: bytes, file: str, template: Templ
     except duckdb.Error as exc:
         raise FileRefused(file, [_unreadable_csv(file, exc)]) from exc
     finally:
-        if temp is not None:
-            os.unlink(temp.name)
+        _remove_source(source)
     return Staged(rows=int(rows), mapping=mapping, header_line=header_index + 1)
 
 
@@ -269,6 +263,37 @@ def numbered_sql(table: str, base: int, skip: int) -> str:
 def _sql_path(path: str) -> str:
     """A file path as a SQL string literal (read_csv in a view cannot take a bound parameter)."""
     return path.replace("'", "''")
+
+
+# DuckDB's readers take a path as a pattern (``[ ]``, ``*``, ``?``, ``{ }``, a leading ``~``, URL
+# schemes), so a user's file name never reaches them: they read a private folder's ``input.csv``.
+_LITERAL_PATH = re.compile(r"^/[A-Za-z0-9_./-]+$")
+
+
+def _safe_source(data: bytes, path: Path | None) -> str | None:
+    """A path DuckDB reads literally that holds exactly the file: a link to ``path``, else a copy of ``data``.
+
+    None when the temporary folder's own name is not literal (then nothing was created).
+    """
+    folder = tempfile.mkdtemp(prefix="cashbook-")
+    source = os.path.join(folder, "input.csv")
+    if not _LITERAL_PATH.match(source):
+        os.rmdir(folder)
+        return None
+    try:
+        if path is None:
+            raise OSError("no file on disk to link to")
+        os.symlink(os.path.abspath(path), source)
+    except OSError:
+        with open(source, "wb") as handle:
+            handle.write(data)
+    return source
+
+
+def _remove_source(source: str) -> None:
+    """Remove a private source made by _safe_source, and its folder."""
+    os.unlink(source)
+    os.rmdir(os.path.dirname(source))
 
 
 def _unreadable_csv(file: str, exc: duckdb.Error) -> Problem:
@@ -335,8 +360,14 @@ def previous_import(db: Database, kind: str, sha: str) -> str:
 
 
 def import_table(db: Database, kind: str, data: bytes, file: str, *, profile: MappingProfile | None = None,
-                 user: str | None = None, path: Path | None = None, progress: Progress | None = None) -> ImportReport:
-    """Validate and sync one customers or items file; raise FileRefused with every problem."""
+                 user: str | None = None, path: Path | None = None, progress: Progress | None = None,
+                 warnings: Callable[[Database], list[str]] | None = None) -> ImportReport:
+    """Validate and sync one customers or items file; raise FileRefused with every problem.
+
+    ``warnings`` is asked, inside the transaction and before anything is written, what the change
+    means to tables this module does not own (the facade passes the hierarchy's master-sync check:
+    the diff is in temp tables ``diff`` and ``typed`` at that moment).
+    """
     template = {"customers": CUSTOMERS, "items": ITEMS}[kind]
     user = user or current_user()
     # The file's digest is computed beside DuckDB's work (both release the GIL): a large file's
@@ -363,8 +394,8 @@ def import_table(db: Database, kind: str, data: bytes, file: str, *, profile: Ma
                 report.noop = True
                 report.message = previous_import(db, kind, sha)
                 return report  # the transaction commits nothing but temp tables
-            if kind == "customers":
-                report.warnings += _hierarchy_warnings(db)
+            if warnings is not None:
+                report.warnings += warnings(db)
             report.import_id = record_import(db, report, user, now)
             step(0.85, "writing")
             params = {"import_id": report.import_id, "now": now}
@@ -372,7 +403,7 @@ def import_table(db: Database, kind: str, data: bytes, file: str, *, profile: Ma
                 db.cursor().execute(statement, {k: v for k, v in params.items() if f"${k}" in statement})
     finally:
         if staged is not None and staged.temp_file:
-            os.unlink(staged.temp_file)
+            _remove_source(staged.temp_file)
     step(1.0, "done")
     return report
 
@@ -413,13 +444,6 @@ def _type_and_check(db: Database, kind: str, file: str, staged: Staged, profile:
     if kind == "customers":
         return problems + _collect(db, file, sql.customer_checks(), sql.customer_file_checks(), line_kind)
     return problems + _collect(db, file, sql.item_checks(), sql.item_file_checks(), line_kind)
-
-
-def _hierarchy_warnings(db: Database) -> list[str]:
-    """Group members that the new master drops or re-parents: reported, never dropped silently."""
-    from cashbook import hierarchy  # the hierarchy owns its tables; imported late to keep this module small
-
-    return hierarchy.master_sync_warnings(db)
 
 
 def read_file(path: str | Path) -> bytes:

@@ -16,14 +16,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
 
 from cashbook.db import Database
 from cashbook.db import ledger_sql
 from cashbook.errors import AllocationError, NotFound, OverAllocation
+from cashbook.model import CASH_KINDS, EntryKind
 from cashbook.money import ZERO, money
 
-EntryKind = Literal["document", "on_account", "unidentified", "credit", "refund"]
 GENESIS = "0" * 64
 _LOCKS: dict[str, threading.RLock] = {}
 _LOCKS_GUARD = threading.Lock()
@@ -234,9 +233,9 @@ class Ledger:
         problems: list[str] = []
         docs: dict[str, Decimal] = {}
         for r in requests:
-            if r.kind in ("document", "credit") and r.doc_no:
+            if r.kind in (EntryKind.DOCUMENT, EntryKind.CREDIT) and r.doc_no:
                 docs[r.doc_no] = docs.get(r.doc_no, ZERO) + r.amount + r.discount + r.write_off + r.deduction
-            if r.kind in ("credit", "refund") and r.source_doc_no:
+            if r.kind in (EntryKind.CREDIT, EntryKind.REFUND) and r.source_doc_no:
                 docs[r.source_doc_no] = docs.get(r.source_doc_no, ZERO) - r.amount
         open_now = self.open_now(list(docs))
         for doc, settles in docs.items():
@@ -252,7 +251,7 @@ class Ledger:
                 problems.append(f"credit {doc} has {-available:,.2f} left; {-settles:,.2f} is more than that")
         receipts: dict[int, Decimal] = {}
         for r in requests:
-            if r.receipt_id is not None and r.kind in ("document", "on_account", "unidentified"):
+            if r.receipt_id is not None and r.kind in CASH_KINDS:
                 receipts[r.receipt_id] = receipts.get(r.receipt_id, ZERO) + r.amount
         for receipt_id, amount in receipts.items():
             balance = self.receipt_balance(receipt_id)
@@ -287,13 +286,13 @@ class Ledger:
 
 def _check_shape(r: AllocationRequest) -> None:
     """Refuse requests that make no sense before looking at balances."""
-    if r.kind in ("document",) and not r.doc_no:
+    if r.kind == EntryKind.DOCUMENT and not r.doc_no:
         raise AllocationError("an allocation to a document needs the document number")
-    if r.kind == "on_account" and not r.customer_no:
+    if r.kind == EntryKind.ON_ACCOUNT and not r.customer_no:
         raise AllocationError("cash on account needs the customer who holds it")
-    if r.kind in ("credit", "refund") and not r.source_doc_no:
+    if r.kind in (EntryKind.CREDIT, EntryKind.REFUND) and not r.source_doc_no:
         raise AllocationError("a credit application or refund needs the credit memo's number")
-    if r.kind in ("document", "on_account", "unidentified") and r.receipt_id is None:
+    if r.kind in CASH_KINDS and r.receipt_id is None:
         raise AllocationError("cash allocations need the receipt they come from")
     for name in ("amount", "discount", "write_off", "deduction"):
         value = getattr(r, name)
@@ -301,5 +300,5 @@ def _check_shape(r: AllocationRequest) -> None:
             raise AllocationError(f"{name} must be a Decimal amount, not {type(value).__name__}")
         if value != value.quantize(Decimal("0.01")):
             raise AllocationError(f"{name} {value} has more than two decimal places")
-    if r.kind in ("on_account", "unidentified", "refund") and r.amount <= 0:
+    if r.kind in (EntryKind.ON_ACCOUNT, EntryKind.UNIDENTIFIED, EntryKind.REFUND) and r.amount <= 0:
         raise AllocationError(f"{r.kind.replace('_', ' ')} amounts must be positive")

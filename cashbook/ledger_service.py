@@ -20,13 +20,17 @@ from cashbook import credits, postings, provisional
 from cashbook.db import Database
 from cashbook.db import accounts_sql, credits_sql
 from cashbook.db import ledger_sql
+from cashbook.db.matching_sql import update_receipt_status_sql
 from cashbook.errors import AllocationError, NotFound, OverAllocation
 from cashbook.exports import write_table
+from cashbook.hierarchy import HierarchyService
 from cashbook.ledger import AllocationRequest, Entry, Ledger, _lock_for
+from cashbook.model import DeductionAction, EntryKind
 from cashbook.money import ZERO, money, round_money
+from cashbook.receipts import ReceiptService
 from cashbook.settings import Settings
 
-DEDUCTION_ACTIONS = ("write_off", "rebill", "reinstated")
+DEDUCTION_ACTIONS = tuple(DeductionAction)
 
 
 def _amount(value: Decimal | int | str | None, name: str) -> Decimal:
@@ -56,8 +60,6 @@ class LedgerService:
             if self.db.scalar("SELECT count(*) FROM receipt WHERE receipt_id = ?", [receipt_ref]) == 0:
                 raise NotFound(f"there is no receipt #{receipt_ref}")
             return receipt_ref
-        from cashbook.receipts import ReceiptService
-
         return ReceiptService(self.db, self.user).find(receipt_ref)
 
     def _receipt(self, receipt_id: int) -> dict[str, Any]:
@@ -74,9 +76,7 @@ class LedgerService:
             raise NotFound(f"document {doc_no} is not an open item of this workspace")
         return rows[0]
 
-    def _hierarchy(self) -> Any:
-        from cashbook.hierarchy import HierarchyService
-
+    def _hierarchy(self) -> HierarchyService:
         return HierarchyService(self.db, self.user)
 
     def scope(self, customer_no: str) -> list[str]:
@@ -143,7 +143,7 @@ class LedgerService:
             raise AllocationError("a deduction needs a reason code (e.g. DAMAGED, PRICING, PROMO)")
         if amount == 0 and discount == 0 and write_off == 0 and deduction == 0:
             raise AllocationError("nothing to apply: give an amount")
-        request = AllocationRequest(receipt_id=receipt_id, kind="document", amount=amount, doc_no=doc["doc_no"],
+        request = AllocationRequest(receipt_id=receipt_id, kind=EntryKind.DOCUMENT, amount=amount, doc_no=doc["doc_no"],
                                     customer_no=doc["customer_no"], discount=discount, write_off=write_off,
                                     deduction=deduction, reason_code=(reason_code or "").strip() or None,
                                     rule="manual", evidence={"by": self.user})
@@ -163,7 +163,7 @@ class LedgerService:
         value = self._unallocated(receipt_id) if amount is None else _amount(amount, "amount")
         if value <= 0:
             raise AllocationError(f"receipt {receipt['payment_ref'] or receipt_id} has no unallocated cash left")
-        return self.apply([AllocationRequest(receipt_id=receipt_id, kind="on_account", amount=value,
+        return self.apply([AllocationRequest(receipt_id=receipt_id, kind=EntryKind.ON_ACCOUNT, amount=value,
                                              customer_no=customer_no.strip(), evidence={"by": self.user})])
 
     def unidentified(self, receipt_ref: str | int, amount: Decimal | None = None) -> list[int]:
@@ -172,7 +172,7 @@ class LedgerService:
         value = self._unallocated(receipt_id) if amount is None else _amount(amount, "amount")
         if value <= 0:
             raise AllocationError(f"receipt #{receipt_id} has no unallocated cash left")
-        return self.apply([AllocationRequest(receipt_id=receipt_id, kind="unidentified", amount=value,
+        return self.apply([AllocationRequest(receipt_id=receipt_id, kind=EntryKind.UNIDENTIFIED, amount=value,
                                              evidence={"by": self.user})])
 
     def reassign_suspense(self, receipt_ref: str | int, customer_no: str | None = None,
@@ -186,7 +186,7 @@ class LedgerService:
         receipt_id = self.receipt_id(receipt_ref)
         receipt = self._receipt(receipt_id)
         with _lock_for(self.db), self.db.transaction():
-            held = [e for e in self.ledger.entries(receipt_id=receipt_id, live_only=True) if e.kind == "unidentified"]
+            held = [e for e in self.ledger.entries(receipt_id=receipt_id, live_only=True) if e.kind == EntryKind.UNIDENTIFIED]
             if not held:
                 raise NotFound(f"receipt {receipt['payment_ref'] or receipt_id} has no cash in suspense")
             total = sum((e.amount for e in held), ZERO)
@@ -199,7 +199,7 @@ class LedgerService:
                 open_now = self.ledger.open_now([doc["doc_no"]]).get(doc["doc_no"], ZERO)
                 to_doc = min(total, max(open_now, ZERO))
                 if to_doc > 0:
-                    requests.append(AllocationRequest(receipt_id=receipt_id, kind="document", amount=to_doc,
+                    requests.append(AllocationRequest(receipt_id=receipt_id, kind=EntryKind.DOCUMENT, amount=to_doc,
                                                       doc_no=doc["doc_no"], customer_no=doc["customer_no"],
                                                       evidence=evidence))
                 rest, holder = total - to_doc, self.primary_of(doc["customer_no"])
@@ -207,7 +207,7 @@ class LedgerService:
                 self._require_customer(customer_no or "")
                 rest, holder = total, (customer_no or "").strip()
             if rest > 0:
-                requests.append(AllocationRequest(receipt_id=receipt_id, kind="on_account", amount=rest,
+                requests.append(AllocationRequest(receipt_id=receipt_id, kind=EntryKind.ON_ACCOUNT, amount=rest,
                                                   customer_no=holder, evidence=evidence))
             self.ledger.reverse_entries([e.entry_id for e in held], reason="suspense reassigned")
             ids = self.ledger.apply(requests)
@@ -238,7 +238,7 @@ class LedgerService:
         crn, doc_no = crn.strip(), doc_no.strip()
         with _lock_for(self.db), self.db.transaction():
             live = [e for e in self.ledger.entries(doc_no=doc_no, live_only=True)
-                    if e.kind == "credit" and e.source_doc_no == crn and e.doc_no == doc_no]
+                    if e.kind == EntryKind.CREDIT and e.source_doc_no == crn and e.doc_no == doc_no]
             if not live:
                 raise NotFound(f"credit memo {crn} is not applied to {doc_no}")
             ids = self.ledger.reverse_entries([e.entry_id for e in live], reason=f"credit unapplied by {self.user}")
@@ -253,7 +253,7 @@ class LedgerService:
         return credits.credit_memos(self.db)
 
     def credits_frame(self):
-        import pandas as pd
+        import pandas as pd  # display frames only: the CLI and the core never pay for loading pandas
 
         return pd.DataFrame([m.export_row() for m in self.credits()], columns=list(credits.EXPORT_COLUMNS))
 
@@ -266,7 +266,7 @@ class LedgerService:
         return [r for r in rows if status is None or r["status"] == status]
 
     def deductions_frame(self, status: str | None = None):
-        import pandas as pd
+        import pandas as pd  # display frames only: the CLI and the core never pay for loading pandas
 
         return pd.DataFrame(self.deductions(status), columns=list(credits_sql.DEDUCTION_COLUMNS))
 
@@ -275,7 +275,7 @@ class LedgerService:
         """Close an open deduction: write it off, re-bill it as a new document, or reinstate it on its document."""
         if action not in DEDUCTION_ACTIONS:
             raise AllocationError(f"resolve a deduction by {', '.join(DEDUCTION_ACTIONS)}; not {action!r}")
-        if action == "rebill" and not (new_doc_no or "").strip():
+        if action == DeductionAction.REBILL and not (new_doc_no or "").strip():
             raise AllocationError("a re-bill needs the number of the new document")
         with _lock_for(self.db), self.db.transaction():
             rows = self.db.dicts(credits_sql.deductions_sql("e.entry_id = $id"), {"id": int(deduction_id)})
@@ -286,9 +286,9 @@ class LedgerService:
                 raise AllocationError(f"deduction #{deduction_id} is already {item['status'].replace('_', ' ')}")
             self.ledger._guard_keys([f"deduction:{deduction_id}", f"doc:{item['doc_no']}"])
             reinstate_id = None
-            if action == "reinstated":  # the document is open again by the deduction's amount
+            if action == DeductionAction.REINSTATED:  # the document is open again by the deduction's amount
                 request = AllocationRequest(
-                    receipt_id=item["receipt_id"], kind="document", amount=ZERO, doc_no=item["doc_no"],
+                    receipt_id=item["receipt_id"], kind=EntryKind.DOCUMENT, amount=ZERO, doc_no=item["doc_no"],
                     customer_no=item["customer_no"], deduction=-item["amount"], reason_code=item["reason_code"],
                     rule="deduction_reinstated", evidence={"deduction": int(deduction_id), "by": self.user})
                 reinstate_id = self.ledger._append([(request, None)])[0]
@@ -441,8 +441,6 @@ class LedgerService:
         ids = sorted(receipt_ids)
         if not ids:
             return
-        from cashbook.db.matching_sql import update_receipt_status_sql  # matching owns the status rule
-
         self.db.execute(update_receipt_status_sql(), {"ids": ids})
 
     def _refresh_holds_for(self, customers: Iterable[str]) -> None:

@@ -21,12 +21,16 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from cashbook.db.search_sql import search_page_sql, search_sql
+from cashbook.search import search_terms
 from cashbook import linking
 from cashbook.db import Database
 from cashbook.db import receipts_sql as sql
 from cashbook.errors import CashbookError, FileRefused, NotFound, Problem, SettingsError
 from cashbook.exports import write_table
 from cashbook.formats.base import ParsedFile, ParsedPayment, RemittanceLine
+from cashbook.formats import detect
+from cashbook.settings import load_settings
 from cashbook.imports import ImportReport, record_import, current_user, read_file
 
 MAX_AMOUNT = Decimal("9999999999999999.99")  # DECIMAL(18,2)
@@ -35,10 +39,8 @@ MONEY = pa.decimal128(18, 2)
 
 
 def parse_payment_file(data: bytes, file: str) -> ParsedFile:
-    """Detect the format from the content and parse (late import: the parsers are a separate package)."""
-    from cashbook.formats.detect import parse_payment_file as parse
-
-    return parse(data, file)
+    """Detect the format from the content and parse it (a seam the tests replace)."""
+    return detect.parse_payment_file(data, file)
 
 
 # -- records ----------------------------------------------------------------------------------------
@@ -331,8 +333,6 @@ class ReceiptService:
         """How many days apart an advice's date and its bank entry's value date may be (setting link_days)."""
         if self._link_days is not None:
             return self._link_days
-        from cashbook.settings import load_settings
-
         days = load_settings(self.db.path, dict(self.db.rows("SELECT key, value FROM setting"))).link_days
         if not 0 <= days <= 60:
             raise SettingsError(f"setting link_days is {days}; give between 0 and 60 days")
@@ -367,6 +367,10 @@ class ReceiptService:
         if previous:
             return RemittanceReport(file=file, sha256=sha, noop=True, message=previous)
         return self.import_parsed(parse_payment_file(data, file), sha)
+
+    def import_payments(self, payments: Sequence[ParsedPayment], *, file: str, fmt: str = "camt053") -> RemittanceReport:
+        """Import payments already held as objects (the demo, benchmarks, scenario tests) as one file ``file`` of ``fmt``."""
+        return self.import_parsed(ParsedFile(format=fmt, file=file, payments=tuple(payments)))
 
     def import_parsed(self, parsed: ParsedFile, sha: str | None = None) -> RemittanceReport:
         """Import a parsed file: checked, staged, linked and merged in one transaction.
@@ -418,9 +422,6 @@ class ReceiptService:
     def search(self, text: str, limit: int = 200) -> list[dict[str, Any]]:
         """Receipts found by payer, reference, amount or range, bank text, id, or a document they paid,
         named or were proposed for; each with ``found_by`` saying why."""
-        from cashbook.db.search_sql import search_page_sql, search_sql
-        from cashbook.search import search_terms
-
         terms = search_terms(text)
         query, params = search_sql(text=terms.text, doc_norm=terms.doc_norm, receipt_id=terms.receipt_id,
                                    low=terms.low, high=terms.high)

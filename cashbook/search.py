@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from cashbook.errors import SearchRefused
-from cashbook.matching.normalize import normalize_ref
+from cashbook.normalize import normalize_ref
 from cashbook.money import MoneyFormatError, parse_money
 
 _RANGE = re.compile(r"^\s*(\S+?)\s*(?:\.\.|-|–| to )\s*(\S+)\s*$", re.I)

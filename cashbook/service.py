@@ -14,7 +14,12 @@ from typing import Any
 
 from cashbook import imports
 from cashbook.db import Database, open_database
+from cashbook.decisions import DecisionReport, apply_decisions, read_decisions, suggestions_xlsx
+from cashbook.hierarchy import HierarchyService, master_sync_warnings
 from cashbook.imports import ImportReport, Progress, current_user
+from cashbook.ledger_service import LedgerService
+from cashbook.matching.service import MatchingService
+from cashbook.receipts import ReceiptService
 from cashbook.settings import Settings, load_settings
 from cashbook.templates import MappingProfile
 
@@ -69,31 +74,24 @@ class Workspace:
                       mapping: MappingProfile | str | Path | None, progress: Progress | None) -> ImportReport:
         data, name, path = _source(source, file_name)
         return imports.import_table(self.db, kind, data, name, profile=_profile(mapping), user=self.user,
-                                    path=path, progress=progress)
+                                    path=path, progress=progress,
+                                    warnings=master_sync_warnings if kind == "customers" else None)
 
     # -- areas ------------------------------------------------------------------------------
     @cached_property
-    def hierarchy(self) -> Any:
-        from cashbook.hierarchy import HierarchyService
-
+    def hierarchy(self) -> HierarchyService:
         return HierarchyService(self.db, self.user)
 
     @cached_property
-    def receipts(self) -> Any:
-        from cashbook.receipts import ReceiptService
-
+    def receipts(self) -> ReceiptService:
         return ReceiptService(self.db, self.user)
 
     @cached_property
-    def matching(self) -> Any:
-        from cashbook.matching.service import MatchingService
-
+    def matching(self) -> MatchingService:
         return MatchingService(self.db, self.user, self.settings)
 
     @cached_property
-    def ledger(self) -> Any:
-        from cashbook.ledger_service import LedgerService
-
+    def ledger(self) -> LedgerService:
         return LedgerService(self.db, self.user, self.settings)
 
     @property
@@ -113,18 +111,14 @@ class Workspace:
     # -- deciding in Excel ------------------------------------------------------------------
     def suggestions_xlsx(self) -> bytes:
         """Every suggestion waiting, as a workbook with a Decision column (cashbook.decisions)."""
-        from cashbook.decisions import suggestions_xlsx
-
         return suggestions_xlsx(self.db)
 
-    def decide_in_excel(self, data: bytes, file_name: str) -> Any:
+    def decide_in_excel(self, data: bytes, file_name: str) -> DecisionReport:
         """Apply the decisions of a suggestions workbook as this workspace's user; a DecisionReport.
 
         A file with any unreadable row is refused whole (FileRefused); decisions the ledger refuses
         are reported with why, and the rest are applied together.
         """
-        from cashbook.decisions import apply_decisions, read_decisions
-
         decisions, undecided = read_decisions(self.db, data, file_name)
         return apply_decisions(self.db, self.matching, decisions, file_name, undecided)
 

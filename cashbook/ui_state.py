@@ -17,6 +17,7 @@ from typing import Any, Generic, TypeVar
 import streamlit as st
 
 from cashbook.db import Database, open_database
+from cashbook.demo import build_demo_workspace, has_demo_files, write_demo
 from cashbook.imports import current_user
 from cashbook.service import Workspace
 
@@ -99,8 +100,6 @@ def _open(path: str) -> Opened:
     """One Database per workspace file for the whole server; the demo is generated when it is missing."""
     generated: list[str] = []
     if not os.environ.get("CASHBOOK_DB") and not Path(path).exists():
-        from cashbook.demo import build_demo_workspace, has_demo_files, write_demo
-
         folder = Path(path).parent  # the sources in git are read, never rewritten; only the workspace is new
         generated = build_demo_workspace(folder) if has_demo_files(folder) else write_demo(folder)
     return Opened(open_database(path), generated)

@@ -9,19 +9,30 @@ so the app can cache frames on it.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
+from cashbook.db.decisions_sql import SUGGESTIONS_ORDER, suggestions_sql
+from cashbook.db.search_sql import SEARCH_ORDER, search_sql
+from cashbook.search import search_terms
 from cashbook.db import views_sql as sql
+from cashbook.db.accounts_sql import STATEMENT_COLUMNS
+from cashbook.formats.tabular import TableReadError, is_xlsx, read_sheet
 from cashbook.db.hierarchy_sql import AGING_BUCKETS
 from cashbook.exports import table_bytes
+from cashbook.model import ReceiptStatus
 from cashbook.service import Workspace
-from cashbook.templates import TEMPLATES, header_score, map_headers
+from cashbook.templates import TEMPLATES, MappingProfile, header_score, map_headers
 
-RECEIPT_STATUSES = ("unmatched", "suggested", "partial", "applied", "on_account", "unidentified")
+RECEIPT_STATUSES = tuple(ReceiptStatus)
 FETCH_ROWS = 5_000
 
 
@@ -94,9 +105,6 @@ def receipts_query(status: str | None = None, min_amount: Decimal | None = None,
 
 def search_query(text: str) -> Query:
     """Receipts found by one search text (see cashbook.search), with why each was found; best reasons first."""
-    from cashbook.db.search_sql import SEARCH_ORDER, search_sql
-    from cashbook.search import search_terms
-
     terms = search_terms(text)
     sql_text, params = search_sql(text=terms.text, doc_norm=terms.doc_norm, receipt_id=terms.receipt_id,
                                   low=terms.low, high=terms.high)
@@ -105,8 +113,6 @@ def search_query(text: str) -> Query:
 
 def suggestions_query() -> Query:
     """Every suggestion waiting for a clerk, beside its receipt (the queue decided in Excel)."""
-    from cashbook.db.decisions_sql import SUGGESTIONS_ORDER, suggestions_sql
-
     return Query(suggestions_sql(), {}, SUGGESTIONS_ORDER)
 
 
@@ -203,15 +209,11 @@ def unapplied_by_customer(ws: Workspace, limit: int = 20):
 
 # -- hierarchies and customers -------------------------------------------------------------------------------
 def groups(ws: Workspace):
-    import pandas as pd
-
     return pd.DataFrame(ws.hierarchy.groups(), columns=["group", "group_id", "members", "primary", "since"])
 
 
 def tree(ws: Workspace, group: str):
     """A group's members in tree order, names indented by depth for reading."""
-    import pandas as pd
-
     frame = pd.DataFrame(ws.hierarchy.tree(group))
     if not frame.empty:
         frame.insert(0, "member", ["\u2003" * (d - 1) + ("\u2514 " if d > 1 else "") + str(n)
@@ -220,14 +222,10 @@ def tree(ws: Workspace, group: str):
 
 
 def hierarchy_history(ws: Workspace, group: str | None = None):
-    import pandas as pd
-
     return pd.DataFrame(ws.hierarchy.history(group))
 
 
 def search_customers(ws: Workspace, text: str):
-    import pandas as pd
-
     return pd.DataFrame(ws.hierarchy.search(text), columns=["customer_no", "name", "group", "score", "matched_on"])
 
 
@@ -246,9 +244,6 @@ def import_history_query() -> Query:
 # -- import helpers --------------------------------------------------------------------------------------------
 def preview_rows(data: bytes, file: str, limit: int = 20):
     """The first rows of a CSV or XLSX as text, for the Import page's preview (None for other formats)."""
-    import pandas as pd
-    from cashbook.formats.tabular import TableReadError, is_xlsx, read_sheet
-
     try:
         rows = read_sheet(data[:500_000] if not is_xlsx(data) else data, file).rows[:limit]
     except TableReadError:
@@ -259,8 +254,6 @@ def preview_rows(data: bytes, file: str, limit: int = 20):
 
 def header_candidates(data: bytes, file: str, kind: str) -> tuple[list[str], dict[str, str], list[str]]:
     """The file's header row, the mapping found for the template, and the required columns missing."""
-    from cashbook.formats.tabular import is_xlsx, read_sheet
-
     template = TEMPLATES[kind]
     rows = read_sheet(data[:500_000] if not is_xlsx(data) else data, file).rows[:30]
     header = max(rows, key=lambda r: header_score(template, r), default=[])
@@ -270,8 +263,6 @@ def header_candidates(data: bytes, file: str, kind: str) -> tuple[list[str], dic
 
 # -- mapping profiles and local files (beside the workspace) ------------------------------------------------------
 def mappings_folder(ws: Workspace):
-    from pathlib import Path
-
     return Path(ws.path).expanduser().resolve().parent / "mappings"
 
 
@@ -283,10 +274,6 @@ def saved_profiles(ws: Workspace, kind: str) -> list[str]:
 
 def save_profile(ws: Workspace, kind: str, name: str, columns: dict[str, str]) -> str:
     """Keep a column mapping as a JSON profile in the workspace's mappings/ folder; returns its file name."""
-    import re
-
-    from cashbook.templates import MappingProfile
-
     safe = re.sub(r"[^\w.-]+", "_", name.strip()) or "profile"
     path = mappings_folder(ws) / f"{kind}__{safe}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -300,8 +287,6 @@ def profile_path(ws: Workspace, file_name: str):
 
 def local_files(ws: Workspace) -> list[str]:
     """Import files lying beside the workspace (the demo's erp/, bank/ and remittance/ folders)."""
-    from pathlib import Path
-
     root = Path(ws.path).expanduser().resolve().parent
     found = [p for sub in ("erp", "bank", "remittance") if (root / sub).is_dir() for p in sorted((root / sub).iterdir())
              if p.is_file()]
@@ -310,15 +295,13 @@ def local_files(ws: Workspace) -> list[str]:
 
 def decision_files(ws: Workspace) -> list[str]:
     """Decided suggestion workbooks lying in the ``decisions/`` folder beside the workspace (a shared drive)."""
-    from pathlib import Path
+    from pathlib import Path  # as the other local-file helpers of this module
 
     folder = Path(ws.path).expanduser().resolve().parent / "decisions"
     return sorted(f"decisions/{p.name}" for p in folder.glob("*.xlsx")) if folder.is_dir() else []
 
 
 def read_local_file(ws: Workspace, relative: str) -> bytes:
-    from pathlib import Path
-
     root = Path(ws.path).expanduser().resolve().parent
     path = (root / relative).resolve()
     if root not in path.parents:
@@ -335,10 +318,6 @@ def proposals_grid_key(receipt_id: int, token: str) -> str:
 
 def proposals(ws: Workspace, receipt_id: int, status: str | None = "suggested"):
     """A receipt's proposals with rule, score and the evidence as one readable line."""
-    import json
-
-    import pandas as pd
-
     rows = []
     for p in ws.matching.proposals(receipt_id, status=status):
         evidence = json.loads(p.evidence or "{}")
@@ -378,10 +357,6 @@ def deductions(ws: Workspace, status: str | None = None):
 
 def account(ws: Workspace, customer_no: str) -> dict[str, Any]:
     """A customer's standing as plain values, and its statement as a frame."""
-    import pandas as pd
-
-    from cashbook.db.accounts_sql import STATEMENT_COLUMNS
-
     summary = ws.ledger.account(customer_no)
     statement = pd.DataFrame(ws.ledger.statement(customer_no), columns=list(STATEMENT_COLUMNS))
     holds = pd.DataFrame(ws.ledger.hold_history(customer_no))
@@ -397,8 +372,6 @@ def frame_bytes(frame, fmt: str) -> bytes:
 
 def _plain(value: Any) -> Any:
     """Python values from what pandas holds: None for missing, int and float from numpy, dates kept."""
-    import pandas as pd
-
     if value is None or value is pd.NaT or value is pd.NA or (isinstance(value, float) and value != value):
         return None
     if isinstance(value, pd.Timestamp):

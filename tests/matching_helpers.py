@@ -10,7 +10,6 @@ from decimal import Decimal
 from pathlib import Path
 
 from cashbook.formats.base import ParsedPayment, RemittanceLine
-from cashbook.matching.loading import import_parsed
 from cashbook.service import Workspace
 
 TODAY = date(2025, 3, 31)
@@ -75,7 +74,7 @@ class Scenario:
         payment = ParsedPayment(kind="bank", payment_ref=ref, value_date=value_date, amount=D(amount), currency="GBP",
                                 payer_name=name, payer_account=account, payer_id=payer_id,
                                 bank_ref=f"BR{self.serial:06d}", bank_text=text, lines=tuple(lines or ()))
-        report = import_parsed(self.ws.receipts, [payment], file=f"bank{self.serial}.xml")
+        report = self.ws.receipts.import_payments([payment], file=f"bank{self.serial}.xml")
         assert not report.problems, report.problems
         return ref
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cashbook.demo import build_world
-from cashbook.matching.evaluation import load_world, score_world
+from bench.evaluation import load_world, score_world
 from cashbook.service import Workspace
 
 

@@ -17,7 +17,6 @@ from cashbook.db.ledger_sql import open_items_now_sql
 from cashbook.db.matching_sql import allocations_sql, receipt_status_sql
 from cashbook.formats.base import ParsedPayment, RemittanceLine
 from cashbook.ledger import Ledger
-from cashbook.matching.loading import import_parsed
 from cashbook.service import Workspace
 from tests.matching_helpers import NW, SOLO, TODAY, _csv, group_world
 
@@ -76,7 +75,7 @@ def _run(template: Path, folder: Path, name: str, items: list[tuple[str, int]],
     ws.import_items(_csv(["doc_no", "doc_type", "customer_no", "doc_date", "due_date", "currency", "amount",
                           "open_amount", "po_number", "discount_pct", "discount_days"], rows), file_name="i.csv")
     for p in payments:  # one file per payment, in the order given
-        report = import_parsed(ws.receipts, [p], file=f"{p.payment_ref}.xml")
+        report = ws.receipts.import_payments([p], file=f"{p.payment_ref}.xml")
         assert not report.problems, report.problems
     ws.matching.run()
     result: dict[str, list[tuple]] = {}

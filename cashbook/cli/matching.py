@@ -6,7 +6,11 @@ import argparse
 from decimal import Decimal
 from pathlib import Path
 
+from cashbook.decisions import suggestion_rows
+from cashbook.errors import CashbookError
+from cashbook.imports import read_file
 from cashbook.cli.main import Parsers, print_json
+from cashbook.exports import write_table
 from cashbook.service import Workspace
 
 
@@ -86,7 +90,6 @@ def _export(ws: Workspace, args: argparse.Namespace) -> int:
 
 
 def _export_missing(ws: Workspace, args: argparse.Namespace) -> int:
-    from cashbook.exports import write_table
 
     rows = ws.matching.missing_customers()
     columns = ("proposed_customer_no", "payer_name", "payer_account", "first_receipt_id", "created_at", "created_by")
@@ -96,9 +99,6 @@ def _export_missing(ws: Workspace, args: argparse.Namespace) -> int:
 
 
 def _export_suggestions(ws: Workspace, args: argparse.Namespace) -> int:
-    from cashbook.decisions import suggestion_rows
-    from cashbook.errors import CashbookError
-
     if args.file.suffix.lower() != ".xlsx":
         raise CashbookError(f"{args.file}: the suggestions workbook is an .xlsx file", title="Export refused")
     data = ws.suggestions_xlsx()
@@ -110,8 +110,6 @@ def _export_suggestions(ws: Workspace, args: argparse.Namespace) -> int:
 
 
 def _decide(ws: Workspace, args: argparse.Namespace) -> int:
-    from cashbook.imports import read_file
-
     report = ws.decide_in_excel(read_file(args.file), args.file.name)
     if args.json:
         print_json(report.as_dict())

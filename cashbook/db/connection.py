@@ -68,7 +68,7 @@ class Database:
 
     def frame(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None):
         """A pandas frame for display: DECIMAL columns stay exact as Python Decimal objects."""
-        import pandas as pd
+        import pandas as pd  # display only; the CLI and the core never pay for loading pandas
 
         cur = self.execute(sql, params)
         names = [d[0] for d in cur.description]

@@ -7,7 +7,7 @@ validated at DuckDB's speed and every problem is reported, not just the first.
 
 from __future__ import annotations
 
-from cashbook.matching.normalize import normalize_ref_sql
+from cashbook.normalize import normalize_ref_sql
 
 # Amounts: digits with optional thousands commas, optional sign, parentheses or trailing minus.
 MONEY_RE = r"^\(?[+-]?([0-9]{1,3}(,[0-9]{3})+|[0-9]+)(\.[0-9]*)?\)?-?$"

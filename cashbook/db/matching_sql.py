@@ -10,7 +10,7 @@ Values are bound (``$name``); identifiers come from code only.
 from __future__ import annotations
 
 from cashbook.db.ledger_sql import live_entries_sql, open_items_now_sql, receipt_allocated_sql
-from cashbook.matching.normalize import normalize_ref_sql, normalize_ref_words_sql
+from cashbook.normalize import normalize_ref_sql, normalize_ref_words_sql
 
 MIN_TEXT_DIGITS = 4  # a bank-text window must hold this many digits to be searched as a reference
 

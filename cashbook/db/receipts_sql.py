@@ -10,7 +10,7 @@ identifiers and constants come from code only. Temp tables used across statement
 from __future__ import annotations
 
 from cashbook.linking import MIN_SQUASHED_TEXT_REF, MIN_TEXT_REF, USELESS_REFS
-from cashbook.matching.normalize import normalize_ref_sql
+from cashbook.normalize import normalize_ref_sql
 
 SOURCE_FIELDS = ("kind", "format", "file_name", "location", "payment_ref", "value_date", "amount", "currency",
                  "payer_name", "payer_account", "payer_id", "bank_ref", "bank_text", "account", "line_count")

@@ -12,6 +12,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from cashbook.db.credits_sql import credits_sql
 from cashbook.db.hierarchy_sql import bucket_sql, days_overdue_sql, scope_sql
 from cashbook.db.ledger_sql import live_entries_sql, open_items_now_sql, receipt_allocated_sql
 from cashbook.db.postings_sql import journal_lines_sql
@@ -326,8 +327,6 @@ CREDITS_ORDER = "doc_date, doc_no"
 
 def credits_page_sql() -> str:
     """Credit memos of one status (``$status``; NULL for all), as the credit centre lists them."""
-    from cashbook.db.credits_sql import credits_sql
-
     return f"""SELECT doc_no, customer_no, status, amount, applied_amount, refunded_amount, open_amount, currency,
                       doc_date, applied_to
                FROM ({credits_sql()}) WHERE $status IS NULL OR status = $status"""

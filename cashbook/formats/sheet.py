@@ -1183,7 +1183,7 @@ def _write_csv(rows: list[list[object]]) -> bytes:
 
 
 def _write_xlsx(rows: list[list[object]]) -> bytes:
-    import xlsxwriter
+    import xlsxwriter  # only the demo and tests write .xlsx advices; parsing never needs it
 
     buffer = io.BytesIO()
     workbook = xlsxwriter.Workbook(buffer, {"constant_memory": True, "in_memory": True})

@@ -105,6 +105,7 @@ def cell_text(value: object) -> str:
 
 def read_xlsx_rows(data: bytes, file: str) -> list[list[str]]:
     """First worksheet, read with python-calamine (about ten times faster than openpyxl)."""
+    # loaded on the first .xlsx only: most files are text, and the reader costs start-up time
     from python_calamine import CalamineError, CalamineWorkbook, PasswordError, XmlError, ZipError
 
     try:

@@ -16,7 +16,7 @@ from rapidfuzz import fuzz, process, utils
 from rapidfuzz.distance import OSA
 
 from cashbook.linking import payer_name_key
-from cashbook.matching.normalize import normalize_account
+from cashbook.normalize import normalize_account
 
 
 @dataclass(frozen=True)

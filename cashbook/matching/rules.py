@@ -20,6 +20,7 @@ from typing import NamedTuple
 import numpy as np
 
 from cashbook.matching.subset import subset_solutions
+from cashbook.model import DecisionStatus, EntryKind
 from cashbook.money import from_cents
 from cashbook.settings import Settings
 
@@ -134,7 +135,7 @@ class Decision:
     drafts: tuple[Draft, ...]
     trace: tuple[str, ...]
     payer: Payer
-    status: str  # applied, on_account, unidentified, suggested
+    status: DecisionStatus
 
     def consumed(self) -> dict[str, int]:
         """What each document loses when the decision is applied (nothing for a suggestion)."""
@@ -142,7 +143,7 @@ class Decision:
             return {}
         out: dict[str, int] = {}
         for d in self.drafts:
-            if d.kind == "document" and d.doc_no:
+            if d.kind == EntryKind.DOCUMENT and d.doc_no:
                 out[d.doc_no] = out.get(d.doc_no, 0) + d.settles
         return out
 
@@ -528,19 +529,19 @@ def _reconcile(case: Case, pieces: list[_Piece], suggestions: list[_Piece], on_a
         drafts = [_draft(p, False, None, 0) for p in pieces + suggestions]
         trace.append("verdict: suggested, nothing applied")
         return Decision(case.receipt_id, False, tuple(drafts), tuple(trace), _payer_from_docs(case, pieces + suggestions),
-                        "suggested")
+                        DecisionStatus.SUGGESTED)
     drafts = [_draft(p, True, write_off_piece, -(case.amount - explained) if p is write_off_piece else 0) for p in pieces
               if p.settlement.cash or p.settlement.discount or p.settlement.write_off or p.settlement.deduction]
     payer = _payer_from_docs(case, pieces)
     on_account = on_account_cash + max(gap, 0)
     if on_account:
-        drafts.append(Draft("on_account", on_account, customer_no=payer.primary_no, rule="overpayment"
+        drafts.append(Draft(EntryKind.ON_ACCOUNT, on_account, customer_no=payer.primary_no, rule="overpayment"
                             if gap > 0 or on_account_cash else "no_open_document", score=SCORES["overpayment"],
                             evidence={"why": "paid beyond the documents named, or for documents with nothing open",
                                       "primary_of": payer.customer_no}))
         trace.append(f"what is left: {money_text(on_account)} on account to {payer.primary_no}")
     trace.append("verdict: applied" if drafts else "verdict: nothing to apply")
-    status = "applied" if any(d.kind == "document" for d in drafts) else "on_account"
+    status = DecisionStatus.APPLIED if any(d.kind == EntryKind.DOCUMENT for d in drafts) else DecisionStatus.ON_ACCOUNT
     return Decision(case.receipt_id, True, tuple(drafts), tuple(trace), payer, status)
 
 
@@ -561,7 +562,7 @@ def _draft(p: _Piece, certain: bool, write_off_piece: _Piece | None, short: int)
             evidence["paid"] = money_text(p.ref.paid)
     if s.note or p.why:
         evidence["note"] = p.why or s.note
-    return Draft("document", cash, doc_no=p.doc.doc_no, customer_no=p.doc.customer_no, discount=s.discount,
+    return Draft(EntryKind.DOCUMENT, cash, doc_no=p.doc.doc_no, customer_no=p.doc.customer_no, discount=s.discount,
                  write_off=write_off, deduction=s.deduction, reason_code=s.reason_code, rule=rule,
                  score=round(score, 3), evidence=evidence)
 
@@ -577,18 +578,18 @@ def _payer_from_docs(case: Case, pieces: Sequence[_Piece]) -> Payer:
 def _on_account(case: Case, amount: int, rule: str, trace: list[str], *, certain: bool,
                 evidence: Mapping[str, object]) -> Decision:
     payer = case.payer
-    draft = Draft("on_account", amount, customer_no=payer.primary_no, rule=rule,
+    draft = Draft(EntryKind.ON_ACCOUNT, amount, customer_no=payer.primary_no, rule=rule,
                   score=SCORES[rule] * (1.0 if certain else SUGGESTION_FACTOR), evidence=dict(evidence))
     trace.append(f"verdict: {money_text(amount)} on account to {payer.primary_no}"
                  + ("" if certain else " (suggested)"))
-    return Decision(case.receipt_id, certain, (draft,), tuple(trace), payer, "on_account" if certain else "suggested")
+    return Decision(case.receipt_id, certain, (draft,), tuple(trace), payer, DecisionStatus.ON_ACCOUNT if certain else DecisionStatus.SUGGESTED)
 
 
 def _unknown(case: Case, trace: list[str]) -> Decision:
     trace.append("what is left: the payer is not identified; the receipt goes to suspense (unidentified)")
-    draft = Draft("unidentified", case.amount, rule="unidentified", score=SCORES["unidentified"],
+    draft = Draft(EntryKind.UNIDENTIFIED, case.amount, rule="unidentified", score=SCORES["unidentified"],
                   evidence={"payer": case.payer.detail})
-    return Decision(case.receipt_id, True, (draft,), tuple(trace), case.payer, "unidentified")
+    return Decision(case.receipt_id, True, (draft,), tuple(trace), case.payer, DecisionStatus.UNIDENTIFIED)
 
 
 def _ambiguous_by_amount(case: Case, docs: Mapping[str, Doc], book: OpenBook, settings: Settings,
@@ -614,9 +615,9 @@ def _ambiguous_by_amount(case: Case, docs: Mapping[str, Doc], book: OpenBook, se
     payer = Payer(doc.customer_no, "amount", "the one document of the candidate payers with that amount",
                   doc.scope_key, doc.primary_no)
     trace.append(f"  {doc.doc_no} ({doc.customer_no}) taken; it also identifies the payer")
-    draft = Draft("document", case.amount, doc_no=doc.doc_no, customer_no=doc.customer_no, rule="unique_amount",
+    draft = Draft(EntryKind.DOCUMENT, case.amount, doc_no=doc.doc_no, customer_no=doc.customer_no, rule="unique_amount",
                   score=SCORES["unique_amount"], evidence={"payer": case.payer.detail})
-    return Decision(case.receipt_id, True, (draft,), tuple(trace + ["verdict: applied"]), payer, "applied")
+    return Decision(case.receipt_id, True, (draft,), tuple(trace + ["verdict: applied"]), payer, DecisionStatus.APPLIED)
 
 
 _DATE_PATTERNS = ("%d/%m/%Y", "%d%m%y", "%y%m%d", "%Y-%m-%d", "%d.%m.%Y", "%d%m%Y", "%Y%m%d")
@@ -646,25 +647,25 @@ def _by_amount(case: Case, docs: Mapping[str, Doc], book: OpenBook, settings: Se
             doc = chosen[0]
             trace.append(f"pass walk-in takings: {doc.doc_no} of {doc.doc_date} is the day's consolidated invoice"
                          + (" named by its date" if dated else ""))
-            draft = Draft("document", case.amount, doc_no=doc.doc_no, customer_no=doc.customer_no,
+            draft = Draft(EntryKind.DOCUMENT, case.amount, doc_no=doc.doc_no, customer_no=doc.customer_no,
                           rule="walk_in_takings", score=SCORES["walk_in_takings"],
                           evidence={"doc_date": str(doc.doc_date), "dated": bool(dated)})
-            return Decision(case.receipt_id, True, (draft,), tuple(trace + ["verdict: applied"]), payer, "applied")
+            return Decision(case.receipt_id, True, (draft,), tuple(trace + ["verdict: applied"]), payer, DecisionStatus.APPLIED)
     if len(equal) == 1:
         doc = equal[0]
         trace.append(f"  {doc.doc_no} ({doc.customer_no}) is the one open document with that amount; taken")
-        draft = Draft("document", case.amount, doc_no=doc.doc_no, customer_no=doc.customer_no, rule="unique_amount",
+        draft = Draft(EntryKind.DOCUMENT, case.amount, doc_no=doc.doc_no, customer_no=doc.customer_no, rule="unique_amount",
                       score=SCORES["unique_amount"], evidence={"candidates": live_count})
-        return Decision(case.receipt_id, True, (draft,), tuple(trace + ["verdict: applied"]), payer, "applied")
+        return Decision(case.receipt_id, True, (draft,), tuple(trace + ["verdict: applied"]), payer, DecisionStatus.APPLIED)
     if len(equal) > 1:
         trace.append(f"  {len(equal)} documents have that amount: " + ", ".join(d.doc_no for d in equal[:10])
                      + "; proposed, none applied")
-        drafts = tuple(Draft("document", case.amount, doc_no=d.doc_no, customer_no=d.customer_no, rule="unique_amount",
+        drafts = tuple(Draft(EntryKind.DOCUMENT, case.amount, doc_no=d.doc_no, customer_no=d.customer_no, rule="unique_amount",
                              score=round(SCORES["unique_amount"] * SUGGESTION_FACTOR / len(equal), 3),
                              evidence={"note": f"{len(equal)} documents have exactly this amount"})
                        for d in equal[:MAX_SUGGESTIONS])
         return Decision(case.receipt_id, False, drafts, tuple(trace + ["verdict: suggested, nothing applied"]), payer,
-                        "suggested")
+                        DecisionStatus.SUGGESTED)
     count, members = book.members(payer.scope_key or "", case.amount, case.rejected, settings.subset_max_candidates)
     return _by_combination(case, docs, count, members, settings, trace)
 
@@ -695,20 +696,20 @@ def _by_combination(case: Case, docs: Mapping[str, Doc], member_count: int,
     if len(solutions) == 1 and complete:
         combo = solutions[0]
         trace.append("  the only combination: " + ", ".join(f"{d.doc_no} {money_text(o)}" for d, o in combo) + "; taken")
-        drafts = tuple(Draft("document", o, doc_no=d.doc_no, customer_no=d.customer_no, rule="combination",
+        drafts = tuple(Draft(EntryKind.DOCUMENT, o, doc_no=d.doc_no, customer_no=d.customer_no, rule="combination",
                              score=SCORES["combination"], evidence={"combination": [x.doc_no for x, _ in combo]})
                        for d, o in combo)
-        return Decision(case.receipt_id, True, drafts, tuple(trace + ["verdict: applied"]), case.payer, "applied")
+        return Decision(case.receipt_id, True, drafts, tuple(trace + ["verdict: applied"]), case.payer, DecisionStatus.APPLIED)
     if solutions:
         drafts = []
         for n, combo in enumerate(solutions[:5], start=1):
             trace.append(f"  combination {n}: " + ", ".join(d.doc_no for d, _ in combo))
-            drafts += [Draft("document", o, doc_no=d.doc_no, customer_no=d.customer_no, rule="combination",
+            drafts += [Draft(EntryKind.DOCUMENT, o, doc_no=d.doc_no, customer_no=d.customer_no, rule="combination",
                              score=round(SCORES["combination"] * SUGGESTION_FACTOR / len(solutions), 3),
                              evidence={"combination": n, "of": len(solutions), "docs": [x.doc_no for x, _ in combo]})
                        for d, o in combo]
         return Decision(case.receipt_id, False, tuple(drafts), tuple(trace + ["verdict: suggested, nothing applied"]),
-                        case.payer, "suggested")
+                        case.payer, DecisionStatus.SUGGESTED)
     if ambiguous:
         return None
     if not complete:

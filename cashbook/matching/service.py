@@ -29,12 +29,13 @@ from cashbook.matching import rules
 from cashbook.matching.bulk import BulkLedger, CentsEntry, cents_array
 from cashbook.matching.passes import (CustomerRow, alias_keys, fuzzy_reference_hits, identify_by_keys,
                                       identify_by_names)
+from cashbook.model import DecisionStatus, EntryKind, ProposalStatus
 from cashbook.money import ZERO, money
 from cashbook.settings import Settings
 
 Progress = Callable[[str, float], None]
 MONEY = pa.decimal128(18, 2)
-STATUSES = ("applied", "on_account", "unidentified", "suggested")
+STATUSES = tuple(DecisionStatus)
 
 
 @dataclass
@@ -246,7 +247,7 @@ class MatchingService:
             report.by_status[d.status] = report.by_status.get(d.status, 0) + 1
             if d.certain:
                 report.straight_through += 1
-            status = "applied" if d.certain else "suggested"
+            status = ProposalStatus.APPLIED if d.certain else ProposalStatus.SUGGESTED
             for draft in d.drafts:
                 report.by_rule[draft.rule] = report.by_rule.get(draft.rule, 0) + 1
                 if d.certain:
@@ -293,7 +294,7 @@ class MatchingService:
                    "AND r.payer_customer_no IS DISTINCT FROM t.payer_customer_no")
         db.cursor().unregister("m_trace_arrow")
         if self.settings.create_missing_customers:
-            self._propose_missing_customers([d for d in decisions if d.status == "unidentified" and d.payer.scopes == ()])
+            self._propose_missing_customers([d for d in decisions if d.status == DecisionStatus.UNIDENTIFIED and d.payer.scopes == ()])
         self._refresh_status([d.receipt_id for d in decisions])
 
     def _propose_missing_customers(self, decisions: Sequence[rules.Decision]) -> None:
@@ -385,7 +386,7 @@ class MatchingService:
         missing = [i for i in ids if i not in found]
         if missing:
             raise NotFound(f"no proposal {', '.join(map(str, missing))}")
-        not_open = [f"#{i} is {found[i].status}" for i in ids if found[i].status != "suggested"]
+        not_open = [f"#{i} is {found[i].status}" for i in ids if found[i].status != ProposalStatus.SUGGESTED]
         if not_open:
             raise AllocationError("only suggested proposals can be accepted: " + "; ".join(not_open))
         amounts = amounts or {}
@@ -407,7 +408,7 @@ class MatchingService:
 
             entry_ids = LedgerService(self.db, self.user, self.settings).apply(requests)
             for i, entry_id in zip(ids, entry_ids):
-                self._decide(i, "applied", [entry_id], amounts.get(i))
+                self._decide(i, ProposalStatus.APPLIED, [entry_id], amounts.get(i))
             for rid in receipts:
                 customer = next((found[i].customer_no for i in ids if found[i].receipt_id == rid and found[i].customer_no), None)
                 if customer:
@@ -422,12 +423,12 @@ class MatchingService:
         missing = [i for i in ids if i not in found]
         if missing:
             raise NotFound(f"no proposal {', '.join(map(str, missing))}")
-        not_open = [f"#{i} is {found[i].status}" for i in ids if found[i].status != "suggested"]
+        not_open = [f"#{i} is {found[i].status}" for i in ids if found[i].status != ProposalStatus.SUGGESTED]
         if not_open:
             raise AllocationError("only suggested proposals can be rejected: " + "; ".join(not_open))
         with self.db.transaction():
             for i in ids:
-                self._decide(i, "rejected", None, None, note)
+                self._decide(i, ProposalStatus.REJECTED, None, None, note)
             self._refresh_status(sorted({found[i].receipt_id for i in ids}))
 
     def apply_manual(self, receipt_id: int, doc_no: str, amount: Decimal, discount: Decimal = ZERO,
@@ -438,7 +439,7 @@ class MatchingService:
         The ledger service checks the rules; here the choice is also kept as an applied proposal,
         teaches the payer's alias and retires suggestions it makes out of date.
         """
-        from cashbook.ledger_service import LedgerService
+        from cashbook.ledger_service import LedgerService  # the one owner of the rules; moves to cashbook.allocation
 
         request = LedgerService(self.db, self.user, self.settings).manual_request(
             int(receipt_id), doc_no, amount, discount, write_off, deduction, reason_code, write_off_rest=write_off_rest)
@@ -455,7 +456,7 @@ class MatchingService:
         rest = self._unallocated(receipt_id) + self._suspense(receipt_id)
         if rest <= 0:
             raise AllocationError(f"receipt {receipt_id} has nothing left to put on account")
-        request = AllocationRequest(receipt_id, "on_account", rest, customer_no=customer_no, rule="manual", score=1.0,
+        request = AllocationRequest(receipt_id, EntryKind.ON_ACCOUNT, rest, customer_no=customer_no, rule="manual", score=1.0,
                                     evidence={"by": self.user})
         return self._manual(receipt_id, request, customer_no)
 
@@ -465,7 +466,7 @@ class MatchingService:
         say which, so the clerk rejects it (or changes the amount) instead of meeting a bare refusal."""
         wanted: dict[str, Decimal] = {}
         for p in chosen:
-            if p.kind == "document" and p.doc_no:
+            if p.kind == EntryKind.DOCUMENT and p.doc_no:
                 amount = money(amounts[p.proposal_id]) if p.proposal_id in amounts else p.amount
                 wanted[p.doc_no] = wanted.get(p.doc_no, ZERO) + amount + p.discount + p.write_off + p.deduction
         open_now = Ledger(self.db, self.user).open_now(list(wanted))
@@ -507,8 +508,8 @@ class MatchingService:
         """Once nothing of the receipt is left, its other suggestions are out of date."""
         if self._unallocated(receipt_id) > 0:
             return
-        for p in self.proposals(receipt_id, status="suggested"):
-            self._decide(p.proposal_id, "superseded", None, None, "the receipt is fully allocated")
+        for p in self.proposals(receipt_id, status=ProposalStatus.SUGGESTED):
+            self._decide(p.proposal_id, ProposalStatus.SUPERSEDED, None, None, "the receipt is fully allocated")
 
     def _unallocated(self, receipt_id: int) -> Decimal:
         return self.db.scalar(f"SELECT unallocated FROM ({msql.receipt_status_sql()}) WHERE receipt_id = ?",
@@ -523,7 +524,7 @@ class MatchingService:
         if needed <= self._unallocated(receipt_id):
             return
         ledger = Ledger(self.db, self.user)
-        live = [e.entry_id for e in ledger.entries(receipt_id=receipt_id, live_only=True) if e.kind == "unidentified"]
+        live = [e.entry_id for e in ledger.entries(receipt_id=receipt_id, live_only=True) if e.kind == EntryKind.UNIDENTIFIED]
         if live:
             ledger.reverse_entries(live, reason="payer identified by a clerk")
 

@@ -7,6 +7,7 @@ cash, discount, write-off and deduction; cash on account and to whom; cash in su
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -14,14 +15,11 @@ from decimal import Decimal
 from cashbook.db.ledger_sql import live_entries_sql
 from cashbook.db.matching_sql import receipt_status_sql
 from cashbook.demo import World, customers_csv, hierarchy_csv, items_csv
-from cashbook.matching.loading import import_parsed
 from cashbook.money import ZERO
 
 
 def load_world(ws, world: World) -> dict[str, float]:  # noqa: ANN001 - a Workspace
     """Import a world's master, items and hierarchy, then its payments as parsed (bank entries, then advices)."""
-    import time
-
     seconds: dict[str, float] = {}
     t = time.perf_counter()
     ws.import_customers(customers_csv(world), file_name="customers.csv")
@@ -35,8 +33,8 @@ def load_world(ws, world: World) -> dict[str, float]:  # noqa: ANN001 - a Worksp
     t = time.perf_counter()
     banks = [p.bank for p in world.payments if p.bank is not None]
     advices = [p.advice for p in world.payments if p.advice is not None]
-    for report in (import_parsed(ws.receipts, banks, file="demo_bank_entries", fmt="camt053"),
-                   import_parsed(ws.receipts, advices, file="demo_advices", fmt="x12_820") if advices else None):
+    for report in (ws.receipts.import_payments(banks, file="demo_bank_entries", fmt="camt053"),
+                   ws.receipts.import_payments(advices, file="demo_advices", fmt="x12_820") if advices else None):
         if report is not None and report.problems:
             raise ValueError(f"demo payments refused: {report.problems[:3]}")
     seconds["receipts"] = time.perf_counter() - t
