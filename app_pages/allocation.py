@@ -41,7 +41,9 @@ if search.strip():
             with st.container(border=True):
                 st.markdown(f"**{found_count:,} receipts found** · pick one to open it")
                 found, picked_found = paged_table("alloc_found", found_query, page_size=50, selection="single-row",
-                                                  height=min(320, 40 + 35 * found_count), hide=("rank",))
+                                                  height=min(320, 40 + 35 * found_count), hide=("rank",),
+                                                  order=["receipt_id", "found_by", "status", "value_date", "amount",
+                                                         "payer_name", "payment_ref", "to_allocate", "customer_no"])
                 if picked_found and picked_found != s.found_pick:
                     s.receipt_id = int(found.iloc[picked_found[0]]["receipt_id"])
                 s.found_pick = picked_found
@@ -65,7 +67,8 @@ with st.container(border=True):
     download("alloc_queue_dl", query, "receipts_queue")
 
 # -- decide in Excel -----------------------------------------------------------------------------------------
-with st.expander("Decide in Excel: every suggestion as a workbook with a Decision column"):
+with st.container(border=True, key="alloc_excel"):
+    st.markdown("**Decide in Excel**: every suggestion as a workbook with a Decision column")
     st.caption("Write **accept**, **reject**, or a document and an amount (**INV500627 100.00**) in the Decision "
                "column, then upload the workbook: each decision is applied under your name, and what cannot be "
                "applied is listed with why.")
@@ -129,8 +132,9 @@ if suggested.empty:
 else:
     st.caption("Select rows (the boxes at the left; Shift or Ctrl for several) to decide them at once; "
                "with none selected the buttons take every proposal.")
-    picked_rows = grid(suggested, views.proposals_grid_key(rid, views.version(ws)), selection="multi-row",
-                       height=min(420, 40 + 35 * count), hide=("status",))
+    with st.container(key="alloc_proposals"):  # a stable name for the grid, whatever its widget key
+        picked_rows = grid(suggested, views.proposals_grid_key(rid, views.version(ws)), selection="multi-row",
+                           height=min(420, 40 + 35 * count), hide=("status",))
     chosen = suggested.iloc[picked_rows] if picked_rows else suggested
     ids = [int(i) for i in chosen["proposal_id"]]
     what = f"{len(ids)} selected" if picked_rows else f"all {len(ids)}"

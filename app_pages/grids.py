@@ -2,8 +2,7 @@
 
 ``grid`` shows a frame with human headers, money right-aligned with thousands separators and two
 decimals in the workspace's number style, dates as dates, empty cells blank, statuses as coloured
-badges, long texts in wide columns with the whole text on hover, and JSON summaries as readable
-text. Pages never call ``st.dataframe`` themselves.
+badges, long texts in wide columns, and JSON summaries as readable text. Pages never call ``st.dataframe`` themselves.
 """
 
 from __future__ import annotations
@@ -14,7 +13,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-import pandas as pd
 import streamlit as st
 
 from cashbook.errors import CashbookError
@@ -127,7 +125,7 @@ def display_frame(frame: Any, *, money: Iterable[str] = (), style: str = DEFAULT
         elif name in JSON_TEXT or name in LONG_TEXT:
             if name in JSON_TEXT:
                 shown[column] = [readable_json(v) for v in shown[column]]
-            config[name] = st.column_config.TextColumn(header, width="large", help="Hover a cell to read all of it.")
+            config[name] = st.column_config.TextColumn(header, width="large")
         elif name == "score" and isinstance(sample, float):
             config[name] = st.column_config.ProgressColumn(header, min_value=0.0, max_value=1.0, format="%.2f")
         elif name == "days_overdue" or name.endswith(("_count", "_days")) or name in ("rows", "lines", "receipts"):
@@ -135,17 +133,6 @@ def display_frame(frame: Any, *, money: Iterable[str] = (), style: str = DEFAULT
         else:
             config[name] = st.column_config.Column(header)
     return shown, config
-
-
-def _tooltips(shown: Any) -> Any:
-    """Long texts whole on hover (a pandas Styler's tooltips), for the columns shown narrower than their text."""
-    long_columns = [c for c in shown.columns if str(c) in LONG_TEXT]
-    if not long_columns or len(shown) > 500:
-        return shown
-    tips = pd.DataFrame("", index=shown.index, columns=shown.columns)
-    for column in long_columns:
-        tips[column] = [str(v) if isinstance(v, str) and len(v) > 40 else "" for v in shown[column]]
-    return shown.style.set_tooltips(tips)
 
 
 def grid(frame: Any, key: str, *, selection: str | None = None, height: int | None = None,
@@ -160,9 +147,8 @@ def grid(frame: Any, key: str, *, selection: str | None = None, height: int | No
                                "column_order": [c for c in (order or list(shown.columns)) if c not in hidden]}
     if height:
         options["height"] = height
-    data = _tooltips(shown)
     if selection:
-        event = st.dataframe(data, on_select="rerun", selection_mode=selection, key=key, **options)
+        event = st.dataframe(shown, on_select="rerun", selection_mode=selection, key=key, **options)
         return list(event.selection.rows)
-    st.dataframe(data, key=key, **options)
+    st.dataframe(shown, key=key, **options)
     return []

@@ -71,7 +71,7 @@ def _cached_page(path: str, token: str, query: views.Query, limit: int, offset: 
 
 def paged_table(key: str, query: views.Query, *, page_size: int = PAGE_SIZE, selection: str | None = None,
                 height: int | None = None, column_config: dict | None = None, hide: tuple[str, ...] = (),
-                money: tuple[str, ...] = ()) -> tuple[Any, list[int]]:
+                money: tuple[str, ...] = (), order: list[str] | None = None) -> tuple[Any, list[int]]:
     """One page of a query in a grid (see app_pages.grids), a page picker when there are more, and the
     selected rows' positions."""
     ws = workspace()
@@ -90,7 +90,7 @@ def paged_table(key: str, query: views.Query, *, page_size: int = PAGE_SIZE, sel
         # A selection belongs to the rows it was made on: once the workspace changes, the grid starts afresh.
         grid_key = f"{key}_{token.replace('.', '_')}" if selection else key + "_grid"
         picked = grid(frame, grid_key, selection=selection, height=height, hide=hide, money=money,
-                      config=column_config)
+                      config=column_config, order=order)
     return frame, picked
 
 

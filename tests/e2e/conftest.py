@@ -8,6 +8,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -25,15 +27,9 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory: pytest.TempPathFactory):
-    """``streamlit run app.py`` on a fresh demo workspace; the URL once /_stcore/health answers."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Chromium is not installed at /usr/bin/chromium")
-    from cashbook.demo import write_demo
-
-    folder = tmp_path_factory.mktemp("e2e")
-    write_demo(folder, user="demo", match=False)  # the clerk runs matching in the browser
+@contextmanager
+def serve_app(folder: Path) -> Iterator[str]:
+    """``streamlit run app.py`` on the workspace in ``folder``; the URL once /_stcore/health answers."""
     port = _free_port()
     env = {**os.environ, "CASHBOOK_DB": str(folder / "cashbook.duckdb"), "CASHBOOK_USER": USER}
     log = (folder / "streamlit.log").open("wb")
@@ -62,6 +58,23 @@ def app_url(tmp_path_factory: pytest.TempPathFactory):
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+def need_chromium() -> None:
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium is not installed at /usr/bin/chromium")
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory: pytest.TempPathFactory):
+    """The app on a fresh demo workspace whose matching has not run (the clerk runs it in the browser)."""
+    need_chromium()
+    from cashbook.demo import write_demo
+
+    folder = tmp_path_factory.mktemp("e2e")
+    write_demo(folder, user="demo", match=False)  # the clerk runs matching in the browser
+    with serve_app(folder) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
