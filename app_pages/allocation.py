@@ -140,10 +140,10 @@ else:
     what = f"{len(ids)} selected" if picked_rows else f"all {len(ids)}"
     b = st.columns([1, 1, 4])
     if b[0].button(f"Accept {what}", key="alloc_accept", type="primary", shortcut="Alt+A"):
-        run_action(lambda: ws.matching.accept(ids),
+        run_action(lambda: ws.allocation.accept(ids),
                    f"Accepted {len(ids)} {plural(len(ids), 'proposal')} of receipt #{rid}")
     if b[1].button(f"Reject {what}", key="alloc_reject"):
-        run_action(lambda: ws.matching.reject(ids),
+        run_action(lambda: ws.allocation.reject(ids),
                    f"Rejected {len(ids)} {plural(len(ids), 'proposal')} of receipt #{rid}")
 
 with st.expander("Why: the matching explanation"):
@@ -175,7 +175,7 @@ with st.form("alloc_manual_form", border=True):
 typed_ok = money_text_ok("alloc_amount", "alloc_discount", "alloc_deduction")  # a bad amount says so once, above
 if applied and doc_no.strip() and typed_ok:
     cash = amount or Decimal("0.00")
-    run_action(lambda: ws.matching.apply_manual(rid, doc_no.strip(), cash, discount or Decimal("0.00"), Decimal("0.00"),
+    run_action(lambda: ws.allocation.apply_manual(rid, doc_no.strip(), cash, discount or Decimal("0.00"), Decimal("0.00"),
                                                 deduction or Decimal("0.00"), reason.strip() or None,
                                                 write_off_rest=write_rest),
                f"Applied {money(cash)} of receipt #{rid} to {doc_no.strip()}")
@@ -184,8 +184,20 @@ c = st.columns([2, 1, 3])
 holder = c[0].text_input("On account of (empty: the group's primary customer)", key="alloc_on_account_customer")
 c[1].write("")
 if c[1].button("Put the rest on account", key="alloc_on_account", disabled=summary["to_allocate"] <= 0):
-    run_action(lambda: ws.matching.put_on_account(rid, holder.strip() or None),
+    run_action(lambda: ws.allocation.on_account(rid, holder.strip() or None),
                f"Put the rest of receipt #{rid} on account")
+
+if summary["unidentified"] > 0:
+    c = st.columns([1.5, 1.5, 1, 2])
+    suspense_doc = c[0].text_input("Suspense cash to document", key="alloc_suspense_doc",
+                                   help="as much as the document has open; the rest on account of its group's primary")
+    suspense_customer = c[1].text_input("or on account of customer", key="alloc_suspense_customer")
+    c[2].write("")
+    if c[2].button("Move suspense cash", key="alloc_suspense_move",
+                   disabled=not (suspense_doc.strip() or suspense_customer.strip())):
+        run_action(lambda: ws.allocation.reassign_suspense(rid, customer_no=suspense_customer.strip() or None,
+                                                           doc_no=suspense_doc.strip() or None),
+                   f"Moved the suspense cash of receipt #{rid}")
 
 with st.expander("What the ledger holds for this receipt"):
     paged_table("alloc_entries", views.allocations_query(rid), page_size=200)
@@ -194,5 +206,5 @@ with st.expander("What the ledger holds for this receipt"):
     undo_doc = u[0].text_input("Unapply one document (empty: the whole receipt)", key="alloc_unapply_doc")
     u[1].write("")
     if u[1].button("Unapply", key="alloc_unapply"):
-        run_action(lambda: ws.ledger.unapply(rid, undo_doc.strip() or None),
+        run_action(lambda: ws.allocation.unapply(rid, undo_doc.strip() or None),
                    f"Reversed {'the allocation to ' + undo_doc.strip() if undo_doc.strip() else 'receipt #' + str(rid)}")

@@ -14,12 +14,13 @@ from decimal import Decimal
 
 from cashbook.db.ledger_sql import live_entries_sql
 from cashbook.db.matching_sql import receipt_status_sql
-from cashbook.demo import World, customers_csv, hierarchy_csv, items_csv
+from cashbook.demo import World, customers_csv, hierarchy_csv, items_csv, payment_files
 from cashbook.money import ZERO
 
 
 def load_world(ws, world: World) -> dict[str, float]:  # noqa: ANN001 - a Workspace
-    """Import a world's master, items and hierarchy, then its payments as parsed (bank entries, then advices)."""
+    """Import a world's master, items and hierarchy, then its payments: as parsed (bank entries, then advices),
+    or for a varied world as the files its banks and customers write (bank statements first)."""
     seconds: dict[str, float] = {}
     t = time.perf_counter()
     ws.import_customers(customers_csv(world), file_name="customers.csv")
@@ -31,6 +32,14 @@ def load_world(ws, world: World) -> dict[str, float]:  # noqa: ANN001 - a Worksp
     ws.import_hierarchy(hierarchy_csv(world), file_name="hierarchy.csv")
     seconds["hierarchy"] = time.perf_counter() - t
     t = time.perf_counter()
+    if world.varied:  # written as other banks and customers write: the files go through the parsers
+        files = payment_files(world)
+        order = sorted(files, key=lambda name: (not name.startswith("bank/"), name))
+        for report in ws.receipts.import_files([(files[name], name.split("/", 1)[1]) for name in order]):
+            if report.problems:
+                raise ValueError(f"varied demo file {report.file} refused: {[str(p) for p in report.problems[:3]]}")
+        seconds["receipts"] = time.perf_counter() - t
+        return seconds
     banks = [p.bank for p in world.payments if p.bank is not None]
     advices = [p.advice for p in world.payments if p.advice is not None]
     for report in (ws.receipts.import_payments(banks, file="demo_bank_entries", fmt="camt053"),

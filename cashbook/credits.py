@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from cashbook.db import Database
 from cashbook.db import credits_sql as sql
-from cashbook.errors import AllocationError, NotFound
+from cashbook.errors import AllocationError, CurrencyMismatch, DocumentSettled, NotFound, OutsideGroup, OverAllocation
 from cashbook.ledger import AllocationRequest, Ledger
 from cashbook.model import CreditStatus, EntryKind
 from cashbook.money import ZERO
@@ -65,12 +65,12 @@ def apply_request(db: Database, crn: str, doc_no: str, amount: Decimal | None, s
     if doc_amount <= 0:
         raise AllocationError(f"{doc_no} is itself a credit; apply a credit memo to an invoice or debit note")
     if status != "open":
-        raise AllocationError(f"{doc_no} is already settled in the ERP")
+        raise DocumentSettled(f"{doc_no} is already settled in the ERP")
     if currency != memo.currency:
-        raise AllocationError(f"credit memo {crn} is in {memo.currency} and {doc_no} in {currency}; "
+        raise CurrencyMismatch(f"credit memo {crn} is in {memo.currency} and {doc_no} in {currency}; "
                               "a credit applies only within one currency")
     if customer != memo.customer_no and customer not in scope:
-        raise AllocationError(f"{doc_no} belongs to customer {customer}, outside the group of {memo.customer_no} "
+        raise OutsideGroup(f"{doc_no} belongs to customer {customer}, outside the group of {memo.customer_no} "
                               f"who holds credit memo {crn}")
     doc_open = Ledger(db, "").open_now([doc_no]).get(doc_no, ZERO)
     if amount is None:
@@ -88,6 +88,6 @@ def refund_request(db: Database, crn: str, amount: Decimal) -> AllocationRequest
     if amount <= 0:
         raise AllocationError("give a positive amount to refund")
     if amount > memo.open_amount:
-        raise AllocationError(f"credit memo {crn} has {memo.open_amount:,.2f} open; a refund of {amount:,.2f} is more")
+        raise OverAllocation(f"credit memo {crn} has {memo.open_amount:,.2f} open; a refund of {amount:,.2f} is more")
     return AllocationRequest(receipt_id=None, kind=EntryKind.REFUND, amount=amount, customer_no=memo.customer_no,
                              source_doc_no=memo.doc_no, evidence={"by": "credit centre"})

@@ -49,7 +49,7 @@ HOW_TO = (
 
 
 class Deciding(Protocol):
-    """The clerk's actions the decisions go through (the matching service)."""
+    """The clerk's actions the decisions go through: the one owner of them, cashbook.allocation."""
 
     def accept(self, proposal_ids: Sequence[int], amounts: dict[int, Decimal] | None = None) -> list[int]: ...
 

@@ -16,6 +16,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from cashbook.demo_varied import Conventions, advice_of, as_written, bank_text_refs, third_party_payer
+from cashbook.demo_varied import files as varied_files
 from cashbook.formats import bai2, camt, edifact, lockbox, mt940, nacha, sheet, x12_820
 from cashbook.formats.base import ParsedPayment, RemittanceLine
 from cashbook.money import ZERO, from_cents, round_money
@@ -91,6 +93,7 @@ class DemoPayment:
     on_account_customer: str = ""
     unidentified: Decimal = ZERO
     straight_through: bool = True  # False where a clerk must decide (ambiguity by design)
+    payer_no: str = ""  # the customer whose habits wrote its files (varied world)
 
     @property
     def payment_ref(self) -> str:
@@ -104,6 +107,11 @@ class World:
     customers: list[Customer]
     items: list[Item]
     payments: list[DemoPayment]
+    conventions: Conventions | None = None  # the varied world's banks and customer habits; None: Cashbook's own
+
+    @property
+    def varied(self) -> bool:
+        return self.conventions is not None
 
     def group_members(self) -> list[Customer]:
         return [c for c in self.customers if c.group]
@@ -237,7 +245,8 @@ def _line(item: Item, reference: str | None = None, paid: Decimal | None = None,
 
 
 def build_payments(rng: random.Random, world_customers: Sequence[Customer], items: Sequence[Item], as_of: date,
-                   receipts: int) -> list[DemoPayment]:
+                   receipts: int, conventions: Conventions | None = None) -> list[DemoPayment]:
+    """Payments of every scenario with their truth; with ``conventions``, each written in its bank's and payer's way."""
     customers = {c.customer_no: c for c in world_customers}
     groups: dict[str, list[str]] = {}
     for c in world_customers:
@@ -271,6 +280,15 @@ def build_payments(rng: random.Random, world_customers: Sequence[Customer], item
         c = customers[customer_no]
         return groups[c.group] if c.group else [customer_no]
 
+    def routed(payment: DemoPayment, payer_no: str, advice: str = "none") -> DemoPayment:
+        """In a varied world: the payment's bank entry as its payer's bank writes it (and no advice unless given)."""
+        if conventions is None:
+            return payment
+        style = conventions.customer(payer_no)
+        channel = f"{style.bank}+{advice}"
+        entry = payment.bank and as_written(conventions.bank_of(channel), payment.bank, style.payer_id)
+        return replace(payment, channel=channel, bank=entry, payer_no=payer_no)
+
     # The big one: a shared service centre pays 1,000+ invoices of 100+ sites in one advice.
     if groups and receipts >= 50:
         big_group = max(groups, key=lambda g: len(groups[g]))
@@ -282,12 +300,15 @@ def build_payments(rng: random.Random, world_customers: Sequence[Customer], item
             payer = customers[primaries[big_group]]
             bank_entry = bank(payer, total, ref, text=f"{payer.name} PAYMENT RUN {ref}")
             advice = replace(bank_entry, kind="advice", lines=lines, bank_text="", bank_ref=None)
-            payments.append(DemoPayment("big_remittance", "camt+sheet", bank_entry, advice,
-                                        [TruthLine(i.doc_no, i.open_amount) for i in chosen]))
+            payments.append(routed(DemoPayment("big_remittance", "camt+sheet", bank_entry, advice,
+                                               [TruthLine(i.doc_no, i.open_amount) for i in chosen]),
+                                   payer.customer_no, "sheet"))
 
     scenarios = [("exact", 22), ("multi", 14), ("noisy", 12), ("po", 6), ("discount", 8), ("deduction", 6),
                  ("credit_netted", 6), ("amount_only", 6), ("combination", 4), ("overpay", 3), ("unknown", 3),
                  ("bank_charge", 3), ("instalments", 2), ("walk_in", 3), ("duplicate", 2)]
+    if conventions is not None:  # a factoring company or payment agent pays for a customer
+        scenarios.append(("third_party", 3))
     weights = [w for _, w in scenarios]
     names = [s for s, _ in scenarios]
     owners = standalone + [m for g in groups.values() for m in g]  # built once: O(customers) per payment was quadratic
@@ -308,12 +329,13 @@ def build_payments(rng: random.Random, world_customers: Sequence[Customer], item
             entry = bank(None, item.open_amount, f"TAKINGS {item.doc_date:%d%m%y}",
                          text=f"CASH DEPOSIT {customers[store].name.upper()} {item.doc_date:%d-%m-%Y}",
                          name=customers[store].name)
-            payments.append(DemoPayment(scenario, "bai2", entry, None, [TruthLine(item.doc_no, item.open_amount)]))
+            payments.append(routed(DemoPayment(scenario, "bai2", entry, None, [TruthLine(item.doc_no, item.open_amount)]),
+                                   store))
             continue
         if scenario == "unknown":
             amount = _money(rng, 50, 3000)
             entry = bank(None, amount, ref, text="TRANSFER", name=rng.choice(["J SMITH", "NORTHWIND TRADING", "A N OTHER"]))
-            payments.append(DemoPayment(scenario, "camt", entry, None, [], unidentified=amount))
+            payments.append(routed(DemoPayment(scenario, "camt", entry, None, [], unidentified=amount), f"?{ref}"))
             continue
         k = {"multi": rng.randint(2, 8), "credit_netted": rng.randint(2, 4), "combination": rng.randint(2, 3)}.get(scenario, 1)
         chosen = picker.take(rng, [owner] if scenario in ("amount_only", "combination") else scope, k)
@@ -377,17 +399,24 @@ def build_payments(rng: random.Random, world_customers: Sequence[Customer], item
             first = bank(payer, half, ref, text=f"{item.doc_no} PART 1")
             second = bank(payer, item.open_amount - half, f"{ref}B", text=f"{item.doc_no} PART 2")
             second = replace(second, value_date=(first.value_date or as_of) + timedelta(days=1))
-            payments.append(DemoPayment(scenario, "camt", first, None, [TruthLine(item.doc_no, half)]))
-            payments.append(DemoPayment(scenario, "camt", second, None, [TruthLine(item.doc_no, item.open_amount - half)]))
+            payments.append(routed(DemoPayment(scenario, "camt", first, None, [TruthLine(item.doc_no, half)]),
+                                   payer.customer_no))
+            payments.append(routed(DemoPayment(scenario, "camt", second, None,
+                                               [TruthLine(item.doc_no, item.open_amount - half)]), payer.customer_no))
             continue
         elif scenario == "duplicate":
             item = chosen[0]
             first = bank(payer, item.open_amount, ref, text=f"PAYMENT {item.doc_no}")
             second = bank(payer, item.open_amount, f"{ref}D", text=f"PAYMENT {item.doc_no}")
             second = replace(second, value_date=(first.value_date or as_of) + timedelta(days=2))
-            payments.append(DemoPayment(scenario, "camt", first, None, [TruthLine(item.doc_no, item.open_amount)]))
-            payments.append(DemoPayment(scenario, "camt", second, None, [], on_account=item.open_amount,
-                                        on_account_customer=payer.customer_no))
+            payments.append(routed(DemoPayment(scenario, "camt", first, None, [TruthLine(item.doc_no, item.open_amount)]),
+                                   payer.customer_no))
+            payments.append(routed(DemoPayment(scenario, "camt", second, None, [], on_account=item.open_amount,
+                                               on_account_customer=payer.customer_no), payer.customer_no))
+            continue
+        if conventions is not None:
+            payments.append(_varied_payment(rng, conventions, scenario, payer, chosen, lines, truth, amount, ref,
+                                            on_account, straight, bank))
             continue
         channel = rng.choice(["camt_strd", "camt+820", "camt+sheet", "mt940", "bai2", "camt+remadv", "nacha_ctx",
                               "lockbox", "camt_ustrd"])
@@ -426,14 +455,52 @@ def build_payments(rng: random.Random, world_customers: Sequence[Customer], item
     return payments
 
 
+def _varied_payment(rng: random.Random, conventions: Conventions, scenario: str, payer: Customer,
+                    chosen: list[Item], lines: list[RemittanceLine], truth: list[TruthLine], amount: Decimal, ref: str,
+                    on_account: Decimal, straight: bool, bank) -> DemoPayment:  # noqa: ANN001 - build_payments' bank()
+    """One payment of the varied world: routed to its payer's bank, with or without an advice by the payer's habit."""
+    style = conventions.customer(payer.customer_no)
+    channel = conventions.channel(scenario, payer.customer_no)
+    if scenario in ("amount_only", "combination", "third_party"):
+        channel = f"{style.bank}+none"
+    bank_style = conventions.bank_of(channel)
+    advice_kind = advice_of(channel)
+    carries_lines = advice_kind == "none" and bank_style.format == "camt053" and scenario != "amount_only"
+    if advice_kind != "none" or scenario == "amount_only":
+        text = ref
+    else:
+        text = bank_text_refs(rng, lines, style.noisy_refs, noisy)
+    entry = bank(payer, amount, ref, text=text, lines=tuple(lines) if carries_lines and scenario != "combination" else ())
+    if scenario == "third_party":
+        factor, account = third_party_payer(rng)
+        entry = replace(entry, payer_name=factor, payer_account=account)
+    if scenario == "discount":  # a discount is earned only when paid within its terms (else a clerk decides)
+        last_day = chosen[0].doc_date + timedelta(days=int(chosen[0].discount_days or 0))
+        entry = replace(entry, value_date=min(entry.value_date or last_day, last_day))
+    advice = None
+    if advice_kind != "none":
+        advice = replace(entry, kind="advice", lines=tuple(lines), bank_text="", bank_ref=None, account=None,
+                         currency=entry.currency if style.states_currency else None,
+                         amount=sum(((l.paid_amount or ZERO) for l in lines), ZERO))
+    written = as_written(bank_style, entry, style.payer_id)
+    return DemoPayment(scenario, channel, written, advice, truth, on_account=on_account,
+                       on_account_customer=payer.customer_no if on_account else "", straight_through=straight,
+                       payer_no=payer.customer_no)
+
+
 def build_world(seed: int = 7, customers: int = 300, items_per_customer: int = 12, receipts: int = 300,
-                as_of: date | None = None) -> World:
+                as_of: date | None = None, conventions: str = "standard") -> World:
+    """A world of customers, open items and payments; ``conventions="varied"`` writes them as many banks and
+    customers would (cashbook.demo_varied), "standard" as Cashbook itself does."""
+    if conventions not in ("standard", "varied"):
+        raise ValueError(f"unknown conventions {conventions!r}; use 'standard' or 'varied'")
     rng = random.Random(seed)
     as_of = as_of or date.today()
     people = build_customers(rng, customers)
     items = build_items(rng, people, items_per_customer, as_of)
-    payments = build_payments(rng, people, items, as_of, receipts)
-    return World(as_of, people, items, payments)
+    habits = Conventions.draw(seed) if conventions == "varied" else None
+    payments = build_payments(rng, people, items, as_of, receipts, habits)
+    return World(as_of, people, items, payments, habits)
 
 
 # -- writing files --------------------------------------------------------------------------------
@@ -469,6 +536,8 @@ def hierarchy_csv(world: World) -> bytes:
 
 def payment_files(world: World) -> dict[str, bytes]:
     """Bank and remittance files in every supported format, named as a bank or customer sends them."""
+    if world.conventions is not None:
+        return varied_files(world, CURRENCY)
     by_channel: dict[str, list[DemoPayment]] = {}
     for p in world.payments:
         by_channel.setdefault(p.channel, []).append(p)
@@ -520,10 +589,11 @@ def _write(path: Path, data: bytes) -> Path:
 
 
 def write_demo(folder: str | Path, *, seed: int = 7, customers: int | None = None, workspace: bool = True,
-               user: str | None = None, with_payments: bool = True, match: bool = True) -> list[str]:
+               user: str | None = None, with_payments: bool = True, match: bool = True,
+               conventions: str = "standard") -> list[str]:
     """Write the demo's source files and, unless told not to, a workspace that has imported them."""
     folder = Path(folder)
-    world = build_world(seed=seed, customers=customers or 300)
+    world = build_world(seed=seed, customers=customers or 300, conventions=conventions)
     files = write_world(world, folder, with_payments=with_payments)
     summary = [f"wrote {len(files)} files to {folder}: {len(world.customers)} customers, {len(world.items)} open items, "
                f"{len(world.payments)} payments"]

@@ -64,7 +64,45 @@ class AllocationError(CashbookError):
 
 
 class OverAllocation(AllocationError):
+    """More than a document has open, or a receipt has unallocated; or a reversal that would leave that."""
+
     title = "Over-allocation refused"
+
+
+class CurrencyMismatch(AllocationError):
+    """Cash applies only within one currency."""
+
+    title = "Currencies differ"
+
+
+class ToleranceExceeded(AllocationError):
+    """A write-off beyond the tolerance of the settings."""
+
+    title = "Write-off over tolerance"
+
+
+class OutsideGroup(AllocationError):
+    """A document outside the payer's group (its scope)."""
+
+    title = "Outside the payer's group"
+
+
+class ReasonMissing(AllocationError):
+    """A deduction without the reason code the credit centre needs to work it."""
+
+    title = "Reason code missing"
+
+
+class DocumentSettled(AllocationError):
+    """A document the ERP has already settled."""
+
+    title = "Document already settled"
+
+
+class SuggestionOutOfDate(AllocationError):
+    """A suggestion whose document another receipt has paid since."""
+
+    title = "Suggestion out of date"
 
 
 class SettingsError(CashbookError):

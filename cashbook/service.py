@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from cashbook import imports
+from cashbook.allocation import AllocationService
 from cashbook.db import Database, open_database
 from cashbook.decisions import DecisionReport, apply_decisions, read_decisions, suggestions_xlsx
 from cashbook.hierarchy import HierarchyService, master_sync_warnings
@@ -91,6 +92,11 @@ class Workspace:
         return MatchingService(self.db, self.user, self.settings)
 
     @cached_property
+    def allocation(self) -> AllocationService:
+        """Every clerk action on receipts' cash: apply, on account, suspense, unapply, accept, reject."""
+        return AllocationService(self.db, self.user, self.settings)
+
+    @cached_property
     def ledger(self) -> LedgerService:
         return LedgerService(self.db, self.user, self.settings)
 
@@ -120,7 +126,7 @@ class Workspace:
         are reported with why, and the rest are applied together.
         """
         decisions, undecided = read_decisions(self.db, data, file_name)
-        return apply_decisions(self.db, self.matching, decisions, file_name, undecided)
+        return apply_decisions(self.db, self.allocation, decisions, file_name, undecided)
 
     # -- reading ----------------------------------------------------------------------------
     def status(self) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+import cashbook.allocation
 import cashbook.ledger
 import cashbook.ledger_service
 from cashbook.errors import CashbookError, OverAllocation
@@ -41,11 +42,11 @@ def _race(calls: list) -> tuple[list, list]:
 
 
 def test_threads_sharing_a_workspace_apply_the_same_document(ws: Workspace) -> None:  # noqa: F811
-    calls = [lambda: ws.ledger.apply_manual("PAY1", "INV1", D("400.00")) for _ in range(4)]
+    calls = [lambda: ws.allocation.apply_manual("PAY1", "INV1", D("400.00")) for _ in range(4)]
     wins, errors = _race(calls)
     assert len(wins) == 1 and len(errors) == 3
     assert all(isinstance(e, OverAllocation) for e in errors)
-    assert ws.ledger.ledger.open_now(["INV1"])["INV1"] == D("100.00")
+    assert ws.allocation.ledger.open_now(["INV1"])["INV1"] == D("100.00")
     assert ws.ledger.verify() == []
 
 
@@ -53,15 +54,15 @@ def test_guard_rows_conflict_without_the_process_lock(tmp_path: Path, monkeypatc
     """Two connections (as two app sessions would hold) with the in-process lock removed: the guard rows decide."""
     path = tmp_path / "ws.duckdb"
     make_world(path).close()
-    monkeypatch.setattr(cashbook.ledger, "_lock_for", lambda db: nullcontext())
-    monkeypatch.setattr(cashbook.ledger_service, "_lock_for", lambda db: nullcontext())
+    for module in (cashbook.ledger, cashbook.allocation, cashbook.ledger_service):
+        monkeypatch.setattr(module, "workspace_lock", lambda db: nullcontext())
     first, second = Workspace.open(path, user="alice"), Workspace.open(path, user="bob")
     try:
-        wins, errors = _race([lambda: first.ledger.apply_manual("PAY1", "INV1", D("400.00")),
-                              lambda: second.ledger.apply_manual("PAY1", "INV1", D("400.00"))])
+        wins, errors = _race([lambda: first.allocation.apply_manual("PAY1", "INV1", D("400.00")),
+                              lambda: second.allocation.apply_manual("PAY1", "INV1", D("400.00"))])
         assert len(wins) == 1 and len(errors) == 1  # the loser: "Concurrent change" or over-allocation
-        assert first.ledger.ledger.open_now(["INV1"])["INV1"] == D("100.00")
-        assert len(first.ledger.ledger.entries()) == 1
+        assert first.allocation.ledger.open_now(["INV1"])["INV1"] == D("100.00")
+        assert len(first.allocation.ledger.entries()) == 1
     finally:
         first.close()
         second.close()
@@ -83,32 +84,32 @@ def test_two_cli_processes_at_once(tmp_path: Path) -> None:
     assert codes == [0, 1], results
     assert "over-apply" in next(err for code, err in results if code == 1)
     with Workspace.open(path, user="carol") as ws:
-        assert len(ws.ledger.ledger.entries()) == 1
-        assert ws.ledger.ledger.open_now(["INV1"])["INV1"] == D("100.00")
+        assert len(ws.allocation.ledger.entries()) == 1
+        assert ws.allocation.ledger.open_now(["INV1"])["INV1"] == D("100.00")
         assert ws.ledger.verify() == []
 
 
 def test_crash_midway_leaves_the_ledger_unchanged(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
-    ws.ledger.apply_manual("PAY1", "INV1", D("100.00"))
+    ws.allocation.apply_manual("PAY1", "INV1", D("100.00"))
     before = ws.db.rows("SELECT * FROM allocation_entry ORDER BY entry_id")
     original = Ledger._append
 
-    def append_then_crash(self, pairs):
-        original(self, pairs)
+    def append_then_crash(self, rows, **options):
+        original(self, rows, **options)
         raise RuntimeError("power cut")
 
     monkeypatch.setattr(Ledger, "_append", append_then_crash)
     with pytest.raises(RuntimeError):
-        ws.ledger.apply_manual("PAY1", "INV2", D("300.00"))
+        ws.allocation.apply_manual("PAY1", "INV2", D("300.00"))
     with pytest.raises(RuntimeError):
-        ws.ledger.unapply("PAY1")
+        ws.allocation.unapply("PAY1")
     monkeypatch.undo()
     assert ws.db.rows("SELECT * FROM allocation_entry ORDER BY entry_id") == before
     assert ws.ledger.verify() == []
 
 
 def test_crash_between_reversal_and_reassignment(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
-    ws.ledger.unidentified("PAY3")
+    ws.allocation.unidentified("PAY3")
     before = ws.db.rows("SELECT * FROM allocation_entry ORDER BY entry_id")
 
     def crash(self, requests):
@@ -116,14 +117,14 @@ def test_crash_between_reversal_and_reassignment(ws: Workspace, monkeypatch: pyt
 
     monkeypatch.setattr(Ledger, "apply", crash)
     with pytest.raises(RuntimeError):
-        ws.ledger.reassign_suspense("PAY3", doc_no="INV3")
+        ws.allocation.reassign_suspense("PAY3", doc_no="INV3")
     monkeypatch.undo()
     assert ws.db.rows("SELECT * FROM allocation_entry ORDER BY entry_id") == before
 
 
 def test_crash_while_writing_postings_records_nothing(ws: Workspace, tmp_path: Path,  # noqa: F811
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    ws.ledger.apply_manual("PAY1", "INV1", D("500.00"))
+    ws.allocation.apply_manual("PAY1", "INV1", D("500.00"))
 
     def broken_write(self, data):  # the disk fills up as the file is written
         raise OSError("disk full")

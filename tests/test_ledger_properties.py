@@ -44,11 +44,11 @@ def _run(ws: Workspace, op: tuple, folder: Path) -> None:
     ledger = ws.ledger
     if name == "apply":
         receipt, doc, amount, discount, write_off = args
-        ledger.apply_manual(receipt, doc, amount, discount=discount, write_off=write_off)
+        ws.allocation.apply_manual(receipt, doc, amount, discount=discount, write_off=write_off)
     elif name == "unapply":
-        ledger.unapply(args[0], args[1])
+        ws.allocation.unapply(args[0], args[1])
     elif name == "on_account":
-        ledger.on_account(args[0], amount=args[1])
+        ws.allocation.on_account(args[0], amount=args[1])
     elif name == "credit_apply":
         ledger.credit_apply("CRN1", args[0], args[1])
     elif name == "credit_unapply":
@@ -79,7 +79,7 @@ def _recompute(ws: Workspace) -> tuple[dict[str, D], dict[int, D]]:
 def _check_invariants(ws: Workspace) -> None:
     assert ws.ledger.verify() == []  # hash chain, nothing over-applied, every journal balanced
     opened, allocated = _recompute(ws)
-    derived = ws.ledger.ledger.open_now(list(opened))
+    derived = ws.allocation.ledger.open_now(list(opened))
     assert derived == opened
     for doc, erp_open in ws.db.rows("SELECT doc_no, open_amount FROM open_item"):
         if erp_open >= 0:
@@ -87,7 +87,7 @@ def _check_invariants(ws: Workspace) -> None:
         else:
             assert erp_open <= opened[doc] <= D(0), doc
     for receipt_id, amount in ws.db.rows("SELECT receipt_id, amount FROM receipt"):
-        balance = ws.ledger.ledger.receipt_balance(receipt_id)
+        balance = ws.allocation.ledger.receipt_balance(receipt_id)
         assert balance.amount - balance.unallocated == allocated.get(receipt_id, D(0))
         assert D(0) <= allocated.get(receipt_id, D(0)) <= amount
     by_journal: dict[str, D] = {}

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from cashbook.errors import AllocationError, NotFound, OverAllocation
+from cashbook.errors import AllocationError, NotFound, OutsideGroup, OverAllocation, ReasonMissing, ToleranceExceeded
 from cashbook.formats import camt
 from cashbook.ledger import AllocationRequest
+from cashbook.model import EntryKind
 from cashbook.formats.base import ParsedPayment
 from cashbook.service import Workspace
 
@@ -64,20 +65,20 @@ def ws(tmp_path: Path):
 
 
 def open_now(ws: Workspace, doc: str) -> D:
-    return ws.ledger.ledger.open_now([doc])[doc]
+    return ws.allocation.ledger.open_now([doc])[doc]
 
 
 def unallocated(ws: Workspace, ref: str) -> D:
-    return ws.ledger.ledger.receipt_balance(ws.ledger.receipt_id(ref)).unallocated
+    return ws.allocation.ledger.receipt_balance(ws.allocation.receipt_id(ref)).unallocated
 
 
 def test_manual_apply_partial_and_derived_balances(ws: Workspace) -> None:
-    ws.ledger.apply_manual("PAY1", "INV1", D("200.00"))
-    ws.ledger.apply_manual("PAY1", "INV3", D("200.00"))  # C2 is in the payer's group
+    ws.allocation.apply_manual("PAY1", "INV1", D("200.00"))
+    ws.allocation.apply_manual("PAY1", "INV3", D("200.00"))  # C2 is in the payer's group
     assert open_now(ws, "INV1") == D("300.00")
     assert open_now(ws, "INV3") == D("0.00")
     assert unallocated(ws, "PAY1") == D("400.00")
-    entry = ws.ledger.ledger.entries(doc_no="INV1")[0]
+    entry = ws.allocation.ledger.entries(doc_no="INV1")[0]
     assert entry.created_by == "alice" and entry.created_at is not None
     assert ws.db.scalar("SELECT open_amount FROM open_item WHERE doc_no = 'INV1'") == D("500.00")  # never overwritten
     assert ws.db.scalar("SELECT status FROM receipt WHERE payment_ref = 'PAY1'") == "partial"
@@ -86,34 +87,34 @@ def test_manual_apply_partial_and_derived_balances(ws: Workspace) -> None:
 
 def test_apply_outside_payers_group_is_refused(ws: Workspace) -> None:
     with pytest.raises(AllocationError, match="outside the group"):
-        ws.ledger.apply_manual("PAY1", "INV9", D("100.00"))
-    assert ws.ledger.ledger.entries() == []
+        ws.allocation.apply_manual("PAY1", "INV9", D("100.00"))
+    assert ws.allocation.ledger.entries() == []
 
 
 def test_over_application_is_refused_and_changes_nothing(ws: Workspace) -> None:
     with pytest.raises(OverAllocation, match="over-apply"):
-        ws.ledger.apply_manual("PAY1", "INV1", D("600.00"))
+        ws.allocation.apply_manual("PAY1", "INV1", D("600.00"))
     with pytest.raises(OverAllocation):
-        ws.ledger.apply_manual("PAY2", "INV1", D("150.00"))  # the receipt has only 100
-    assert ws.ledger.ledger.entries() == []
+        ws.allocation.apply_manual("PAY2", "INV1", D("150.00"))  # the receipt has only 100
+    assert ws.allocation.ledger.entries() == []
 
 
 def test_write_off_tolerance_amount_and_percent(ws: Workspace) -> None:
     # 1% of 500 = 5.00 < 25.00: 5.00 allowed, 5.01 refused with the tolerance named
     with pytest.raises(AllocationError, match="over the tolerance of 5.00"):
-        ws.ledger.apply_manual("PAY1", "INV1", D("494.99"), write_off=D("5.01"))
-    ws.ledger.apply_manual("PAY1", "INV1", D("495.00"), write_off=D("5.00"))
+        ws.allocation.apply_manual("PAY1", "INV1", D("494.99"), write_off=D("5.01"))
+    ws.allocation.apply_manual("PAY1", "INV1", D("495.00"), write_off=D("5.00"))
     assert open_now(ws, "INV1") == D("0.00")
     ws.set_setting("write_off_amount", "2.00")
-    ws.ledger.settings = ws.settings
+    ws.allocation.settings = ws.settings
     with pytest.raises(AllocationError, match="tolerance of 2.00"):
-        ws.ledger.apply_manual("PAY1", "INV2", D("297.00"), write_off=D("3.00"))
+        ws.allocation.apply_manual("PAY1", "INV2", D("297.00"), write_off=D("3.00"))
 
 
 def test_discount_and_deduction_settle_the_document(ws: Workspace) -> None:
     with pytest.raises(AllocationError, match="reason code"):
-        ws.ledger.apply_manual("PAY1", "INV1", D("450.00"), deduction=D("50.00"))
-    ws.ledger.apply_manual("PAY1", "INV1", D("440.00"), discount=D("10.00"), deduction=D("50.00"), reason_code="DAMAGED")
+        ws.allocation.apply_manual("PAY1", "INV1", D("450.00"), deduction=D("50.00"))
+    ws.allocation.apply_manual("PAY1", "INV1", D("440.00"), discount=D("10.00"), deduction=D("50.00"), reason_code="DAMAGED")
     assert open_now(ws, "INV1") == D("0.00")
     assert unallocated(ws, "PAY1") == D("360.00")
     [item] = ws.ledger.deductions()
@@ -121,8 +122,8 @@ def test_discount_and_deduction_settle_the_document(ws: Workspace) -> None:
 
 
 def test_deduction_resolutions(ws: Workspace) -> None:
-    ws.ledger.apply_manual("PAY1", "INV1", D("450.00"), deduction=D("50.00"), reason_code="DAMAGED")
-    ws.ledger.apply_manual("PAY1", "INV2", D("270.00"), deduction=D("30.00"), reason_code="PRICING")
+    ws.allocation.apply_manual("PAY1", "INV1", D("450.00"), deduction=D("50.00"), reason_code="DAMAGED")
+    ws.allocation.apply_manual("PAY1", "INV2", D("270.00"), deduction=D("30.00"), reason_code="PRICING")
     first, second = (d["deduction_id"] for d in ws.ledger.deductions())
     ws.ledger.resolve_deduction(first, "write_off", note="goods were damaged")
     ws.ledger.resolve_deduction(second, "reinstated")
@@ -133,62 +134,91 @@ def test_deduction_resolutions(ws: Workspace) -> None:
     with pytest.raises(AllocationError, match="already written off"):
         ws.ledger.resolve_deduction(first, "rebill", new_doc_no="DBN7")
     with pytest.raises(AllocationError, match="already resolved"):
-        ws.ledger.unapply("PAY1", "INV1")
+        ws.allocation.unapply("PAY1", "INV1")
     assert ws.ledger.verify() == []
+
+
+def test_giving_back_goes_through_the_limit_checks(ws: Workspace) -> None:
+    """A reinstated deduction re-opens its document through the same checks as any entry: never beyond its amount."""
+    ledger = ws.allocation.ledger
+    rid = ws.allocation.receipt_id("PAY1")
+    give_back = AllocationRequest(rid, EntryKind.DOCUMENT, D("0.00"), doc_no="INV1", customer_no="C1",
+                                  deduction=D("-50.00"), reason_code="DAMAGED", rule="deduction_reinstated")
+    with pytest.raises(OverAllocation, match="INV1 has 500.00 open of 500.00; giving back 50.00"):
+        ledger.apply([give_back])  # nothing was settled: nothing to give back
+    with pytest.raises(OverAllocation, match="INV1 has 500.00 open; -50.00 would over-apply it"):
+        ledger.apply([give_back.__class__(**{**give_back.__dict__, "rule": "manual"})])  # only a reinstatement gives back
+    ws.allocation.apply_manual("PAY1", "INV1", D("450.00"), deduction=D("50.00"), reason_code="DAMAGED")
+    ledger.apply([give_back])
+    assert open_now(ws, "INV1") == D("50.00")
+    assert ws.ledger.verify() == []
+
+
+def test_each_refusal_is_named(ws: Workspace) -> None:
+    with pytest.raises(ToleranceExceeded, match="over the tolerance"):
+        ws.allocation.apply_manual("PAY1", "INV1", D("400.00"), write_off=D("100.00"))
+    with pytest.raises(ReasonMissing):
+        ws.allocation.apply_manual("PAY1", "INV1", D("400.00"), deduction=D("100.00"))
+    with pytest.raises(OutsideGroup, match="outside the group"):
+        ws.allocation.apply_manual("PAY1", "INV9", D("100.00"))
+    with pytest.raises(OverAllocation, match="would over-apply"):
+        ws.allocation.apply_manual("PAY2", "INV1", D("150.00"))
+    assert all(issubclass(e, AllocationError) for e in (ToleranceExceeded, ReasonMissing, OutsideGroup, OverAllocation))
+    assert ws.allocation.ledger.entries() == []
 
 
 def test_on_account_defaults_to_primary_and_unapply(ws: Workspace) -> None:
     ws.db.execute("UPDATE receipt SET payer_customer_no = 'C2' WHERE payment_ref = 'PAY2'")
-    ws.ledger.on_account("PAY2")
+    ws.allocation.on_account("PAY2")
     assert ws.ledger.account("C1").on_account == D("100.00")  # C1 is the group's primary
     assert unallocated(ws, "PAY2") == D("0.00")
     assert ws.db.scalar("SELECT status FROM receipt WHERE payment_ref = 'PAY2'") == "on_account"
-    ws.ledger.unapply("PAY2")
+    ws.allocation.unapply("PAY2")
     assert ws.ledger.account("C1").on_account == D("0.00")
     assert unallocated(ws, "PAY2") == D("100.00")
-    entries = ws.ledger.ledger.entries(receipt_id=ws.ledger.receipt_id("PAY2"))
+    entries = ws.allocation.ledger.entries(receipt_id=ws.allocation.receipt_id("PAY2"))
     assert [e.amount for e in entries] == [D("100.00"), D("-100.00")]  # appended, never deleted
     assert entries[1].reverses == entries[0].entry_id
 
 
 def test_unapply_one_document_only(ws: Workspace) -> None:
-    ws.ledger.apply_manual("PAY1", "INV1", D("500.00"))
-    ws.ledger.apply_manual("PAY1", "INV2", D("300.00"))
-    ws.ledger.unapply("PAY1", "INV2")
+    ws.allocation.apply_manual("PAY1", "INV1", D("500.00"))
+    ws.allocation.apply_manual("PAY1", "INV2", D("300.00"))
+    ws.allocation.unapply("PAY1", "INV2")
     assert open_now(ws, "INV1") == D("0.00") and open_now(ws, "INV2") == D("300.00")
     with pytest.raises(NotFound, match="nothing is applied"):
-        ws.ledger.unapply("PAY1", "INV2")
+        ws.allocation.unapply("PAY1", "INV2")
 
 
 def test_unapply_that_would_over_apply_a_receipt_is_refused(ws: Workspace) -> None:
     # a credit netted inside a receipt: 100 cash pays INV1 200 less CRN1 100
-    receipt = ws.ledger.receipt_id("PAY2")
-    ws.ledger.apply([AllocationRequest(receipt, "document", D("200.00"), doc_no="INV1", customer_no="C1"),
+    receipt = ws.allocation.receipt_id("PAY2")
+    ws.allocation.apply([AllocationRequest(receipt, "document", D("200.00"), doc_no="INV1", customer_no="C1"),
                      AllocationRequest(receipt, "document", D("-100.00"), doc_no="CRN1", customer_no="C1")])
     with pytest.raises(OverAllocation, match="allocating 200.00 of 100.00"):
-        ws.ledger.unapply("PAY2", "CRN1")
+        ws.allocation.unapply("PAY2", "CRN1")
     assert open_now(ws, "CRN1") == D("0.00")
-    ws.ledger.unapply("PAY2")  # the whole receipt is fine
+    ws.allocation.unapply("PAY2")  # the whole receipt is fine
     assert unallocated(ws, "PAY2") == D("100.00")
 
 
 def test_suspense_and_reassignment(ws: Workspace) -> None:
-    ws.ledger.unidentified("PAY3")
+    ws.allocation.unidentified("PAY3")
     assert ws.db.scalar("SELECT status FROM receipt WHERE payment_ref = 'PAY3'") == "unidentified"
-    ws.ledger.reassign_suspense("PAY3", doc_no="INV3")
+    ws.allocation.reassign_suspense("PAY3", doc_no="INV3")
     assert open_now(ws, "INV3") == D("150.00")
-    live = ws.ledger.ledger.entries(receipt_id=ws.ledger.receipt_id("PAY3"), live_only=True)
+    live = ws.allocation.ledger.entries(receipt_id=ws.allocation.receipt_id("PAY3"), live_only=True)
     assert [(e.kind, e.amount) for e in live] == [("document", D("50.00"))]
     # to a customer, with a rest on account to the document's group primary
-    ws.ledger.unapply("PAY3")
-    ws.ledger.unidentified("PAY3")
-    ws.ledger.apply_manual("PAY1", "INV3", D("180.00"))
-    ws.ledger.reassign_suspense("PAY3", doc_no="INV3")
-    live = ws.ledger.ledger.entries(receipt_id=ws.ledger.receipt_id("PAY3"), live_only=True)
+    ws.allocation.unapply("PAY3")
+    ws.allocation.unidentified("PAY3")
+    ws.allocation.apply_manual("PAY1", "INV3", D("180.00"))
+    ws.allocation.reassign_suspense("PAY3", doc_no="INV3")
+    live = ws.allocation.ledger.entries(receipt_id=ws.allocation.receipt_id("PAY3"), live_only=True)
     assert sorted((e.kind, e.customer_no, e.amount) for e in live) == [("document", "C2", D("20.00")),
                                                                        ("on_account", "C1", D("30.00"))]
     with pytest.raises(NotFound, match="no cash in suspense"):
-        ws.ledger.reassign_suspense("PAY3", customer_no="C3")
+        ws.allocation.reassign_suspense("PAY3", customer_no="C3")
     assert ws.ledger.verify() == []
 
 
@@ -223,7 +253,7 @@ def test_credit_centre(ws: Workspace, tmp_path: Path) -> None:
 
 def test_credit_unapply_reopens_both_documents(ws: Workspace) -> None:
     ws.ledger.credit_apply("CRN1", "INV2")  # 100 of INV2's 300
-    ws.ledger.apply_manual("PAY1", "INV2", D("200.00"))
+    ws.allocation.apply_manual("PAY1", "INV2", D("200.00"))
     assert open_now(ws, "INV2") == D("0.00")
     ws.ledger.credit_unapply("CRN1", "INV2")
     assert (open_now(ws, "INV2"), open_now(ws, "CRN1")) == (D("100.00"), D("-100.00"))
@@ -244,7 +274,7 @@ def test_account_aging_limit_and_holds(ws: Workspace) -> None:
     assert "past due" in changes[0].reason
     assert ws.ledger.account("C3").on_hold
     assert ws.ledger.refresh_holds() == []  # nothing changed since
-    ws.ledger.apply_manual("PAY9", "INV9", D("400.00"))  # cash brings C3 back inside: released at once
+    ws.allocation.apply_manual("PAY9", "INV9", D("400.00"))  # cash brings C3 back inside: released at once
     c3 = ws.ledger.account("C3")
     assert not c3.on_hold
     history = ws.ledger.hold_history("C3")
@@ -255,12 +285,12 @@ def test_credit_limit_hold(ws: Workspace) -> None:
     ws.import_items((ITEMS + f"INV4,INV,C1,{_d(1)},{_d(-30)},GBP,450.00,450.00,,,\n").encode(), file_name="items2.csv")
     change = {c.customer_no: c for c in ws.ledger.refresh_holds()}["C1"]  # C3 goes on hold too (past due)
     assert change.on_hold and "balance 1,150.00 is over the credit limit 1,000.00" in change.reason
-    ws.ledger.apply_manual("PAY1", "INV4", D("450.00"))
+    ws.allocation.apply_manual("PAY1", "INV4", D("450.00"))
     assert not ws.ledger.account("C1").on_hold
 
 
 def test_statement_oldest_first_with_cash(ws: Workspace, tmp_path: Path) -> None:
-    ws.ledger.on_account("PAY2", "C1")
+    ws.allocation.on_account("PAY2", "C1")
     rows = ws.ledger.statement("C1")
     assert [(r["doc_type"], r["doc_no"], r["open_amount"]) for r in rows] == [
         ("INV", "INV1", D("500.00")), ("INV", "INV2", D("300.00")), ("CRN", "CRN1", D("-100.00")),
@@ -279,7 +309,7 @@ def test_statement_oldest_first_with_cash(ws: Workspace, tmp_path: Path) -> None
 
 
 def test_missing_customers_become_provisional_and_merge(ws: Workspace, tmp_path: Path) -> None:
-    ws.ledger.unidentified("PAY3")
+    ws.allocation.unidentified("PAY3")
     [missing] = ws.ledger.missing_customers()
     assert (missing.origin, missing.name) == ("suspense", "Mystery Payer")
     with pytest.raises(Exception, match="create_missing_customers"):
@@ -288,7 +318,7 @@ def test_missing_customers_become_provisional_and_merge(ws: Workspace, tmp_path:
     ws.ledger.settings = ws.settings
     [number] = ws.ledger.create_missing()
     assert ws.ledger.missing_customers() == []
-    ws.ledger.reassign_suspense("PAY3", customer_no=number)
+    ws.allocation.reassign_suspense("PAY3", customer_no=number)
     assert ws.ledger.account(number).on_account == D("50.00")
     path = tmp_path / "new.csv"
     assert ws.ledger.export_new_customers(path) == 1

@@ -234,7 +234,10 @@ def test_alias_learned_from_confirmation(world):
     first = world.pay("100.00", name="NW ACCOUNTS PAYABLE DEPT")
     run(world)
     assert status(world.ws, first) == "unidentified"
-    world.ws.matching.apply_manual(receipt_id(world.ws, first), "INV9701", D("100.00"))
+    # Suspense cash is not free to apply: the clerk moves it to the document, which identifies the payer.
+    with pytest.raises(OverAllocation):
+        world.ws.allocation.apply_manual(receipt_id(world.ws, first), "INV9701", D("100.00"))
+    world.ws.allocation.reassign_suspense(receipt_id(world.ws, first), doc_no="INV9701")
     assert status(world.ws, first) == "applied"
     second = world.pay("200.00", name="NW Accounts Payable Dept.")
     run(world)
@@ -294,11 +297,11 @@ def test_accept_and_reject(world):
     ref = world.pay("300.00", account=NW)
     run(world)
     p1, p2 = world.ws.matching.proposals(receipt_id(world.ws, ref))
-    world.ws.matching.reject([p2.proposal_id])
-    world.ws.matching.accept([p1.proposal_id])
+    world.ws.allocation.reject([p2.proposal_id])
+    world.ws.allocation.accept([p1.proposal_id])
     assert allocations(world.ws, ref) == [("applied", p1.doc_no, "S1", D("300.00"), D("0.00"), D("0.00"))]
     with pytest.raises(CashbookError):
-        world.ws.matching.accept([p1.proposal_id])
+        world.ws.allocation.accept([p1.proposal_id])
 
 
 def test_manual_apply_never_over_applies(world):
@@ -306,14 +309,14 @@ def test_manual_apply_never_over_applies(world):
     ref = world.pay("500.00", account=NW, text="nothing")
     run(world)
     with pytest.raises(OverAllocation):
-        world.ws.matching.apply_manual(receipt_id(world.ws, ref), "INVC1", D("150.00"))
+        world.ws.allocation.apply_manual(receipt_id(world.ws, ref), "INVC1", D("150.00"))
 
 
 def test_bulk_helpers_match_the_ledger():
     from datetime import datetime
 
     from cashbook.ledger import entry_hash
-    from cashbook.matching.bulk import cents_array, cents_text, chain_hash
+    from cashbook.ledger import cents_array, cents_text, chain_hash
 
     assert cents_array([0, 5, -5, 123456, -100, 99_999_999_999_999]).to_pylist() == \
         [D("0.00"), D("0.05"), D("-0.05"), D("1234.56"), D("-1.00"), D("999999999999.99")]
@@ -326,19 +329,19 @@ def test_bulk_helpers_match_the_ledger():
     assert chain_hash("abc", texts) == entry_hash("abc", values)
 
 
-def test_bulk_ledger_refuses_over_application(world):
-    from cashbook.matching.bulk import BulkLedger, CentsEntry
+def test_a_run_s_entries_are_refused_by_the_same_checks(world):
+    from cashbook.ledger import CentsEntry
 
     world.item("INVD1", "S1", "100.00").load()
     ref = world.pay("150.00", account=NW, text="nothing")
     rid = receipt_id(world.ws, ref)
     entry = CentsEntry(rid, "document", "INVD1", "S1", 15_000, 0, 0, 0, None, "test", 1.0, None)
     with pytest.raises(OverAllocation, match="INVD1 has 100.00 open; 150.00"):
-        BulkLedger(world.ws.db, "alice").apply_cents([entry])
+        Ledger(world.ws.db, "alice").apply_cents([entry])
     with pytest.raises(OverAllocation, match="has 150.00 unallocated"):
-        BulkLedger(world.ws.db, "alice").apply_cents([entry._replace(doc_no=None, kind="on_account", amount=20_000)])
+        Ledger(world.ws.db, "alice").apply_cents([entry._replace(doc_no=None, kind="on_account", amount=20_000)])
     assert not world.ws.db.rows("SELECT 1 FROM allocation_entry")
-    BulkLedger(world.ws.db, "alice").apply_cents([entry._replace(amount=10_000)])
+    Ledger(world.ws.db, "alice").apply_cents([entry._replace(amount=10_000)])
     assert Ledger(world.ws.db, "alice").verify_chain() == []
 
 
@@ -352,7 +355,7 @@ def test_out_of_date_suggestion_is_refused_with_the_reason(world):
     first, second = receipt_id(world.ws, first_ref), receipt_id(world.ws, second_ref)
     waiting = [p for p in world.ws.matching.proposals(first, status="suggested") if p.doc_no == "INV6201"]
     assert waiting, "two equal open items: the amount alone is only a suggestion"
-    world.ws.matching.apply_manual(second, "INV6201", D("432.10"))  # a clerk settles it from the other receipt
+    world.ws.allocation.apply_manual(second, "INV6201", D("432.10"))  # a clerk settles it from the other receipt
     with pytest.raises(AllocationError, match="INV6201 has 0.00 open now but the suggestion needs 432.10"):
-        world.ws.matching.accept([waiting[0].proposal_id])
+        world.ws.allocation.accept([waiting[0].proposal_id])
     assert world.ws.db.scalar("SELECT count(*) FROM allocation_entry WHERE receipt_id = ?", [first]) == 0

@@ -27,11 +27,11 @@ def _assert_balanced(journals: dict[str, list[dict[str, str]]]) -> None:
 
 
 def test_one_balanced_journal_per_receipt(ws: Workspace, tmp_path: Path) -> None:  # noqa: F811
-    ws.ledger.apply_manual("PAY1", "INV1", D("440.00"), discount=D("5.00"), write_off=D("5.00"), deduction=D("50.00"),
+    ws.allocation.apply_manual("PAY1", "INV1", D("440.00"), discount=D("5.00"), write_off=D("5.00"), deduction=D("50.00"),
                            reason_code="DAMAGED")
-    ws.ledger.apply_manual("PAY1", "INV3", D("200.00"))
-    ws.ledger.on_account("PAY1")
-    ws.ledger.unidentified("PAY3")
+    ws.allocation.apply_manual("PAY1", "INV3", D("200.00"))
+    ws.allocation.on_account("PAY1")
+    ws.allocation.unidentified("PAY3")
     path = tmp_path / "postings.csv"
     report = ws.ledger.export_postings(path)
     journals = _journals(path)
@@ -56,11 +56,11 @@ def test_one_balanced_journal_per_receipt(ws: Workspace, tmp_path: Path) -> None
 
 
 def test_unapply_after_export_yields_reversing_journal(ws: Workspace, tmp_path: Path) -> None:  # noqa: F811
-    ws.ledger.apply_manual("PAY1", "INV1", D("500.00"))
-    ws.ledger.apply_manual("PAY1", "INV2", D("300.00"))
+    ws.allocation.apply_manual("PAY1", "INV1", D("500.00"))
+    ws.allocation.apply_manual("PAY1", "INV2", D("300.00"))
     ws.ledger.export_postings(tmp_path / "1.csv")
-    ws.ledger.unapply("PAY1", "INV2")
-    ws.ledger.apply_manual("PAY1", "INV3", D("200.00"))
+    ws.allocation.unapply("PAY1", "INV2")
+    ws.allocation.apply_manual("PAY1", "INV3", D("200.00"))
     ws.ledger.export_postings(tmp_path / "2.csv")
     journals = _journals(tmp_path / "2.csv")
     _assert_balanced(journals)
@@ -73,8 +73,8 @@ def test_unapply_after_export_yields_reversing_journal(ws: Workspace, tmp_path: 
 
 
 def test_apply_and_unapply_before_export_net_out(ws: Workspace, tmp_path: Path) -> None:  # noqa: F811
-    ws.ledger.apply_manual("PAY2", "INV1", D("100.00"))
-    ws.ledger.unapply("PAY2")
+    ws.allocation.apply_manual("PAY2", "INV1", D("100.00"))
+    ws.allocation.unapply("PAY2")
     report = ws.ledger.export_postings(tmp_path / "p.csv")
     assert report.journals == () and report.netted_entries == 2
     assert ws.db.scalar("SELECT count(*) FROM posted_entry") == 2
@@ -88,7 +88,7 @@ def test_credit_refund_and_deduction_journals_xlsx(ws: Workspace, tmp_path: Path
     ws.ledger.settings = ws.settings
     ws.ledger.credit_apply("CRN1", "INV1", D("60.00"))
     ws.ledger.credit_refund("CRN1", D("40.00"))
-    ws.ledger.apply_manual("PAY1", "INV2", D("270.00"), deduction=D("30.00"), reason_code="PRICING")
+    ws.allocation.apply_manual("PAY1", "INV2", D("270.00"), deduction=D("30.00"), reason_code="PRICING")
     ws.ledger.export_postings(tmp_path / "1.xlsx")
     [deduction] = ws.ledger.deductions()
     ws.ledger.resolve_deduction(deduction["deduction_id"], "rebill", new_doc_no="DBN1")
@@ -115,8 +115,8 @@ def test_credit_refund_and_deduction_journals_xlsx(ws: Workspace, tmp_path: Path
 
 
 def test_postings_bytes_records_the_export_like_a_file(ws: Workspace, tmp_path: Path) -> None:  # noqa: F811
-    ws.ledger.apply_manual("PAY1", "INV1", D("500.00"))
-    ws.ledger.unidentified("PAY3")
+    ws.allocation.apply_manual("PAY1", "INV1", D("500.00"))
+    ws.allocation.unidentified("PAY3")
     data, journals = ws.ledger.postings_bytes("csv", "postings_today.csv")
     assert journals == 2
     rows = list(csv.DictReader(data.decode("utf-8").splitlines()))
@@ -129,7 +129,7 @@ def test_postings_bytes_records_the_export_like_a_file(ws: Workspace, tmp_path: 
     assert ws.ledger.postings_bytes("xlsx")[1] == 0
     assert ws.ledger.export_postings(tmp_path / "again.csv").journals == ()
     # without a name, the export is recorded as postings_<export id>.<fmt>
-    ws.ledger.apply_manual("PAY1", "INV2", D("300.00"))
+    ws.allocation.apply_manual("PAY1", "INV2", D("300.00"))
     data, journals = ws.ledger.postings_bytes("xlsx")
     assert journals == 1 and data[:2] == b"PK"
     assert ws.db.one("SELECT file_name FROM posting_export ORDER BY export_id DESC LIMIT 1")[0] == \
@@ -139,7 +139,7 @@ def test_postings_bytes_records_the_export_like_a_file(ws: Workspace, tmp_path: 
 def test_postings_bytes_refuses_an_unknown_format_and_records_nothing(ws: Workspace) -> None:  # noqa: F811
     from cashbook.errors import CashbookError
 
-    ws.ledger.apply_manual("PAY1", "INV1", D("500.00"))
+    ws.allocation.apply_manual("PAY1", "INV1", D("500.00"))
     with pytest.raises(CashbookError):
         ws.ledger.postings_bytes("pdf")
     assert ws.db.scalar("SELECT count(*) FROM posting_export") == 0

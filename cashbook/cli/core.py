@@ -38,6 +38,9 @@ def register(p: Parsers) -> None:
     demo.add_argument("--no-match", action="store_true", help="import the files but leave matching to the clerk")
     demo.add_argument("--from-files", action="store_true",
                       help="build the workspace from the demo files already in DIR, without rewriting them")
+    demo.add_argument("--conventions", choices=("standard", "varied"), default="standard",
+                      help="varied: every bank and customer writes its files its own way (formats, payer text, "
+                           "currency stated or not, advice habits)")
     demo.set_defaults(handler=_demo, needs_workspace=False)
 
 
@@ -92,7 +95,8 @@ def _demo(ws: None, args: argparse.Namespace) -> int:
             print(line)
         return 0
     summary = write_demo(args.dir, seed=args.seed, customers=args.customers,
-                         workspace=not args.no_workspace, user=args.user, match=not args.no_match)
+                         workspace=not args.no_workspace, user=args.user, match=not args.no_match,
+                         conventions=args.conventions)
     for line in summary:
         print(line)
     return 0

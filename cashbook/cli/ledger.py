@@ -144,40 +144,40 @@ def _ids(ids: list[int]) -> str:
 
 
 def _apply(ws: Workspace, a: argparse.Namespace) -> int:
-    ids = ws.ledger.apply_manual(a.payment_ref, a.doc_no, a.amount, a.discount, a.write_off, a.deduction, a.reason)
+    ids = ws.allocation.apply_manual(a.payment_ref, a.doc_no, a.amount, a.discount, a.write_off, a.deduction, a.reason)
     print(f"applied {format_money(a.amount)} of {a.payment_ref} to {a.doc_no} (entry {_ids(ids)})")
     return 0
 
 
 def _unapply(ws: Workspace, a: argparse.Namespace) -> int:
-    ids = ws.ledger.unapply(a.payment_ref, a.doc_no)
+    ids = ws.allocation.unapply(a.payment_ref, a.doc_no)
     print(f"unapplied {a.payment_ref}{' on ' + a.doc_no if a.doc_no else ''}: {len(ids)} reversing entries ({_ids(ids)})")
     return 0
 
 
 def _on_account(ws: Workspace, a: argparse.Namespace) -> int:
-    ids = ws.ledger.on_account(a.payment_ref, a.customer, a.amount)
-    entry = ws.ledger.ledger.entries(receipt_id=ws.ledger.receipt_id(a.payment_ref), live_only=True)
+    ids = ws.allocation.on_account(a.payment_ref, a.customer, a.amount)
+    entry = ws.allocation.ledger.entries(receipt_id=ws.allocation.receipt_id(a.payment_ref), live_only=True)
     held = [e for e in entry if e.entry_id in ids]
     print(f"{format_money(held[0].amount)} of {a.payment_ref} on account with {held[0].customer_no} (entry {_ids(ids)})")
     return 0
 
 
 def _suspense_put(ws: Workspace, a: argparse.Namespace) -> int:
-    ids = ws.ledger.unidentified(a.payment_ref, a.amount)
+    ids = ws.allocation.unidentified(a.payment_ref, a.amount)
     print(f"{a.payment_ref} in suspense (entry {_ids(ids)})")
     return 0
 
 
 def _suspense_reassign(ws: Workspace, a: argparse.Namespace) -> int:
-    ids = ws.ledger.reassign_suspense(a.payment_ref, customer_no=a.customer, doc_no=a.doc_no)
+    ids = ws.allocation.reassign_suspense(a.payment_ref, customer_no=a.customer, doc_no=a.doc_no)
     print(f"suspense cash of {a.payment_ref} reassigned to {a.customer or a.doc_no} (entries {_ids(ids)})")
     return 0
 
 
 def _credit_apply(ws: Workspace, a: argparse.Namespace) -> int:
     ids = ws.ledger.credit_apply(a.crn, a.doc_no, a.amount)
-    entry = ws.ledger.ledger.entries(doc_no=a.doc_no, live_only=True)
+    entry = ws.allocation.ledger.entries(doc_no=a.doc_no, live_only=True)
     amount = next((e.amount for e in entry if e.entry_id in ids), None)
     print(f"applied {format_money(amount)} of credit {a.crn} to {a.doc_no} (entry {_ids(ids)})")
     return 0

@@ -72,13 +72,13 @@ def _accept(ws: Workspace, args: argparse.Namespace) -> int:
     for item in args.amount:
         key, _, value = item.partition("=")
         amounts[int(key)] = Decimal(value.replace(",", ""))
-    entries = ws.matching.accept(args.proposal_ids, amounts)
+    entries = ws.allocation.accept(args.proposal_ids, amounts)
     print(f"applied {len(args.proposal_ids)} proposal(s) as ledger entries {', '.join(map(str, entries))}")
     return 0
 
 
 def _reject(ws: Workspace, args: argparse.Namespace) -> int:
-    ws.matching.reject(args.proposal_ids, note=args.note)
+    ws.allocation.reject(args.proposal_ids, note=args.note)
     print(f"rejected {len(args.proposal_ids)} proposal(s)")
     return 0
 

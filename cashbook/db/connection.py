@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from cashbook.errors import WorkspaceError
 
@@ -65,6 +66,20 @@ class Database:
         cur = self.execute(sql, params)
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row)) for row in cur.fetchall()]
+
+    def arrow(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> pa.Table:
+        """A query's result as Arrow (DECIMAL stays decimal), read to the end so the cursor is free again."""
+        return self.execute(sql, params).to_arrow_table()
+
+    @contextmanager
+    def registered(self, name: str, table: pa.Table) -> Iterator[None]:
+        """``table`` visible to SQL as ``name`` (a name from code) for the block, on this transaction's cursor."""
+        cur = self.cursor()
+        cur.register(name, table)
+        try:
+            yield
+        finally:
+            cur.unregister(name)
 
     def frame(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None):
         """A pandas frame for display: DECIMAL columns stay exact as Python Decimal objects."""

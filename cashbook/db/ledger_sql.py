@@ -68,3 +68,124 @@ def live_entries_sql() -> str:
         SELECT e.* FROM allocation_entry e
         WHERE e.reverses IS NULL
           AND NOT EXISTS (SELECT 1 FROM allocation_entry r WHERE r.reverses = e.entry_id)"""
+
+
+# -- the one append path (cashbook.ledger.Ledger._append) -----------------------------------------
+ENTRY_COLUMNS = ("entry_id", "receipt_id", "kind", "doc_no", "customer_no", "source_doc_no", "amount", "discount",
+                 "write_off", "deduction", "reason_code", "rule", "score", "evidence", "reverses", "created_at",
+                 "created_by", "prev_hash", "hash")
+STAGED = "ledger_staged"  # the Arrow table of entries about to be appended, registered for the checks and the insert
+REOPENING_RULES = ("deduction_reinstated",)  # entries that give a document back what it had settled
+
+
+def open_now_of_sql() -> str:
+    """(doc_no, open_now) of the documents in ``$docs``."""
+    return f"SELECT doc_no, open_now FROM ({open_items_now_sql('oi.doc_no IN (SELECT unnest($docs))')})"
+
+
+def receipt_amount_sql() -> str:
+    return "SELECT amount FROM receipt WHERE receipt_id = ?"
+
+
+def receipt_sums_sql() -> str:
+    """(applied, on_account, unidentified) of one receipt (``?``)."""
+    return f"SELECT applied, on_account, unidentified FROM ({receipt_allocated_sql()}) WHERE receipt_id = ?"
+
+
+def entries_sql(*, receipt_id: int | None = None, doc_no: str | None = None,
+                live_only: bool = False) -> tuple[str, dict[str, object]]:
+    """Entries (every column, in order), of one receipt and/or touching one document; only live ones if asked."""
+    source = live_entries_sql() if live_only else "SELECT * FROM allocation_entry"
+    conditions: list[str] = []
+    params: dict[str, object] = {}
+    if receipt_id is not None:
+        conditions.append("receipt_id = $receipt_id")
+        params["receipt_id"] = receipt_id
+    if doc_no is not None:
+        conditions.append("(doc_no = $doc_no OR source_doc_no = $doc_no)")
+        params["doc_no"] = doc_no
+    where = " AND ".join(conditions) or "true"
+    return f"SELECT {', '.join(ENTRY_COLUMNS)} FROM ({source}) WHERE {where} ORDER BY entry_id", params
+
+
+def live_entries_by_id_sql() -> str:
+    """Live entries among ``$ids``."""
+    return (f"SELECT {', '.join(ENTRY_COLUMNS)} FROM ({live_entries_sql()}) "
+            "WHERE entry_id IN (SELECT unnest($ids)) ORDER BY entry_id")
+
+
+def bump_guards_sql() -> str:
+    """One guard row per key in ``$keys``, its version bumped: concurrent writers of one key conflict."""
+    return ("INSERT INTO allocation_guard SELECT unnest($keys), 1 "
+            "ON CONFLICT (key) DO UPDATE SET version = allocation_guard.version + 1")
+
+
+def last_hash_sql() -> str:
+    return "SELECT hash FROM allocation_entry ORDER BY entry_id DESC LIMIT 1"
+
+
+def next_entry_id_sql() -> str:
+    return "SELECT nextval('allocation_seq')"
+
+
+def reserve_entry_ids_sql(count: int) -> str:
+    """Take ``count`` more ids of the sequence in one round trip."""
+    return f"SELECT max(nextval('allocation_seq')) FROM range({int(count)})"
+
+
+def insert_staged_sql() -> str:
+    return f"INSERT INTO allocation_entry ({', '.join(ENTRY_COLUMNS)}) SELECT {', '.join(ENTRY_COLUMNS)} FROM {STAGED}"
+
+
+def staged_open_cents_sql() -> str:
+    """(doc_no, open_cents, amount_cents) of every document the staged entries touch, read now."""
+    touched = f"oi.doc_no IN (SELECT doc_no FROM {STAGED} UNION SELECT source_doc_no FROM {STAGED})"
+    return (f"SELECT doc_no, CAST(open_now * 100 AS BIGINT) AS open_cents, CAST(amount * 100 AS BIGINT) AS amount_cents "
+            f"FROM ({open_items_now_sql(touched)})")
+
+
+def document_limits_sql(open_cents_sql: str | None = None) -> str:
+    """Documents the staged entries would over-apply (or re-open beyond their amount), at most 21.
+
+    Rows (doc_no, settles_cents, open_cents, amount_cents, reopens); open_cents is NULL for a
+    document that is not an open item. ``open_cents_sql`` gives (doc_no, open_cents, amount_cents);
+    by default the documents' open amounts now.
+    """
+    reopening = ", ".join(f"'{r}'" for r in REOPENING_RULES)
+    return f"""
+        WITH moves AS (
+            SELECT doc_no, CAST((amount + discount + write_off + deduction) * 100 AS BIGINT) AS settles,
+                   rule IN ({reopening}) AS reopens
+            FROM {STAGED} WHERE kind IN ('document', 'credit') AND doc_no IS NOT NULL
+            UNION ALL
+            SELECT source_doc_no, -CAST(amount * 100 AS BIGINT), false
+            FROM {STAGED} WHERE kind IN ('credit', 'refund') AND source_doc_no IS NOT NULL),
+        s AS (SELECT doc_no, sum(settles) AS settles, bool_and(reopens) AND sum(settles) < 0 AS reopens
+              FROM moves GROUP BY doc_no)
+        SELECT s.doc_no, s.settles, o.open_cents, o.amount_cents, s.reopens
+        FROM s LEFT JOIN ({open_cents_sql or staged_open_cents_sql()}) o ON o.doc_no = s.doc_no
+        WHERE o.doc_no IS NULL
+           OR (s.reopens AND o.open_cents - s.settles > greatest(coalesce(o.amount_cents, 0), 0))
+           OR (NOT s.reopens AND s.settles <> 0 AND o.open_cents >= 0 AND NOT (s.settles BETWEEN 0 AND o.open_cents))
+           OR (NOT s.reopens AND s.settles <> 0 AND o.open_cents < 0 AND NOT (s.settles BETWEEN o.open_cents AND 0))
+        ORDER BY s.doc_no LIMIT 21"""
+
+
+def receipt_limits_sql() -> str:
+    """Receipts the staged cash entries would over-apply (or take below nothing), at most 21.
+
+    Rows (receipt_id, amount, unallocated); unallocated is NULL for a receipt that does not exist.
+    """
+    return f"""
+        WITH s AS (SELECT receipt_id, sum(amount) AS amount FROM {STAGED}
+                   WHERE receipt_id IS NOT NULL AND kind IN ('document', 'on_account', 'unidentified')
+                   GROUP BY receipt_id),
+        a AS (SELECT receipt_id, sum(amount) AS allocated FROM allocation_entry
+              WHERE receipt_id IN (SELECT receipt_id FROM s) GROUP BY receipt_id),
+        b AS (SELECT s.receipt_id, s.amount, r.receipt_id IS NULL AS missing,
+                     CAST(coalesce(r.amount, 0) - coalesce(a.allocated, 0) AS DECIMAL(18,2)) AS unallocated,
+                     coalesce(r.amount, 0) AS receipt_amount
+              FROM s LEFT JOIN receipt r ON r.receipt_id = s.receipt_id LEFT JOIN a ON a.receipt_id = s.receipt_id)
+        SELECT receipt_id, amount, CASE WHEN missing THEN NULL ELSE unallocated END
+        FROM b WHERE missing OR amount > unallocated OR unallocated - amount > receipt_amount
+        ORDER BY receipt_id LIMIT 21"""

@@ -274,3 +274,9 @@ def candidates_sql() -> str:
         LEFT JOIN customer c ON c.customer_no = oi.customer_no
         WHERE oi.open_now <> 0 AND list_contains($customers, oi.customer_no)
         ORDER BY oi.doc_date, oi.doc_no"""
+
+
+def run_open_cents_sql() -> str:
+    """(doc_no, open_cents, amount_cents) of the run's documents as the run read them (``m_item``), for the
+    ledger's limit checks: the same snapshot, without a second pass over the whole ledger."""
+    return "SELECT doc_no, open_cents, CAST(NULL AS BIGINT) AS amount_cents FROM m_item"

@@ -215,13 +215,32 @@ def set_source_receipts_sql() -> str:
     return "UPDATE payment_source s SET receipt_id = a.receipt_id FROM assign a WHERE s.source_id = a.source_id"
 
 
+def _master_currency_sql() -> str:
+    """The currency of a receipt no file stated it for (an advice alone, an X12 820 without CUR): the one
+    currency of the customer its payer id or account names, else of the documents its lines name exactly,
+    else of the customer its payer name is. Never a guess: NULL when these disagree or find nothing."""
+    one = "HAVING count(DISTINCT {col}) = 1"
+    return f"""coalesce(
+                   (SELECT min(c.currency) FROM customer c WHERE c.customer_no = a.payer_id {one.format(col='c.currency')}),
+                   (SELECT min(c.currency) FROM customer_bank_account ba JOIN customer c ON c.customer_no = ba.customer_no
+                    WHERE ba.account_norm = {squash_sql('a.payer_account')} AND {squash_sql('a.payer_account')} <> ''
+                    {one.format(col='c.currency')}),
+                   (SELECT min(o.currency) FROM payment_source_line l
+                    JOIN open_item o ON o.doc_no_norm = {normalize_ref_sql('l.reference')}
+                    WHERE l.source_id = a.source_id {one.format(col='o.currency')}),
+                   (SELECT min(c.currency) FROM customer c WHERE upper(c.name) = upper(a.payer_name)
+                    {one.format(col='c.currency')}))"""
+
+
 def merged_sql() -> str:
     """A receipt's fields from its sources: bank fields win, the advice fills gaps.
+
+    A currency no source states is the master's (``_master_currency_sql``), never a default.
 
     payment_ref is the advice's useful reference, else the bank entry's; the lines are the
     advice's when it has any, else the bank entry's.
     """
-    return """
+    return f"""
         CREATE OR REPLACE TEMP TABLE merged AS
         WITH touched AS (SELECT DISTINCT receipt_id FROM assign),
         parts AS (
@@ -236,7 +255,7 @@ def merged_sql() -> str:
                CASE WHEN a.ref_key <> '' THEN a.payment_ref ELSE coalesce(b.payment_ref, a.payment_ref) END AS payment_ref,
                CASE WHEN b.source_id IS NOT NULL THEN b.value_date ELSE a.value_date END AS value_date,
                CASE WHEN b.source_id IS NOT NULL THEN b.amount ELSE a.amount END AS amount,
-               coalesce(b.currency, a.currency) AS currency,
+               coalesce(b.currency, a.currency, {_master_currency_sql()}) AS currency,
                coalesce(b.payer_name, a.payer_name) AS payer_name,
                coalesce(b.payer_account, a.payer_account) AS payer_account,
                coalesce(b.payer_id, a.payer_id) AS payer_id,

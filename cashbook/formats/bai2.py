@@ -11,6 +11,7 @@ from datetime import date
 from decimal import Decimal
 
 from cashbook.errors import Problem
+from cashbook.formats.payer_text import read_payer
 from cashbook.formats.base import MAX_FILE_BYTES, ParsedFile, ParsedPayment
 from cashbook.money import CENT
 
@@ -36,28 +37,6 @@ _DEBIT_SIDE_RETURNS = frozenset((550, 551, 552, 555, 556, 557, 558, 560, 561, 56
 
 # Group status: 1 update, 2 deletion, 3 correction, 4 test only.
 _GROUP_STATUS_SKIP = {"2": "deleted group", "4": "test group"}
-
-# Keys banks put in 16/88 text in front of the payer's name or account.
-_PAYER_NAME_KEYS = ("ORIG CO NAME", "B/O", "ORG", "DBNM", "BO1")
-_PAYER_ACCOUNT_KEYS = ("DACT", "BO")
-_STOP_KEYS = (
-    "ORIG CO NAME", "ORIG ID", "DESC DATE", "CO ENTRY DESCR", "SEC", "TRACE#", "TRACE NO", "EED", "IND ID",
-    "IND NAME", "REF", "OBI", "BBI", "B/O", "BNF", "ORG", "OGB", "SND", "RFB", "TRN", "IMAD", "OMAD",
-    "BO", "BO1", "BO2", "BO3", "BO4", "OB", "OB1", "OB2", "OB3", "OB4", "BI", "PY", "FR", "TRID", "ENDT",
-    "EREF", "DBNM", "CRNM", "DACT", "DABA", "CACT", "CABA", "CREF", "REMI", "IDNM", "CHKN", "DBIC", "CBIC",
-)
-
-
-def _key_alt(keys: Sequence[str]) -> str:
-    return "|".join(re.escape(k) for k in sorted(set(keys), key=len, reverse=True))
-
-
-_KEY_VALUE = re.compile(
-    rf"(?<![A-Z0-9/])({_key_alt(_PAYER_NAME_KEYS + _PAYER_ACCOUNT_KEYS)})\s*[:=]\s*"
-    rf"(.*?)(?=\s{{2,}}|\s+(?:{_key_alt(_STOP_KEYS)})\s*[:=]|$)",
-    re.IGNORECASE,
-)
-
 
 def sniff(data: bytes) -> bool:
     """True when the bytes open with a BAI2 01 file header (sender, receiver, YYMMDD date)."""
@@ -173,21 +152,6 @@ def classify(type_code: int) -> str:
     if 400 <= type_code <= 699:
         return "debits"
     return "other"
-
-
-def payer_from_text(segments: Sequence[str]) -> tuple[str | None, str | None]:
-    """Payer name and account from keyed bank text ("ORIG CO NAME:", "B/O:", "ORG=", "DBNM:", "BO1:")."""
-    found: dict[str, str] = {}
-    for segment in segments:
-        if ":" not in segment and "=" not in segment:
-            continue
-        for match in _KEY_VALUE.finditer(segment):
-            key, value = match.group(1).upper(), match.group(2).strip()
-            if value and key not in found:
-                found[key] = value
-    name = next((" ".join(found[k].split()) for k in _PAYER_NAME_KEYS if k in found), None)
-    account = next((found[k].split()[0] for k in _PAYER_ACCOUNT_KEYS if k in found), None)
-    return name, account
 
 
 @dataclass(slots=True)
@@ -407,7 +371,7 @@ class _Reader:
                 self._problem(location, "amount", f"The amount {amount} {account.currency} has a fraction of a cent.")
                 return
             amount = amount.quantize(CENT)
-        payer_name, payer_account = payer_from_text(segments)
+        payer = read_payer(segments)
         bank_text = " ".join(t for t in (" ".join(s.split()) for s in segments) if t)
         self.payments.append(
             ParsedPayment(
@@ -416,8 +380,9 @@ class _Reader:
                 value_date=value_date or (group.as_of if group else None),
                 amount=amount,
                 currency=account.currency,
-                payer_name=payer_name,
-                payer_account=payer_account,
+                payer_name=payer.name,
+                payer_account=payer.account,
+                payer_id=payer.id,
                 bank_ref=bank_ref or None,
                 bank_text=bank_text,
                 location=location,
@@ -574,12 +539,15 @@ def _minor(payment: ParsedPayment, currency: str) -> int:
 
 
 def _detail_lines(payment: ParsedPayment, minor: int, type_code: str) -> list[str]:
+    """The 16 record and its 88 continuations: each line of the bank text is a record of its own."""
     funds = f"V,{payment.value_date:%y%m%d}," if payment.value_date else ""
-    text = " ".join(payment.bank_text.split())
-    if _SPLIT.search(text + "/"):
-        raise ValueError(f"text {text!r} holds a slash and a record code; it would split the record")
+    segments = [" ".join(line.split()) for line in payment.bank_text.split("\n")]
+    segments = [segments[0], *(s for s in segments[1:] if s)]
+    for text in segments:
+        if _SPLIT.search(text + "/"):
+            raise ValueError(f"text {text!r} holds a slash and a record code; it would split the record")
     head = f"16,{type_code},{minor},{funds},{_plain(payment.bank_ref or '')},{_plain(payment.payment_ref or '')},"
-    lines = [f"{head}{text}/\n"]
-    if payment.payer_name and payer_from_text([text])[0] != payment.payer_name:
+    lines = [f"{head}{segments[0]}/\n", *(f"88,{text}/\n" for text in segments[1:])]
+    if payment.payer_name and read_payer(segments).name != payment.payer_name:
         lines.append(f"88,B/O: {' '.join(payment.payer_name.split())}/\n")
     return lines

@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 from cashbook.errors import Problem
 from cashbook.formats._bulk import paused_gc
 from cashbook.formats.base import MAX_FILE_BYTES, FileReading, decode_bank_text, ParsedFile, ParsedPayment, RemittanceLine
+from cashbook.formats.payer_text import read_payer, slash_party
 from cashbook.money import CENT, ZERO
 
 FORMATS = ("mt940", "mt942")
@@ -71,6 +72,7 @@ class _Details:
     payment_ref: str | None = None
     payer_name: str | None = None
     payer_account: str | None = None
+    payer_id: str | None = None
     text: str = ""
     is_return: bool = False
     lines: tuple[RemittanceLine, ...] = ()
@@ -476,6 +478,7 @@ class _Reader(FileReading):
                 currency=statement.currency,
                 payer_name=details.payer_name,
                 payer_account=payer_account,
+                payer_id=details.payer_id,
                 bank_ref=_no_ref(bank_ref) if bank_ref else None,
                 bank_text=text,
                 lines=details.lines,
@@ -573,16 +576,7 @@ def _slash_details(text: str) -> _Details:
             context = ""
         if context in ("BENM", "ULTB"):
             continue  # the beneficiary is the company itself
-        if key == "NAME" and value:
-            details.payer_name = details.payer_name or _normalize(value)
-        elif key in ("IBAN", "ACCW") and value:
-            details.payer_account = details.payer_account or value.replace(" ", "")
-        elif key == "CNTP":
-            parts = [part.strip() for part in value.split("/")]
-            details.payer_account = details.payer_account or (parts[0] or None)
-            if len(parts) > 2 and parts[2]:
-                details.payer_name = details.payer_name or _normalize(parts[2])
-        elif key == "EREF":
+        if key == "EREF":
             details.payment_ref = details.payment_ref or _no_ref(value)
         elif key == "REMI":
             reference, free = _remi(value)
@@ -597,6 +591,9 @@ def _slash_details(text: str) -> _Details:
             details.is_return = True
         elif key in ("TRTP", "MARF", "PURP") and value:
             informative.append(value)
+    payer = slash_party(text)
+    if payer is not None:
+        details.payer_name, details.payer_id, details.payer_account = payer.name, payer.id, payer.account
     if pieces[0].strip():
         informative.insert(0, pieces[0])
     details.text = _normalize(" ".join(remittance + informative))
@@ -617,7 +614,8 @@ def _remi(value: str) -> tuple[str | None, str]:
 
 
 def _free_details(lines: Sequence[str]) -> _Details:
-    """Unstructured text; an IBAN at its start is the payer's account, the rest of that line the name."""
+    """Unstructured text; an IBAN at its start is the payer's account, the rest of that line the name;
+    else whichever convention of ``payer_text`` names the payer (AUFTRAGGEBER:, Platitor, B/O...)."""
     text = _normalize(_join_wrapped(lines))
     details = _Details(text=text)
     first = lines[0].strip().split(" ", 1)
@@ -625,6 +623,10 @@ def _free_details(lines: Sequence[str]) -> _Details:
         details.payer_account = first[0]
         if len(first) > 1 and first[1].strip():
             details.payer_name = _normalize(first[1])
+    payer = read_payer(_join_wrapped(lines))
+    details.payer_name = details.payer_name or payer.name
+    details.payer_account = details.payer_account or payer.account
+    details.payer_id = payer.id
     return details
 
 
@@ -639,10 +641,13 @@ def render(
     message_type: str = "mt940",
     statement_ref: str = "CASHBOOK",
     opening_balance: Decimal = ZERO,
+    details: str = "keys",
 ) -> bytes:
     """Write payments as MT940 statements (or MT942 reports), one per account and currency.
 
-    The :86: field carries ``/EREF/ /NAME/ /IBAN/ /REMI/`` keys wrapped at 65 characters.
+    The :86: field carries ``/EREF/ /NAME/ /IBAN/ /REMI/`` keys wrapped at 65 characters, or with
+    ``details="text"`` the payment's bank text as the bank wrote it (its lines kept, each wrapped),
+    for banks whose :86: is free text (AUFTRAGGEBER:, Platitor, German ?20 sub-fields...).
     Negative amounts are written as debits. Built from string lists to stay fast at 100,000 entries.
     """
     groups: dict[tuple[str, str], list[ParsedPayment]] = {}
@@ -653,7 +658,8 @@ def render(
         groups[(account, currency)] = []
     out: list[str] = []
     for number, ((acct, cur), items) in enumerate(groups.items(), start=1):
-        _render_statement(out, items, acct, cur, message_type, f"{statement_ref}{number}"[:16], number, opening_balance)
+        _render_statement(out, items, acct, cur, message_type, f"{statement_ref}{number}"[:16], number, opening_balance,
+                          details)
     return "".join(out).encode("utf-8")
 
 
@@ -666,6 +672,7 @@ def _render_statement(
     reference: str,
     number: int,
     opening: Decimal,
+    details_style: str = "keys",
 ) -> None:
     dates = [p.value_date for p in items if p.value_date is not None]
     day = max(dates) if dates else date(2000, 1, 1)
@@ -687,10 +694,14 @@ def _render_statement(
             credits += amount
             credit_count += 1
         out.append(_statement_line(payment, amount, day))
-        details = _details_text(payment)
-        if details:
+        if details_style == "text":
+            wrapped = [piece for line in payment.bank_text.split("\n") if line.strip() for piece in _wrap(line.strip())]
+        else:
+            details = _details_text(payment)
+            wrapped = _wrap(details) if details else []
+        if wrapped:
             out.append(":86:")
-            out.append("\r\n".join(_wrap(details)))
+            out.append("\r\n".join(wrapped))
             out.append("\r\n")
     if message_type == "mt942":
         out.append(f":90D:{debit_count}{currency}{_swift(debits)}\r\n:90C:{credit_count}{currency}{_swift(credits)}\r\n")

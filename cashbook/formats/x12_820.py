@@ -592,7 +592,7 @@ class _Reader:
                 payment_ref=state.payment_ref,
                 value_date=value_date,
                 amount=state.amount,
-                currency=state.currency or "USD",
+                currency=state.currency,  # no CUR segment: unknown, the bank entry or the master says which
                 payer_name=payer_name,
                 payer_account=state.payer_account,
                 payer_id=payer_id,
@@ -684,7 +684,7 @@ def render_transaction(payment: ParsedPayment, control: int, *, element: str = "
     out.append(seg("BPR", "C", amount, "C", "ACH", "CTX", *origin, "", "", *receiving, when))
     if payment.payment_ref:
         out.append(seg("TRN", "1", payment.payment_ref))
-    if payment.currency and payment.currency != "USD":
+    if payment.currency:  # an advice without CUR states no currency; a stated USD is written
         out.append(seg("CUR", "PR", payment.currency))
     if payment.payer_name or payment.payer_id:
         out.append(seg("N1", "PR", payment.payer_name or "", "91" if payment.payer_id else "", payment.payer_id or ""))

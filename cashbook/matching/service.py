@@ -1,4 +1,4 @@
-"""The matching service (``ws.matching``): runs the passes, applies what is certain, and serves clerks' decisions.
+"""The matching service (``ws.matching``): runs the passes, applies what is certain, explains, lists candidates.
 
 A run gathers every receipt not yet decided, finds payers and candidates set-wise (SQL over the
 workspace and vectorized rapidfuzz), decides receipt by receipt in value-date order with the
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -22,15 +22,13 @@ import pyarrow as pa
 
 from cashbook.db import Database
 from cashbook.db import matching_sql as msql
-from cashbook.errors import AllocationError, CashbookError, NotFound, WorkspaceError
+from cashbook.errors import CashbookError, NotFound, WorkspaceError
 from cashbook.exports import write_table
-from cashbook.ledger import AllocationRequest, Ledger
+from cashbook.ledger import CentsEntry, Ledger, cents_array
 from cashbook.matching import rules
-from cashbook.matching.bulk import BulkLedger, CentsEntry, cents_array
 from cashbook.matching.passes import (CustomerRow, alias_keys, fuzzy_reference_hits, identify_by_keys,
                                       identify_by_names)
-from cashbook.model import DecisionStatus, EntryKind, ProposalStatus
-from cashbook.money import ZERO, money
+from cashbook.model import DecisionStatus, ProposalStatus
 from cashbook.settings import Settings
 
 Progress = Callable[[str, float], None]
@@ -261,7 +259,7 @@ class MatchingService:
                                    ("status", status)):
                     rows[key].append(value)
         entries = [CentsEntry(*(rows[k][i] for k in CentsEntry._fields)) for i in certain_at]
-        entry_ids = BulkLedger(db, self.user).apply_cents(entries, "SELECT doc_no, open_cents FROM m_item")
+        entry_ids = Ledger(db, self.user).apply_cents(entries, msql.run_open_cents_sql())
         entry_lists: list[list[int] | None] = [None] * len(rows["rule"])
         for i, entry_id in zip(certain_at, entry_ids):
             entry_lists[i] = [entry_id]
@@ -378,167 +376,12 @@ class MatchingService:
     def missing_customers(self) -> list[dict[str, Any]]:
         return self.db.dicts("SELECT * FROM missing_customer ORDER BY proposed_customer_no")
 
-    # -- a clerk's decisions ----------------------------------------------------------------------
-    def accept(self, proposal_ids: Iterable[int], amounts: dict[int, Decimal] | None = None) -> list[int]:
-        """Apply suggested proposals through the ledger (optionally with changed amounts); learns the payer's alias."""
-        ids = [int(i) for i in proposal_ids]
-        found = {p.proposal_id: p for p in self.proposals(ids=ids)}
-        missing = [i for i in ids if i not in found]
-        if missing:
-            raise NotFound(f"no proposal {', '.join(map(str, missing))}")
-        not_open = [f"#{i} is {found[i].status}" for i in ids if found[i].status != ProposalStatus.SUGGESTED]
-        if not_open:
-            raise AllocationError("only suggested proposals can be accepted: " + "; ".join(not_open))
-        amounts = amounts or {}
-        self._refuse_out_of_date([found[i] for i in ids], amounts)
-        requests = []
-        for i in ids:
-            p = found[i]
-            amount = money(amounts[i]) if i in amounts else p.amount
-            requests.append(AllocationRequest(p.receipt_id, p.kind, amount, doc_no=p.doc_no,  # type: ignore[arg-type]
-                                              customer_no=p.customer_no, discount=p.discount, write_off=p.write_off,
-                                              deduction=p.deduction, reason_code=p.reason_code, rule=p.rule,
-                                              score=p.score, evidence={"accepted": i, "by": self.user,
-                                                                       **json.loads(p.evidence or "{}")}))
-        receipts = sorted({found[i].receipt_id for i in ids})
-        with self.db.transaction():
-            for rid in receipts:
-                self._release_suspense(rid, sum((r.amount for r in requests if r.receipt_id == rid), ZERO))
-            from cashbook.ledger_service import LedgerService  # keeps statuses and credit holds in step
-
-            entry_ids = LedgerService(self.db, self.user, self.settings).apply(requests)
-            for i, entry_id in zip(ids, entry_ids):
-                self._decide(i, ProposalStatus.APPLIED, [entry_id], amounts.get(i))
-            for rid in receipts:
-                customer = next((found[i].customer_no for i in ids if found[i].receipt_id == rid and found[i].customer_no), None)
-                if customer:
-                    self._learn_alias(rid, customer)
-                self._supersede_if_done(rid)
-            self._refresh_status(receipts)
-        return entry_ids
-
-    def reject(self, proposal_ids: Iterable[int], note: str | None = None) -> None:
-        ids = [int(i) for i in proposal_ids]
-        found = {p.proposal_id: p for p in self.proposals(ids=ids)}
-        missing = [i for i in ids if i not in found]
-        if missing:
-            raise NotFound(f"no proposal {', '.join(map(str, missing))}")
-        not_open = [f"#{i} is {found[i].status}" for i in ids if found[i].status != ProposalStatus.SUGGESTED]
-        if not_open:
-            raise AllocationError("only suggested proposals can be rejected: " + "; ".join(not_open))
-        with self.db.transaction():
-            for i in ids:
-                self._decide(i, ProposalStatus.REJECTED, None, None, note)
-            self._refresh_status(sorted({found[i].receipt_id for i in ids}))
-
-    def apply_manual(self, receipt_id: int, doc_no: str, amount: Decimal, discount: Decimal = ZERO,
-                     write_off: Decimal = ZERO, deduction: Decimal = ZERO, reason_code: str | None = None,
-                     *, write_off_rest: bool = False) -> list[int]:
-        """A clerk's own allocation to any open document of the payer's group (partial allowed).
-
-        The ledger service checks the rules; here the choice is also kept as an applied proposal,
-        teaches the payer's alias and retires suggestions it makes out of date.
-        """
-        from cashbook.ledger_service import LedgerService  # the one owner of the rules; moves to cashbook.allocation
-
-        request = LedgerService(self.db, self.user, self.settings).manual_request(
-            int(receipt_id), doc_no, amount, discount, write_off, deduction, reason_code, write_off_rest=write_off_rest)
-        return self._manual(int(receipt_id), request, request.customer_no or "")
-
-    def put_on_account(self, receipt_id: int, customer_no: str | None = None) -> list[int]:
-        """The receipt's unallocated rest on account: to the customer given, else the primary of the payer's group."""
-        receipt_id = int(receipt_id)
-        if customer_no is None:
-            payer = self._payer_of(receipt_id)
-            if payer is None:
-                raise AllocationError(f"receipt {receipt_id} has no identified payer; name the customer")
-            customer_no = self._primary_of(payer)
-        rest = self._unallocated(receipt_id) + self._suspense(receipt_id)
-        if rest <= 0:
-            raise AllocationError(f"receipt {receipt_id} has nothing left to put on account")
-        request = AllocationRequest(receipt_id, EntryKind.ON_ACCOUNT, rest, customer_no=customer_no, rule="manual", score=1.0,
-                                    evidence={"by": self.user})
-        return self._manual(receipt_id, request, customer_no)
-
     # -- internals ------------------------------------------------------------------------------------
-    def _refuse_out_of_date(self, chosen: Sequence[Proposal], amounts: dict[int, Decimal]) -> None:
-        """A suggestion whose document another receipt has since paid cannot be accepted as it is:
-        say which, so the clerk rejects it (or changes the amount) instead of meeting a bare refusal."""
-        wanted: dict[str, Decimal] = {}
-        for p in chosen:
-            if p.kind == EntryKind.DOCUMENT and p.doc_no:
-                amount = money(amounts[p.proposal_id]) if p.proposal_id in amounts else p.amount
-                wanted[p.doc_no] = wanted.get(p.doc_no, ZERO) + amount + p.discount + p.write_off + p.deduction
-        open_now = Ledger(self.db, self.user).open_now(list(wanted))
-        stale = []
-        for doc, needed in wanted.items():
-            available = open_now.get(doc, ZERO)
-            if (needed > 0 and needed > available) or (needed < 0 and needed < available):
-                stale.append(f"{doc} has {available:,.2f} open now but the suggestion needs {needed:,.2f}")
-        if stale:
-            raise AllocationError("out of date since another receipt was applied: " + "; ".join(stale)
-                                  + ". Reject the suggestion, or change its amount.", title="Suggestion out of date")
-
-    def _manual(self, receipt_id: int, request: AllocationRequest, customer_no: str) -> list[int]:
-        with self.db.transaction():
-            self._release_suspense(receipt_id, request.amount)
-            from cashbook.ledger_service import LedgerService  # keeps statuses and credit holds in step
-
-            entry_ids = LedgerService(self.db, self.user, self.settings).apply([request])
-            pid = int(self.db.rows("SELECT nextval('proposal_seq')")[0][0])
-            self.db.execute(
-                "INSERT INTO proposal (proposal_id, run_id, receipt_id, kind, doc_no, customer_no, amount, discount, "
-                "write_off, deduction, reason_code, rule, score, evidence, status, entry_ids, created_at, created_by) "
-                "VALUES (?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'manual', 1.0, ?, 'applied', ?, ?, ?)",
-                [pid, receipt_id, request.kind, request.doc_no, request.customer_no, request.amount, request.discount,
-                 request.write_off, request.deduction, request.reason_code, json.dumps(request.evidence), entry_ids,
-                 datetime.now(), self.user])
-            self._learn_alias(receipt_id, customer_no)
-            self._supersede_if_done(receipt_id)
-            self._refresh_status([receipt_id])
-        return entry_ids
-
-    def _decide(self, proposal_id: int, status: str, entry_ids: list[int] | None, amount: Decimal | None,
-                note: str | None = None) -> None:
-        self.db.execute("INSERT INTO proposal_decision VALUES (nextval('proposal_decision_seq'), ?, ?, ?, ?, ?, ?, ?)",
-                        [proposal_id, status, money(amount) if amount is not None else None, entry_ids, datetime.now(),
-                         self.user, note])
-
-    def _supersede_if_done(self, receipt_id: int) -> None:
-        """Once nothing of the receipt is left, its other suggestions are out of date."""
-        if self._unallocated(receipt_id) > 0:
-            return
-        for p in self.proposals(receipt_id, status=ProposalStatus.SUGGESTED):
-            self._decide(p.proposal_id, ProposalStatus.SUPERSEDED, None, None, "the receipt is fully allocated")
-
-    def _unallocated(self, receipt_id: int) -> Decimal:
-        return self.db.scalar(f"SELECT unallocated FROM ({msql.receipt_status_sql()}) WHERE receipt_id = ?",
-                              [receipt_id]) or ZERO
-
-    def _suspense(self, receipt_id: int) -> Decimal:
-        return self.db.scalar(f"SELECT unidentified FROM ({msql.receipt_status_sql()}) WHERE receipt_id = ?",
-                              [receipt_id]) or ZERO
-
-    def _release_suspense(self, receipt_id: int, needed: Decimal) -> None:
-        """Cash a clerk now places was in suspense: reverse the suspense entries first."""
-        if needed <= self._unallocated(receipt_id):
-            return
-        ledger = Ledger(self.db, self.user)
-        live = [e.entry_id for e in ledger.entries(receipt_id=receipt_id, live_only=True) if e.kind == EntryKind.UNIDENTIFIED]
-        if live:
-            ledger.reverse_entries(live, reason="payer identified by a clerk")
-
     def _payer_of(self, receipt_id: int) -> str | None:
         row = self.db.one("SELECT payer_customer_no FROM receipt WHERE receipt_id = ?", [receipt_id])
         if row is None:
             raise NotFound(f"there is no receipt {receipt_id}")
         return row[0]
-
-    def _primary_of(self, customer_no: str) -> str:
-        row = self.db.one(
-            "SELECT p.customer_no FROM group_member m JOIN group_member p ON p.group_id = m.group_id "
-            "AND p.valid_to IS NULL AND p.is_primary WHERE m.valid_to IS NULL AND m.customer_no = ? LIMIT 1", [customer_no])
-        return row[0] if row else customer_no
 
     def _scope_customers(self, receipt_id: int) -> list[str]:
         payer = self._payer_of(receipt_id)
@@ -550,21 +393,6 @@ class MatchingService:
             "SELECT customer_no FROM group_member WHERE valid_to IS NULL AND group_id IN (SELECT group_id FROM g) "
             "UNION SELECT $c", {"c": payer})
         return sorted(r[0] for r in rows)
-
-    def _learn_alias(self, receipt_id: int, customer_no: str) -> None:
-        """A clerk placed this payer's cash: remember its name and account, unless they already identify it."""
-        row = self.db.one("SELECT r.payer_name, r.payer_account, t.payer_method FROM receipt r "
-                          "LEFT JOIN (SELECT receipt_id, arg_max(payer_method, run_id) AS payer_method FROM match_trace "
-                          "GROUP BY receipt_id) t ON t.receipt_id = r.receipt_id WHERE r.receipt_id = ?", [receipt_id])
-        if row is None or row[2] in ("payer_id", "bank_account", "alias", "name"):
-            return
-        for key in alias_keys(row[0], row[1]):
-            current = self.db.scalar("SELECT arg_max(customer_no, created_at) FROM payer_alias WHERE alias_key = ?", [key])
-            if current != customer_no:
-                self.db.execute("INSERT INTO payer_alias VALUES (?, ?, ?, ?, ?)",
-                                [key, customer_no, receipt_id, self.user, datetime.now()])
-        self.db.execute("UPDATE receipt SET payer_customer_no = ? WHERE receipt_id = ? AND payer_customer_no IS NULL",
-                        [customer_no, receipt_id])
 
 
 def _arrow(db: Database, sql: str, params: dict[str, Any] | None = None) -> pa.Table:

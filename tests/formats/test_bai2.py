@@ -158,22 +158,6 @@ def test_classify(code, kind):
     assert bai2.classify(code) == kind
 
 
-@pytest.mark.parametrize(
-    ("segments", "name", "account"),
-    [
-        (["ORIG CO NAME:ACME INC ORIG ID:99 SEC:CCD"], "ACME INC", None),
-        (["WIRE B/O: WIDGETS LTD LONDON", "OBI=INV 1"], "WIDGETS LTD LONDON", None),
-        (["ORG=HOOLI INC OGB=FIRST BANK"], "HOOLI INC", None),
-        (["EREF: 1", "DBNM: TEST INC", "DACT: 12345"], "TEST INC", "12345"),
-        (["BO:11111111 BO1:DOE JO"], "DOE JO", "11111111"),
-        (["TRANSFER PAYPAL PPD"], None, None),
-        (["ORIG CO NAME:PADDED NAME     ORIG ID:1"], "PADDED NAME", None),
-    ],
-)
-def test_payer_from_text(segments, name, account):
-    assert bai2.payer_from_text(segments) == (name, account)
-
-
 # --- refusals and sniffing -------------------------------------------------------------------
 
 

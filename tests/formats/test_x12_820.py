@@ -45,7 +45,7 @@ def test_multi_interchange_reads_every_set_and_skips_the_debit():
     assert (first.payer_name, first.payer_id) == ("ACME HOLDINGS INC", "C1001")
     assert first.payer_account == "123456789"  # BPR09, the originating account
     assert first.account == "987654321"  # BPR15, the receiving account
-    assert first.currency == "USD"
+    assert first.currency is None  # no CUR segment: unknown, never assumed USD (the bank entry says which)
     assert first.location == "segment 3 (ST)"
     assert "VV REMIT BATCH 17" in first.bank_text
     assert third.currency == "EUR"  # second interchange, "|" separators, newline terminators

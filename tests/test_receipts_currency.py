@@ -1,0 +1,84 @@
+"""Currency is never invented: a file that states none takes its bank entry's, else the master's (issue 10, point 1)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from cashbook.formats import camt, sheet, x12_820
+from cashbook.formats.base import ParsedPayment, RemittanceLine
+from cashbook.service import Workspace
+
+CUSTOMERS = (b"customer_no,name,parent_no,currency,credit_limit,on_hold,customer_type,bank_accounts,email,city\n"
+             b"C1,Zenith Foods SA,,EUR,1000.00,N,credit,FR7630006000011234567890189,,Paris\n"
+             b"C2,Acme Widgets Ltd,,GBP,1000.00,N,credit,,,Leeds\n")
+ITEMS = (b"doc_no,doc_type,customer_no,doc_date,due_date,currency,amount,open_amount\n"
+         b"INV-100,INV,C1,2026-10-01,2026-10-31,EUR,500.00,500.00\n"
+         b"INV-200,INV,C2,2026-10-01,2026-10-31,GBP,250.00,250.00\n")
+
+
+def _advice(ref: str, amount: str, doc: str, **kw: object) -> ParsedPayment:
+    fields: dict = {"kind": "advice", "payment_ref": ref, "value_date": date(2026, 11, 3), "amount": Decimal(amount),
+                    "currency": None, "payer_name": "Zenith Foods SA",
+                    "lines": (RemittanceLine(reference=doc, paid_amount=Decimal(amount)),)}
+    fields.update(kw)
+    return ParsedPayment(**fields)
+
+
+@pytest.fixture
+def ws(tmp_path: Path):
+    with Workspace.open(tmp_path / "ws.duckdb", user="clerk") as workspace:
+        workspace.import_customers(CUSTOMERS, file_name="customers.csv")
+        workspace.import_items(ITEMS, file_name="items.csv")
+        yield workspace
+
+
+def test_an_820_without_cur_states_no_currency():
+    data = x12_820.render([_advice("PAY-1", "500.00", "INV-100")])
+    assert b"CUR*" not in data
+    (payment,) = x12_820.parse(data, "a.edi").payments
+    assert payment.currency is None
+
+
+def test_an_820_without_cur_links_to_its_eur_bank_entry(ws):
+    bank = ParsedPayment(kind="bank", payment_ref="PAY-1", value_date=date(2026, 11, 3), amount=Decimal("500.00"),
+                         currency="EUR", payer_name="ZENITH FOODS", bank_ref="B1", account="FR76BANK")
+    (first,) = ws.receipts.import_files([(camt.render([bank]), "bank.xml")])
+    (second,) = ws.receipts.import_files([(x12_820.render([_advice("PAY-1", "500.00", "INV-100")]), "adv.edi")])
+    assert first.ok and second.ok and second.links == 1 and second.new_receipts == 0
+    assert ws.db.rows("SELECT currency, source_formats FROM receipt") == [("EUR", "camt053+x12_820")]
+
+
+def test_an_advice_alone_takes_the_currency_of_the_documents_it_names(ws):
+    (report,) = ws.receipts.import_files([(x12_820.render([_advice("PAY-2", "500.00", "INV-100",
+                                                                   payer_name="Someone Else")]), "adv.edi")])
+    assert report.ok
+    assert ws.db.scalar("SELECT currency FROM receipt") == "EUR"
+
+
+def test_an_advice_alone_takes_its_payers_master_currency(ws):
+    advice = _advice("PAY-3", "99.00", "UNKNOWN-1", payer_name=None, payer_id="C2")
+    (report,) = ws.receipts.import_files([(x12_820.render([advice]), "adv.edi")])
+    assert report.ok
+    assert ws.db.scalar("SELECT currency FROM receipt") == "GBP"
+
+
+def test_a_csv_advice_without_a_currency_column_links_to_a_gbp_bank_entry(ws):
+    advice = _advice("PAY-4", "250.00", "INV-200", payer_name="Acme Widgets Ltd")
+    data = sheet.render([advice], fmt="csv", style="preamble")
+    assert b"GBP" not in data and b"EUR" not in data
+    bank = ParsedPayment(kind="bank", payment_ref="PAY-4", value_date=date(2026, 11, 4), amount=Decimal("250.00"),
+                         currency="GBP", payer_name="ACME WIDGETS", bank_ref="B4", account="GB00BANK")
+    reports = ws.receipts.import_files([(data, "advice.csv"), (camt.render([bank]), "bank.xml")])
+    assert all(r.ok for r in reports) and reports[1].links == 1
+    assert ws.db.rows("SELECT currency, amount FROM receipt") == [("GBP", Decimal("250.00"))]
+
+
+def test_an_advice_nothing_identifies_keeps_an_unknown_currency(ws):
+    advice = _advice("PAY-5", "12.00", "NOPE-1", payer_name="Nobody Known")
+    (report,) = ws.receipts.import_files([(x12_820.render([advice]), "adv.edi")])
+    assert report.ok
+    assert ws.db.scalar("SELECT currency FROM receipt") is None
