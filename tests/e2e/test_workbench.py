@@ -97,6 +97,10 @@ def test_import_clear_the_queue_and_export_postings(app_url, page, tmp_path):
         if not left_queue(page, ids[0]):
             open_receipt(page, ids[0])
             click(page, "Put the rest on account")
+            page.get_by_text(f"Put the rest of receipt #{ids[0]} on account").or_(
+                page.locator("[data-testid='stAlertContentError']")).first.wait_for()
+            errors = page.locator("[data-testid='stAlertContentError']").all_inner_texts()
+            assert not errors, errors
         assert left_queue(page, ids[0]), f"receipt {ids[0]} is still to do"
     assert accepted >= 1
     assert not queue_ids(page)
