@@ -11,7 +11,7 @@ numbers = cached(views.dashboard_numbers)
 c1, c2, c3, c4, c5 = st.columns(5)
 c1.metric("Receipts", f"{int(numbers['receipts'] or 0):,}")
 c2.metric("Straight-through", f"{numbers['straight_through_rate']:.1%}",
-          help="Receipts fully allocated by matching with no clerk's touch, of all receipts.")
+          help="Receipts fully allocated by matching with no clerk's touch and nothing in suspense, of all receipts.")
 c3.metric("Receipts open", f"{int(numbers['open_receipts'] or 0):,}")
 c4.metric("Cash to allocate", money(numbers["to_allocate"]))
 c5.metric("Unapplied (on account)", money(numbers["on_account"]),

@@ -1,4 +1,4 @@
-"""Exceptions: receipts nobody could identify, deductions by reason code, and documents claimed twice."""
+"""Exceptions: receipts nobody could identify, deductions by reason code, documents claimed twice, possible duplicates."""
 
 import streamlit as st
 
@@ -33,3 +33,9 @@ st.subheader("Documents claimed twice")
 st.caption("Documents that two or more receipts name in their remittance or have applied.")
 paged_table("exc_twice", views.claimed_twice_query(), page_size=100)
 download("exc_twice_dl", views.claimed_twice_query(), "documents_claimed_twice")
+
+st.subheader("Possible duplicate payments")
+st.caption("Receipts that paid documents already settled, by an earlier receipt or in the ERP. Their cash is on "
+           "account; refund it or ask the customer.")
+paged_table("exc_duplicates", views.possible_duplicates_query(), page_size=100, column_config={"amount": MONEY})
+download("exc_duplicates_dl", views.possible_duplicates_query(), "possible_duplicates")

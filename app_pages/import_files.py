@@ -1,4 +1,11 @@
-"""Import: drop ERP, hierarchy, bank or remittance files; preview, map unknown headers, import, see every problem."""
+"""Import: drop ERP, hierarchy, bank or remittance files; preview, map unknown headers, import, see every problem.
+
+Every file is checked (size, type) and read once in a separate process with a memory limit before
+the page shows or imports it (cashbook.uploads): a file that would exhaust memory or crash a reader
+is refused by name instead of taking the server, and every clerk's session, down with it.
+"""
+
+import hashlib
 
 import pandas as pd
 import streamlit as st
@@ -6,15 +13,40 @@ import streamlit as st
 from app_pages.grids import grid
 from app_pages.widgets import download, frame_download, paged_table, plural, show_error
 from cashbook import views
-from cashbook.errors import CashbookError, FileRefused
-from cashbook.imports import detect_kind
+from cashbook.errors import CashbookError, FileRefused, Problem
 from cashbook.templates import TEMPLATES, MappingProfile
 from cashbook.ui_state import state, workspace
+from cashbook.uploads import Inspection, UploadRefused, check_upload, inspect_upload, limits_from
 
 KINDS = {"customers": "Customer master", "items": "Open items", "hierarchy": "Hierarchy",
          "payments": "Bank or remittance file"}
 ws = workspace()
 s = state()
+limits = limits_from(ws.settings)
+
+
+def read_upload(data: bytes, name: str, kind: str | None = None) -> Inspection | list[Problem]:
+    """The child process's reading of a file (or why it was refused), kept per content across reruns."""
+    key = (name, hashlib.blake2b(data, digest_size=16).hexdigest(), kind or "")
+    readings = s.upload_readings
+    if key not in readings:
+        problems = check_upload(data, name, limits)
+        if not problems:
+            try:
+                readings[key] = inspect_upload(data, name, limits, kind)
+            except UploadRefused as exc:
+                problems = exc.problems
+        if problems:
+            readings[key] = problems
+    return readings[key]
+
+
+def show_refusal(name: str, problems: list[Problem], index: int) -> None:
+    st.error(f"{name}: refused before reading, nothing was written ({len(problems)} "
+             f"problem{'s' if len(problems) != 1 else ''})")
+    st.dataframe(pd.DataFrame([vars(p) for p in problems], columns=["file", "location", "column", "message"]),
+                 hide_index=True, width="stretch", key=f"import_refused_{index}")
+
 
 st.title("Import")
 st.write("Drop customer-master, open-items, hierarchy, bank or remittance files. A file with any problem is refused "
@@ -30,8 +62,12 @@ if local:
 
 plans = []
 for index, (data, name) in enumerate(files):
-    detected = detect_kind(data, name)
+    reading = read_upload(data, name)
     with st.expander(f"{name} ({len(data):,} bytes)", expanded=len(files) <= 3):
+        if not isinstance(reading, Inspection):
+            show_refusal(name, reading, index)
+            continue
+        detected = reading.kind
         known = detected in KINDS
         if not known:
             st.warning("Cashbook cannot tell what kind of file this is: say which it is.")
@@ -39,12 +75,21 @@ for index, (data, name) in enumerate(files):
                             format_func=KINDS.get, key=f"import_kind_{index}", placeholder="Choose the kind of file")
         if kind is None:
             continue
-        preview = views.preview_rows(data, name) if kind != "payments" or name.lower().endswith((".csv", ".xlsx")) else None
-        if preview is not None:
+        if kind != detected:
+            reading = read_upload(data, name, kind)  # read again the way this kind's import will read it
+            if not isinstance(reading, Inspection):
+                show_refusal(name, reading, index)
+                continue
+        for note in reading.notes:
+            st.warning(note)
+        if reading.preview:
+            width = max(len(row) for row in reading.preview)
+            preview = pd.DataFrame([row + [""] * (width - len(row)) for row in reading.preview],
+                                   columns=[f"col {i + 1}" for i in range(width)])
             grid(preview, f"import_preview_{index}", height=180)
         mapping = None
         if kind in TEMPLATES:
-            header, found, missing = views.header_candidates(data, name, kind)
+            header, found, missing = reading.headers.get(kind, ([], {}, []))
             saved = views.saved_profiles(ws, kind)
             profile = st.selectbox("Mapping profile", ["(headers as found)", *saved], key=f"import_profile_{index}")
             if profile != "(headers as found)":

@@ -2,7 +2,8 @@
 
 Used by the benchmark and the demo-world test. A payment is straight-through when its receipt
 waits for no clerk and what the ledger holds for it is exactly its truth (documents with their
-cash, discount, write-off and deduction; cash on account and to whom; cash in suspense).
+cash, discount, write-off and deduction; cash on account and to whom). Cash in suspense is scored
+for precision but never counts as straight-through: a clerk still has to find its payer.
 """
 
 from __future__ import annotations
@@ -105,8 +106,9 @@ def score_world(ws, world: World) -> Score:  # noqa: ANN001 - a Workspace
             score.applied_right += p.unidentified == suspense
             if p.unidentified != suspense:
                 score.wrong.append(f"{p.scenario} {p.payment_ref}: suspense {suspense}, truth {p.unidentified}")
+        # Suspense is never straight-through: the cash waits for a clerk to find its payer.
         exact = (applied_docs == truth_docs and sum((a for _, a in on_account), ZERO) == p.on_account
-                 and suspense == p.unidentified and status.get(rid) != "suggested")
+                 and suspense == p.unidentified and not suspense and status.get(rid) != "suggested")
         if exact:
             score.straight_through += 1
         else:

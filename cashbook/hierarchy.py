@@ -453,6 +453,7 @@ class HierarchyService:
         report = ImportReport(kind="hierarchy", file=file, sha256=sha, rows=0, format="xlsx" if xlsx else "csv")
         with self.db.transaction():
             staged = stage_file(self.db, data, file, HIERARCHY, profile)
+            report.warnings += staged.notes
             report.rows = staged.rows
             if staged.rows == 0:
                 raise FileRefused(file, [Problem(file, "", "", "the file has a header but no data rows")])

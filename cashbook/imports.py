@@ -28,7 +28,7 @@ from cashbook.db import Database
 from cashbook.db import import_sql as sql
 from cashbook.errors import FileRefused, Problem
 from cashbook.formats.tabular import Sheet, TableReadError, decode_text, is_xlsx, looks_binary, read_sheet
-from cashbook.formats.base import MAX_FILE_BYTES
+from cashbook.formats.base import MAX_FILE_BYTES, utf8_from_bom
 from cashbook.formats.detect import detect_format
 from cashbook.templates import CUSTOMERS, ITEMS, TEMPLATES, MappingProfile, Template, header_score, map_headers
 
@@ -57,6 +57,7 @@ def detect_kind(data: bytes, file_name: str) -> str:
 
 
 def _template_kind(data: bytes, file_name: str) -> str | None:
+    data = utf8_from_bom(data)
     xlsx = is_xlsx(data)
     if not xlsx and (looks_binary(data) or data.lstrip()[:1] in (b"<", b"{")):
         return None  # XML, JSON or binary: never one of the ERP tables
@@ -122,6 +123,7 @@ class Staged:
     header_line: int
     lazy: bool = False
     temp_file: str | None = None  # a copy of uploaded bytes the lazy stage reads; removed afterwards
+    notes: tuple[str, ...] = ()  # what the reader left out (cells beyond column ZZ), for the report's warnings
 
 
 def _find_header(template: Template, rows: list[list[str]], file: str, profile: MappingProfile | None) -> int:
@@ -146,6 +148,9 @@ def stage_file(db: Database, data: bytes, file: str, template: Template, profile
     """Load a CSV or XLSX into the temp table ``stage`` inside the current transaction."""
     if len(data) > MAX_FILE_BYTES:
         raise FileRefused(file, [Problem(file, "", "", f"the file is {len(data):,} bytes; the limit is {MAX_FILE_BYTES:,}")])
+    utf8 = utf8_from_bom(data)  # UTF-16 and UTF-32 tables are read as UTF-8, never from their path
+    if utf8 is not data:
+        data, path = utf8, None
     if len(data) < 65536 and not data.strip():  # a file this large is not all blanks
         raise FileRefused(file, [Problem(file, "", "", "the file is empty")])
     xlsx = is_xlsx(data)
@@ -167,7 +172,7 @@ def _stage_rows(db: Database, data: bytes, file: str, template: Template, profil
     try:
         sheet: Sheet = read_sheet(data, file)
     except TableReadError as exc:
-        raise FileRefused(file, [exc.problem]) from exc
+        raise FileRefused(file, list(exc.problems)) from exc
     rows = sheet.rows
     if not rows:
         raise FileRefused(file, [Problem(file, "", "", "the file has no rows")])
@@ -193,7 +198,7 @@ def _stage_rows(db: Database, data: bytes, file: str, template: Template, profil
     cur.register("staged_arrow", table)
     cur.execute("CREATE OR REPLACE TEMP TABLE stage AS SELECT * FROM staged_arrow")
     cur.unregister("staged_arrow")
-    return Staged(rows=len(rn), mapping=mapping, header_line=header_index + 1)
+    return Staged(rows=len(rn), mapping=mapping, header_line=header_index + 1, notes=sheet.notes)
 
 
 def _clean_sql(column: str) -> str:
@@ -381,6 +386,7 @@ def import_table(db: Database, kind: str, data: bytes, file: str, *, profile: Ma
         with db.transaction():
             step(0.1, "reading the file")
             staged = stage_file(db, data, file, template, profile, path, lazy=True)
+            report.warnings += staged.notes
             step(0.3, "checking the rows")
             problems = _type_and_check(db, kind, file, staged, profile, _line_kind(data))
             report.rows = staged.rows

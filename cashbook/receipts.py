@@ -32,6 +32,7 @@ from cashbook.formats.base import ParsedFile, ParsedPayment, RemittanceLine
 from cashbook.formats import detect
 from cashbook.settings import load_settings
 from cashbook.imports import ImportReport, record_import, current_user, read_file
+from cashbook.money import format_money
 
 MAX_AMOUNT = Decimal("9999999999999999.99")  # DECIMAL(18,2)
 MAX_NOTES = 20
@@ -480,6 +481,7 @@ def _write_sources(cur: Any, staged: Staged, import_id: int) -> None:
         cur.unregister("staged_source")
         cur.unregister("staged_line")
     _run(cur, sql.mark_duplicates_sql(), import_id=import_id)
+    _run(cur, sql.mark_repeats_in_file_sql(), import_id=import_id)
 
 
 def _pair_evidence(rows: Iterable[tuple]) -> list[linking.PairEvidence]:
@@ -510,6 +512,8 @@ def _link_and_merge(cur: Any, report: RemittanceReport, days: int) -> None:
     base = int(cur.execute("SELECT coalesce(max(receipt_id), 0) FROM receipt").fetchall()[0][0])
     _run(cur, sql.assign_sql(), base=base, import_id=import_id)
     _run(cur, sql.set_source_receipts_sql())
+    _run(cur, sql.repeat_receipts_sql(), import_id=import_id)
+    _warn_repeats(cur, report)
     _run(cur, sql.merged_sql())
     _run(cur, sql.relined_sql())
     for receipt_id, status in cur.execute(sql.attached_to_decided_sql()).fetchall():
@@ -528,6 +532,18 @@ def _link_and_merge(cur: Any, report: RemittanceReport, days: int) -> None:
     report.payments, report.line_count, report.new_receipts = int(payments), int(lines), int(new_receipts)
     if duplicates:
         report.skipped["duplicates"] = int(duplicates)
+
+
+def _warn_repeats(cur: Any, report: RemittanceReport) -> None:
+    """Say which bank entries the file lists more than once: each was imported once."""
+    rows = _run(cur, sql.repeats_in_file_sql(), import_id=report.import_id).fetchall()
+    for location, bank_ref, amount, value_date, repeats in rows[:MAX_NOTES]:
+        where = ", ".join(repeats[:5]) + (f" and {len(repeats) - 5} more" if len(repeats) > 5 else "")
+        report.warnings.append(
+            f"{report.file}: the bank entry at {location} (bank reference {bank_ref}, {format_money(amount)} on "
+            f"{value_date}) is listed {len(repeats) + 1} times in this file ({where} repeat it); it is one receipt")
+    if len(rows) > MAX_NOTES:
+        report.warnings.append(f"{report.file}: {len(rows) - MAX_NOTES} more bank entries are listed more than once")
 
 
 def _note_ambiguities(cur: Any, report: RemittanceReport, decision: linking.LinkDecision, new_ids: set[int]) -> None:

@@ -32,10 +32,15 @@ class Accounts:
     refunds: str = "2160"
 
 
+PROFILES = ("default", "cautious")
+
+
 @dataclass(frozen=True)
 class Settings:
     write_off_amount: Decimal = Decimal("25.00")  # largest difference written off without a clerk
     write_off_percent: Decimal = Decimal("1.0")  # ... and at most this percent of the document
+    bank_charge_amount: Decimal = Decimal("35.00")  # a wire short by up to this is a bank charge, written off
+    decision_profile: str = "default"  # default: apply as a clerk would; cautious: suggest all but exact payments
     discount_grace_days: int = 3  # a discount taken this many days late still counts as earned
     discount_tolerance: Decimal = Decimal("0.05")  # rounding difference accepted on a discount
     link_days: int = 5  # advice and bank entry value dates may differ by this many days
@@ -50,6 +55,9 @@ class Settings:
     journal_digits: int = 6
     currency: str = "GBP"
     number_style: str = "1,234.56"  # how amounts read on screen: "1,234.56", "1.234,56", "1 234,56" or "1'234.56"
+    upload_max_mb: int = 200  # the largest file the app's Import page accepts
+    upload_memory_mb: int = 2048  # memory the child process reading an upload may use
+    upload_seconds: int = 300  # time it may take
     accounts: Accounts = field(default_factory=Accounts)
 
     def with_overrides(self, values: dict[str, Any]) -> "Settings":
@@ -97,6 +105,9 @@ def _build(values: dict[str, Any]) -> Settings:
     if "number_style" in kwargs and kwargs["number_style"] not in NUMBER_STYLES:
         raise SettingsError(f"setting number_style: {kwargs['number_style']!r} is not one of "
                             f"{', '.join(repr(s) for s in NUMBER_STYLES)}")
+    profile = kwargs.get("decision_profile", "default")
+    if profile not in PROFILES:
+        raise SettingsError(f"setting decision_profile: {profile!r} is not a profile; choose {' or '.join(PROFILES)}")
     return Settings(**kwargs)
 
 

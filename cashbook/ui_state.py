@@ -58,6 +58,8 @@ class SessionState:
     notices = _Field[list[str]](list)  # messages shown once on the next run (after a change and st.rerun)
     downloads = _Field[dict[str, tuple[str, bytes]]](dict)  # prepared files: key -> (file name, bytes)
     import_results = _Field[list[dict[str, Any]]](list)  # the last import's reports, for display
+    # What the memory-capped child read of each file (or why it refused it), by (name, digest, kind)
+    upload_readings = _Field[dict[tuple[str, str, str], Any]](dict)
     demo_notice_shown = _Field[bool](lambda: False)
 
     @property

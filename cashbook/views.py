@@ -25,12 +25,11 @@ from cashbook.db.search_sql import SEARCH_ORDER, search_sql
 from cashbook.search import search_terms
 from cashbook.db import views_sql as sql
 from cashbook.db.accounts_sql import STATEMENT_COLUMNS
-from cashbook.formats.tabular import TableReadError, is_xlsx, read_sheet
 from cashbook.db.hierarchy_sql import AGING_BUCKETS
 from cashbook.exports import table_bytes
 from cashbook.model import ReceiptStatus
 from cashbook.service import Workspace
-from cashbook.templates import TEMPLATES, MappingProfile, header_score, map_headers
+from cashbook.templates import MappingProfile
 
 RECEIPT_STATUSES = tuple(ReceiptStatus)
 FETCH_ROWS = 5_000
@@ -241,26 +240,6 @@ def import_history_query() -> Query:
     return Query(sql.import_history_sql(), {}, sql.IMPORT_HISTORY_ORDER)
 
 
-# -- import helpers --------------------------------------------------------------------------------------------
-def preview_rows(data: bytes, file: str, limit: int = 20):
-    """The first rows of a CSV or XLSX as text, for the Import page's preview (None for other formats)."""
-    try:
-        rows = read_sheet(data[:500_000] if not is_xlsx(data) else data, file).rows[:limit]
-    except TableReadError:
-        return None
-    width = max((len(r) for r in rows), default=0)
-    return pd.DataFrame([r + [""] * (width - len(r)) for r in rows], columns=[f"col {i + 1}" for i in range(width)])
-
-
-def header_candidates(data: bytes, file: str, kind: str) -> tuple[list[str], dict[str, str], list[str]]:
-    """The file's header row, the mapping found for the template, and the required columns missing."""
-    template = TEMPLATES[kind]
-    rows = read_sheet(data[:500_000] if not is_xlsx(data) else data, file).rows[:30]
-    header = max(rows, key=lambda r: header_score(template, r), default=[])
-    found, missing = map_headers(template, header)
-    return [h for h in header if h.strip()], {c: header[i] for c, i in found.items()}, missing
-
-
 # -- mapping profiles and local files (beside the workspace) ------------------------------------------------------
 def mappings_folder(ws: Workspace):
     return Path(ws.path).expanduser().resolve().parent / "mappings"
@@ -379,3 +358,8 @@ def _plain(value: Any) -> Any:
     if hasattr(value, "item") and not isinstance(value, Decimal):
         return value.item()
     return value
+
+
+def possible_duplicates_query() -> Query:
+    """Receipts that paid documents already settled: their cash is on account, a clerk refunds or asks."""
+    return Query(sql.possible_duplicates_sql(), {}, sql.POSSIBLE_DUPLICATES_ORDER)

@@ -12,6 +12,7 @@ from cashbook import receipts
 from cashbook.errors import CashbookError, NotFound, Problem
 from cashbook.formats.base import ParsedFile, ParsedPayment, RemittanceLine
 from cashbook.service import Workspace
+from tests.conftest import FIXTURES
 
 ACME = "GB29NWBK60161331926819"
 
@@ -294,3 +295,37 @@ def test_an_advice_joining_a_decided_receipt_is_a_warning(ws: Workspace, files: 
     ws.db.execute("UPDATE receipt SET status = 'applied' WHERE payment_ref = 'PAY-123'")
     report = ws.receipts.import_files([remit])[0]
     assert any("already applied" in w for w in report.warnings)
+
+
+# -- the same bank entry twice in one file (issue 15, Why 7) -------------------------------------------
+def _camt_with_entry_repeated(times: int) -> bytes:
+    text = (FIXTURES / "camt053" / "camt053_v02_batch_notprovided.xml").read_text(encoding="utf-8")
+    start = text.index("<Ntry>")
+    end = text.index("</Ntry>", start) + len("</Ntry>")
+    return (text[:end] + text[start:end] * (times - 1) + text[end:]).encode("utf-8")
+
+
+def test_five_identical_camt_entries_are_one_receipt_with_a_warning(ws: Workspace) -> None:
+    (report,) = ws.receipts.import_files([(_camt_with_entry_repeated(5), "five.xml")])
+    assert report.ok, report.problems
+    assert report.new_receipts == 5 and report.payments == 5  # the first copy plus the file's four other entries
+    assert report.skipped["duplicates"] == 4
+    (warning,) = report.warnings
+    assert warning.startswith("five.xml: the bank entry at statement 1 entry 1 (bank reference TX-2024031400001234-1, "
+                              "11,662.00 on 2024-03-14) is listed 5 times in this file")
+    assert "it is one receipt" in warning
+    receipt_id = ws.receipts.find("TX-2024031400001234-1")
+    assert ws.receipts.receipt(receipt_id).amount == D("11662.00")
+    sources = ws.receipts.sources(receipt_id)
+    assert len(sources) == 5 and sum(1 for s in sources if s.duplicate_of is None) == 1
+    assert ws.db.one("SELECT count(*) FROM receipt")[0] == 5
+
+
+def test_two_entries_sharing_only_a_bank_reference_stay_two(ws: Workspace) -> None:
+    data = _camt_with_entry_repeated(2).decode("utf-8")
+    second = data.index("<Ntry>", data.index("<Ntry>") + 1)
+    data = data[:second] + data[second:].replace(">11662.00<", ">11600.00<", 1)
+    (report,) = ws.receipts.import_files([(data.encode("utf-8"), "two.xml")])
+    assert report.ok, report.problems
+    assert "duplicates" not in report.skipped and not report.warnings
+    assert ws.db.one("SELECT count(*) FROM receipt")[0] == 6

@@ -47,13 +47,17 @@ def register(p: Parsers) -> None:
 
 
 def _import_remittance(ws: Workspace, args: argparse.Namespace) -> int:
-    reports = ws.receipts.import_paths(args.files)
+    reports = []
+    for path in args.files:  # one file at a time, each report printed as soon as its file is done
+        done = ws.receipts.import_paths([path])
+        reports += done
+        if not args.json:
+            for report in done:
+                print("\n".join(report.lines()), file=sys.stdout if report.ok else sys.stderr, flush=True)
     failed = [r.file for r in reports if not r.ok]
     if args.json:
         print_json({"reports": [r.as_dict() for r in reports], "failed": failed})
     else:
-        for report in reports:
-            print("\n".join(report.lines()), file=sys.stdout if report.ok else sys.stderr)
         if failed:
             print(f"{len(failed)} of {len(reports)} files refused: {', '.join(failed)}", file=sys.stderr)
     return 1 if failed else 0

@@ -133,17 +133,32 @@ def items_sql() -> str:
     now = open_items_now_sql("oi.doc_no IN (SELECT doc_no FROM m_reach)")
     return f"""
         CREATE OR REPLACE TEMP TABLE m_item AS
-        WITH m_reach AS (
+        WITH m_unknown_ref AS ({unknown_refs_sql()}),
+        m_reach AS (
             SELECT doc_no FROM open_item WHERE doc_no IN (SELECT ref_upper FROM m_ref)
             UNION
             SELECT oi.doc_no FROM open_item oi JOIN m_scope s ON s.customer_no = oi.customer_no
-            WHERE s.scope_key IN (SELECT scope_key FROM m_payer_scope))
+            WHERE s.scope_key IN (SELECT scope_key FROM m_payer_scope)
+            UNION
+            SELECT doc_no FROM open_item WHERE doc_no_norm IN (SELECT ref_norm FROM m_unknown_ref))
         SELECT oi.doc_no, oi.doc_type, oi.customer_no, oi.doc_date, CAST(oi.amount * 100 AS BIGINT) AS amount_cents,
                CAST(oi.open_now * 100 AS BIGINT) AS open_cents, oi.doc_no_norm,
                {normalize_ref_sql('oi.po_number')} AS po_norm, oi.discount_pct, oi.discount_days,
                coalesce(s.scope_key, 'C:' || oi.customer_no) AS scope_key,
                coalesce(s.primary_no, oi.customer_no) AS primary_no
         FROM ({now}) oi LEFT JOIN m_scope s ON s.customer_no = oi.customer_no"""
+
+
+UNKNOWN_MIN_NORM = 5  # a normalized reference of a payer nobody knows must be this long to be searched
+
+
+def unknown_refs_sql() -> str:
+    """References of receipts whose payer is unknown (no scope at all) long enough to be looked up in
+    normalized form across every document: a unique document there may identify the payer."""
+    return f"""
+        SELECT DISTINCT r.receipt_id, r.ref_key, r.ref_norm FROM m_ref r
+        WHERE length(r.ref_norm) >= {UNKNOWN_MIN_NORM}
+          AND r.receipt_id NOT IN (SELECT receipt_id FROM m_payer_scope)"""
 
 
 def refs_sql() -> str:
@@ -185,9 +200,10 @@ def hits_sql() -> str:
 
     Exact looks at every document (a payer unknown to the master may name its documents exactly);
     normalized and PO numbers only inside the payer's scope (the temp table m_payer_scope:
-    receipt_id -> scope key), since short normalized forms and PO numbers repeat across customers.
+    receipt_id -> scope key), since short normalized forms and PO numbers repeat across customers;
+    for a payer nobody knows, a normalized reference that names exactly one document of them all.
     """
-    return """
+    return f"""
         CREATE OR REPLACE TEMP TABLE m_hit AS
         SELECT r.receipt_id, r.ref_key, i.doc_no, 'exact' AS tier
         FROM m_ref r JOIN m_item i ON i.doc_no = r.ref_upper
@@ -202,6 +218,10 @@ def hits_sql() -> str:
         JOIN m_item i ON i.doc_no_norm = r.ref_norm_alt AND i.scope_key = s.scope_key
         WHERE r.ref_norm_alt <> '' AND r.ref_norm_alt <> r.ref_norm
         UNION
+        SELECT u.receipt_id, u.ref_key, i.doc_no, 'normalized'
+        FROM ({unknown_refs_sql()}) u JOIN m_item i ON i.doc_no_norm = u.ref_norm
+        WHERE u.ref_norm IN (SELECT doc_no_norm FROM m_item GROUP BY doc_no_norm HAVING count(*) = 1)
+        UNION
         SELECT r.receipt_id, r.ref_key, i.doc_no, 'po'
         FROM m_ref r JOIN m_payer_scope s ON s.receipt_id = r.receipt_id
         JOIN m_item i ON i.scope_key = s.scope_key AND i.po_norm <> '' AND (i.po_norm = r.ref_norm OR i.po_norm = r.po_norm)
@@ -209,8 +229,9 @@ def hits_sql() -> str:
 
 
 def fuzzy_pairs_sql() -> str:
-    """The fuzzy pass's input: references no exact, normalized or PO pass found, in receipts whose
-    scope is known, each against every open document of that scope whose normalized length is
+    """The fuzzy pass's input: references no exact, normalized or PO pass found in the payer's scope
+    (an exact hit on another customer's document does not stop the search for a near miss of the
+    payer's own, which may agree on the amount), in receipts whose scope is known, each against every open document of that scope whose normalized length is
     within $max_distance (an edit distance is never below the difference in length).
 
     Columns: receipt_id, ref_key, ref_norm, doc_no, doc_no_norm."""
@@ -221,7 +242,8 @@ def fuzzy_pairs_sql() -> str:
             FROM m_ref r JOIN m_payer_scope s ON s.receipt_id = r.receipt_id
             WHERE r.ref_norm <> '' AND length(r.ref_norm) >= {MIN_TEXT_DIGITS}
               AND (r.source = 'line' OR (r.width = 1 AND length(regexp_replace(r.reference, '[^0-9]', '', 'g')) >= 5))
-              AND NOT EXISTS (SELECT 1 FROM m_hit h WHERE h.receipt_id = r.receipt_id AND h.ref_key = r.ref_key))
+              AND NOT EXISTS (SELECT 1 FROM m_hit h JOIN m_item hi ON hi.doc_no = h.doc_no
+                              WHERE h.receipt_id = r.receipt_id AND h.ref_key = r.ref_key AND hi.scope_key = s.scope_key))
         SELECT u.receipt_id, u.ref_key, u.norm, i.doc_no, i.doc_no_norm
         FROM u JOIN m_item i ON i.scope_key = u.scope_key AND i.open_cents <> 0
         WHERE abs(length(i.doc_no_norm) - length(u.norm)) <= $max_distance
@@ -274,6 +296,38 @@ def candidates_sql() -> str:
         LEFT JOIN customer c ON c.customer_no = oi.customer_no
         WHERE oi.open_now <> 0 AND list_contains($customers, oi.customer_no)
         ORDER BY oi.doc_date, oi.doc_no"""
+
+
+def settled_by_sql() -> str:
+    """For each document in $docs, the receipt whose live ledger entry settled it last (and its reference)."""
+    return f"""
+        SELECT e.doc_no, arg_max(e.receipt_id, e.entry_id) AS receipt_id
+        FROM ({live_entries_sql()}) e
+        WHERE e.kind = 'document' AND e.receipt_id IS NOT NULL AND e.doc_no IN (SELECT unnest($docs))
+        GROUP BY e.doc_no"""
+
+
+NOTICE_COLUMNS = ("notice_id", "run_id", "receipt_id", "payment_ref", "value_date", "amount", "kind", "doc_no",
+                  "earlier_receipt_id", "earlier_payment_ref", "detail", "created_at", "created_by")
+
+
+def notices_sql() -> str:
+    """Match notices (possible duplicates) with both receipts' references, newest first."""
+    return """
+        SELECT n.notice_id, n.run_id, n.receipt_id, r.payment_ref, r.value_date, r.amount, n.kind, n.doc_no,
+               n.earlier_receipt_id, e.payment_ref AS earlier_payment_ref, n.detail, n.created_at, n.created_by
+        FROM match_notice n JOIN receipt r ON r.receipt_id = n.receipt_id
+        LEFT JOIN receipt e ON e.receipt_id = n.earlier_receipt_id"""
+
+
+def payment_refs_sql() -> str:
+    """(receipt_id, payment_ref) of the receipts in $ids."""
+    return "SELECT receipt_id, payment_ref FROM receipt WHERE receipt_id IN (SELECT unnest($ids))"
+
+
+def insert_notice_sql() -> str:
+    """Append one match notice: run, receipt, kind, document, earlier receipt, detail, when, who."""
+    return "INSERT INTO match_notice VALUES (nextval('match_notice_seq'), ?, ?, ?, ?, ?, ?, ?, ?)"
 
 
 def run_open_cents_sql() -> str:

@@ -74,6 +74,47 @@ def mark_duplicates_sql() -> str:
         WHERE n.source_id = d.source_id"""
 
 
+def mark_repeats_in_file_sql() -> str:
+    """A bank entry the file lists again, identical in what identifies it, is one entry: the later
+    copies become duplicates of the first (a bank's export run twice into one file, issue 15).
+
+    Identical means the same bank reference (never empty), amount, value date, currency, company
+    account, payer account and payment reference; two payments that share only a reference stay two.
+    """
+    return """
+        UPDATE payment_source n SET duplicate_of = d.original
+        FROM (
+            SELECT n.source_id, min(e.source_id) AS original
+            FROM payment_source n JOIN payment_source e
+              ON e.import_id = n.import_id AND e.source_id < n.source_id AND e.kind = 'bank'
+             AND e.bank_ref_key = n.bank_ref_key AND e.amount = n.amount
+             AND e.value_date IS NOT DISTINCT FROM n.value_date AND e.currency IS NOT DISTINCT FROM n.currency
+             AND e.account IS NOT DISTINCT FROM n.account AND e.payer_account_key = n.payer_account_key
+             AND e.ref_key = n.ref_key AND e.duplicate_of IS NULL
+            WHERE n.import_id = $import_id AND n.kind = 'bank' AND n.bank_ref_key <> '' AND n.duplicate_of IS NULL
+            GROUP BY n.source_id
+        ) d
+        WHERE n.source_id = d.source_id"""
+
+
+def repeat_receipts_sql() -> str:
+    """Repeated entries of a file join the receipt their first copy was given."""
+    return """
+        UPDATE payment_source d SET receipt_id = o.receipt_id
+        FROM payment_source o
+        WHERE d.duplicate_of = o.source_id AND d.import_id = $import_id AND o.import_id = $import_id"""
+
+
+def repeats_in_file_sql() -> str:
+    """Each first copy of a repeated bank entry with the places of its repeats, for the report."""
+    return """
+        SELECT o.location, o.bank_ref, o.amount, o.value_date, list(d.location ORDER BY d.source_id)
+        FROM payment_source d JOIN payment_source o ON o.source_id = d.duplicate_of
+        WHERE d.import_id = $import_id AND o.import_id = $import_id
+        GROUP BY o.source_id, o.location, o.bank_ref, o.amount, o.value_date
+        ORDER BY o.source_id"""
+
+
 def open_sources_sql() -> list[str]:
     """Sources still waiting for their other half: new ones, and receipts with only a bank entry or only advices.
 

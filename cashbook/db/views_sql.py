@@ -15,6 +15,7 @@ from typing import Any
 from cashbook.db.credits_sql import credits_sql
 from cashbook.db.hierarchy_sql import bucket_sql, days_overdue_sql, scope_sql
 from cashbook.db.ledger_sql import live_entries_sql, open_items_now_sql, receipt_allocated_sql
+from cashbook.db.matching_sql import notices_sql
 from cashbook.db.postings_sql import journal_lines_sql
 
 Built = tuple[str, dict[str, Any]]
@@ -221,19 +222,31 @@ def claimed_twice_sql() -> str:
         GROUP BY c.doc_no, oi.customer_no, oi.amount HAVING count(DISTINCT c.receipt_id) > 1"""
 
 
+POSSIBLE_DUPLICATES_ORDER = "notice_id DESC"
+
+
+def possible_duplicates_sql() -> str:
+    """Receipts a match run flagged as possible duplicates: the document, the earlier receipt (or the ERP)."""
+    return f"""
+        SELECT notice_id, receipt_id, payment_ref, value_date, amount, doc_no, earlier_receipt_id,
+               earlier_payment_ref, detail, created_at
+        FROM ({notices_sql()}) WHERE kind = 'possible_duplicate'"""
+
+
 # -- dashboard ----------------------------------------------------------------------------------------
 DASHBOARD_COLUMNS = ("receipts", "straight_through", "open_receipts", "to_allocate", "on_account", "unidentified")
 
 
 def dashboard_numbers_sql() -> str:
-    """One row of DASHBOARD_COLUMNS; straight-through means allocated in full with no manual entry or reversal."""
+    """One row of DASHBOARD_COLUMNS; straight-through means allocated in full with no manual entry or reversal,
+    and nothing in suspense (cash whose payer is unknown waits for a clerk)."""
     return f"""
         WITH r AS (SELECT r.receipt_id, r.status, coalesce(r.amount, 0) AS amount, coalesce(a.allocated, 0) AS allocated,
                           coalesce(a.on_account, 0) AS on_account, coalesce(a.unidentified, 0) AS unidentified
                    FROM receipt r LEFT JOIN ({receipt_allocated_sql()}) a ON a.receipt_id = r.receipt_id),
              touched AS (SELECT DISTINCT receipt_id FROM allocation_entry WHERE rule = 'manual' OR reverses IS NOT NULL)
         SELECT count(*) AS receipts,
-               count(*) FILTER (WHERE amount = allocated AND allocated <> 0
+               count(*) FILTER (WHERE amount = allocated AND allocated <> 0 AND unidentified = 0
                                 AND receipt_id NOT IN (SELECT receipt_id FROM touched WHERE receipt_id IS NOT NULL))
                    AS straight_through,
                count(*) FILTER (WHERE amount <> allocated) AS open_receipts,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
@@ -13,9 +14,40 @@ from cashbook.errors import Problem
 MAX_FILE_BYTES = 200 * 1024 * 1024  # larger files are refused with this limit named
 
 
+# Longest first: the UTF-32 little-endian mark begins with the UTF-16 one.
+_BYTE_ORDER_MARKS = (
+    (b"\x00\x00\xfe\xff", "utf-32-be"), (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\xfe\xff", "utf-16-be"), (b"\xff\xfe", "utf-16-le"),
+)
+_XML_ENCODING = re.compile(r"""^(\s*<\?xml[^>]*?\bencoding\s*=\s*["'])[^"']*(["'])""")
+
+
+def wide_encoding(data: bytes) -> str | None:
+    """"utf-16-le", "utf-32-be"... when the bytes open with a UTF-16 or UTF-32 byte-order mark, else None."""
+    for mark, encoding in _BYTE_ORDER_MARKS:
+        if data.startswith(mark):
+            return encoding
+    return None
+
+
+def utf8_from_bom(data: bytes) -> bytes:
+    """A UTF-16 or UTF-32 file (Windows tools and some banks write them, with a byte-order mark) as
+    UTF-8 without the mark, the one encoding every parser reads; an XML declaration's encoding is
+    rewritten to say so. Any other bytes come back unchanged. A broken sequence becomes U+FFFD, so
+    that the parser names the field it lands in instead of refusing the whole file."""
+    encoding = wide_encoding(data)
+    if encoding is None:
+        return data
+    mark = next(m for m, e in _BYTE_ORDER_MARKS if e == encoding)
+    text = data[len(mark):].decode(encoding, errors="replace")
+    return _XML_ENCODING.sub(r"\g<1>UTF-8\g<2>", text, count=1).encode("utf-8")
+
+
 def decode_bank_text(data: bytes) -> str:
-    """Text of a bank or EDI file: UTF-8 (a BOM dropped) when it is, else Windows-1252, else
-    Latin-1, which takes any byte, so a stray character never stops a statement."""
+    """Text of a bank or EDI file: UTF-16 or UTF-32 by its byte-order mark, UTF-8 (a BOM dropped)
+    when it is, else Windows-1252, else Latin-1, which takes any byte, so a stray character never
+    stops a statement."""
+    data = utf8_from_bom(data)
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     for encoding in ("utf-8", "cp1252"):

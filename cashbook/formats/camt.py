@@ -264,7 +264,13 @@ class _Reader:
         """Name the line; an error on the last line almost always means a cut-off transfer."""
         line = exc.position[0] if exc.position and exc.position[0] else exc.lineno
         message = (exc.msg or str(exc)).split(", line ")[0].rstrip(".")
-        if (line and line >= last_line) or "Premature end" in message:
+        if "Excessive depth" in message:
+            text = ("The XML nests elements too deep (more than 256 levels); a bank statement never does, "
+                    "so it was refused for safety.")
+        elif "Resource limit exceeded" in message or "huge" in message.lower():
+            text = (f"The XML holds a value too large to read ({message.split(': ', 1)[-1].split(', try')[0]}); "
+                    "a bank statement never does, so it was refused for safety.")
+        elif (line and line >= last_line) or "Premature end" in message:
             text = f"The XML stops in the middle ({message}); the file is cut off, ask the bank for the complete file."
         else:
             text = f"The XML is broken: {message}."

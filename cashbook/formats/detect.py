@@ -7,7 +7,7 @@ from pathlib import PurePath
 from types import ModuleType
 
 from cashbook.errors import Problem
-from cashbook.formats.base import MAX_FILE_BYTES, ParsedFile
+from cashbook.formats.base import MAX_FILE_BYTES, ParsedFile, utf8_from_bom
 
 # Strict formats first: each has an unmistakable opening. The spreadsheet reader is the fallback.
 DETECTION_ORDER = ("camt", "x12_820", "edifact", "nacha", "bai2", "mt940", "lockbox", "sheet")
@@ -74,6 +74,7 @@ def detect_format(data: bytes, file: str) -> str | None:
     Every module's sniff is asked; when several accept the bytes, the one the file name hints at
     wins, else the first in DETECTION_ORDER (strict formats before the spreadsheet fallback).
     """
+    data = utf8_from_bom(data)
     candidates = []
     for key in DETECTION_ORDER:
         module = load_format_module(key)
@@ -95,6 +96,7 @@ def parse_payment_file(data: bytes, file: str) -> ParsedFile:
     if len(data) > MAX_FILE_BYTES:
         message = f"the file is {len(data):,} bytes; the limit is {MAX_FILE_BYTES:,} bytes"
         return ParsedFile(format="unknown", file=file, problems=(Problem(file, "", "", message),))
+    data = utf8_from_bom(data)  # UTF-16 and UTF-32 files reach every parser as UTF-8
     if not data.strip():
         return ParsedFile(format="unknown", file=file, problems=(Problem(file, "", "", "the file is empty"),))
     key = detect_format(data, file)

@@ -956,7 +956,7 @@ def parse(data: bytes, file: str) -> ParsedFile:
     try:
         sheet = read_sheet(data, file)
     except TableReadError as exc:
-        return ParsedFile(format="sheet", file=file, problems=(exc.problem,))
+        return ParsedFile(format="sheet", file=file, problems=exc.problems)
     search = _find_layout(sheet)
     if search.layout is None:
         location = sheet.line_label(search.problem_row) if search.problem_row >= 0 else ""
@@ -977,6 +977,7 @@ def parse(data: bytes, file: str) -> ParsedFile:
         payments=tuple(payments),
         skipped=dict(reader.skipped),
         problems=tuple(reader.problems),
+        warnings=tuple(Problem(file, "", "", note) for note in sheet.notes),
     )
 
 

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from cashbook.errors import Problem
-from cashbook.formats.base import MAX_FILE_BYTES
+from cashbook.formats.base import MAX_FILE_BYTES, utf8_from_bom
+from cashbook.formats.xlsx import XlsxUnreadable, read_xlsx
 
 XLSX_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls
@@ -27,6 +28,7 @@ class Sheet:
     file: str
     rows: list[list[str]]
     kind: str  # "csv" or "xlsx"
+    notes: tuple[str, ...] = ()  # what was left out of the reading (cells beyond column ZZ), for the report
 
     def line_label(self, index: int) -> str:
         """How a person finds row ``index`` (0-based) in the original file."""
@@ -34,11 +36,12 @@ class Sheet:
 
 
 class TableReadError(Exception):
-    """A file that is not a readable table; carries the problem to report."""
+    """A file that is not a readable table; carries every problem to report (``problem`` is the first)."""
 
-    def __init__(self, problem: Problem) -> None:
-        super().__init__(str(problem))
+    def __init__(self, problem: Problem, *more: Problem) -> None:
+        super().__init__("; ".join(str(p) for p in (problem, *more)))
         self.problem = problem
+        self.problems = (problem, *more)
 
 
 def is_xlsx(data: bytes) -> bool:
@@ -52,9 +55,9 @@ def is_xlsx(data: bytes) -> bool:
 
 
 def decode_text(data: bytes) -> str:
-    """UTF-8 (with or without BOM) first, then Windows-1252 as Excel writes CSV on Windows."""
-    if data.startswith(b"\xff\xfe") or data.startswith(b"\xfe\xff"):
-        return data.decode("utf-16")
+    """UTF-16/UTF-32 by their byte-order mark, UTF-8 (with or without BOM), then Windows-1252 as
+    Excel writes CSV on Windows."""
+    data = utf8_from_bom(data)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -103,18 +106,15 @@ def cell_text(value: object) -> str:
     return str(value).strip()
 
 
-def read_xlsx_rows(data: bytes, file: str) -> list[list[str]]:
-    """First worksheet, read with python-calamine (about ten times faster than openpyxl)."""
-    # loaded on the first .xlsx only: most files are text, and the reader costs start-up time
-    from python_calamine import CalamineError, CalamineWorkbook, PasswordError, XmlError, ZipError
+def read_xlsx_rows(data: bytes, file: str) -> tuple[list[list[str]], tuple[str, ...]]:
+    """First worksheet as text cells, in bounded memory (see cashbook.formats.xlsx), and its notes."""
 
     try:
-        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        sheet = workbook.get_sheet_by_index(0)
-        raw = sheet.to_python(skip_empty_area=False)
-    except (CalamineError, PasswordError, XmlError, ZipError, ValueError, OSError) as exc:
-        raise TableReadError(Problem(file, "", "", f"the workbook cannot be read ({exc})")) from exc
-    return [[cell_text(v) for v in row] for row in raw]
+        sheet = read_xlsx(data, file)
+    except XlsxUnreadable as exc:
+        raise TableReadError(*exc.problems) from exc
+    blank: list[str] = []
+    return [[cell_text(v) for v in row] if row else blank for row in sheet.rows], sheet.notes
 
 
 def read_sheet(data: bytes, file: str) -> Sheet:
@@ -123,10 +123,12 @@ def read_sheet(data: bytes, file: str) -> Sheet:
         raise TableReadError(
             Problem(file, "", "", f"the file is {len(data):,} bytes; the limit is {MAX_FILE_BYTES:,} bytes")
         )
+    data = utf8_from_bom(data)  # "Unicode text" CSVs from Excel are UTF-16
     if not data.strip():
         raise TableReadError(Problem(file, "", "", "the file is empty"))
+    notes: tuple[str, ...] = ()
     if is_xlsx(data):
-        rows = read_xlsx_rows(data, file)
+        rows, notes = read_xlsx_rows(data, file)
         kind = "xlsx"
     elif data.startswith(OLE_MAGIC):
         raise TableReadError(Problem(file, "", "", "old .xls workbooks are not read; save it as .xlsx or CSV"))
@@ -136,12 +138,13 @@ def read_sheet(data: bytes, file: str) -> Sheet:
         rows = read_csv_rows(data)
         kind = "csv"
     # Trailing empty cells and rows carry nothing and confuse column counts.
+    # A blank row stays the one shared empty list (a sheet may hold a million of them).
     trimmed: list[list[str]] = []
     for row in rows:
         end = len(row)
         while end and not row[end - 1]:
             end -= 1
-        trimmed.append(row[:end])
+        trimmed.append(row if end == len(row) else row[:end])
     while trimmed and not trimmed[-1]:
         trimmed.pop()
-    return Sheet(file=file, rows=trimmed, kind=kind)
+    return Sheet(file=file, rows=trimmed, kind=kind, notes=notes)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
@@ -29,7 +29,7 @@ TIER_RULE = {"exact": "exact_reference", "normalized": "normalized_reference", "
              "fuzzy": "fuzzy_reference"}
 SCORES = {"exact_reference": 1.0, "normalized_reference": 0.97, "po_number": 0.95, "fuzzy_reference": 0.9,
           "unique_amount": 0.9, "combination": 0.85, "walk_in_takings": 0.95, "overpayment": 1.0,
-          "no_open_document": 0.9, "no_match_on_account": 0.7, "unidentified": 1.0}
+          "no_open_document": 0.9, "no_match_on_account": 0.7, "unidentified": 1.0, "possible_duplicate": 1.0}
 SUGGESTION_FACTOR = 0.5
 MAX_SUGGESTIONS = 10
 
@@ -136,6 +136,8 @@ class Decision:
     trace: tuple[str, ...]
     payer: Payer
     status: DecisionStatus
+    review: str = ""  # why a decision the ledger would refuse went to a clerk instead
+    notices: tuple[tuple[str, str], ...] = ()  # (kind, doc_no): possible_duplicate, for Exceptions
 
     def consumed(self) -> dict[str, int]:
         """What each document loses when the decision is applied (nothing for a suggestion)."""
@@ -252,9 +254,26 @@ def expected_discount(doc: Doc, value_date: date, settings: Settings) -> int | N
 
 
 def write_off_allowed(short: int, open_cents: int, settings: Settings) -> bool:
+    """A small difference: within the write-off amount and the write-off percent of the document."""
     limit = int(settings.write_off_amount * 100)
     percent = Decimal(abs(open_cents)) * settings.write_off_percent / 100
     return 0 < short <= limit and short <= percent
+
+
+def shortfall_kind(short: int, open_cents: int, settings: Settings) -> str | None:
+    """How a document paid ``short`` cents less than ``open_cents`` is closed without a clerk, if at all.
+
+    ``bank_charge``: an intermediary bank's flat fee (usually 10 to 35 in the currency, whatever
+    the invoice's size), up to ``bank_charge_amount``, when the cash still covers at least half of
+    the document (a larger gap is a part payment, not a fee). ``write_off``: a small difference
+    within the write-off tolerance (absolute amount and percent of the document)."""
+    if short <= 0:
+        return None
+    if short <= int(settings.bank_charge_amount * 100) and 2 * short <= abs(open_cents):
+        return "bank_charge"
+    if write_off_allowed(short, open_cents, settings):
+        return "write_off"
+    return None
 
 
 def settle(ref: Ref | None, paid: int | None, doc: Doc, open_now: int, value_date: date, settings: Settings) -> Settlement:
@@ -302,12 +321,11 @@ def settle(ref: Ref | None, paid: int | None, doc: Doc, open_now: int, value_dat
         if abs(gap - late) <= tolerance:
             return Settlement(paid, discount=gap, how="discount_outside_terms", certain=False,
                               note="the discount was taken after the discount period")
-    if write_off_allowed(gap, open_now, settings):
-        return Settlement(paid, write_off=gap, how="bank_charge", agrees=False,
-                          note=f"{money_text(gap)} short, within the write-off tolerance")
-    if 0 < gap <= int(settings.write_off_amount * 100):  # a bank charge beyond the percent, or a small part payment
-        return Settlement(paid, how="short_payment", agrees=False, certain=False,
-                          note=f"{money_text(gap)} short: more than the write-off tolerance allows on this document")
+    kind = shortfall_kind(gap, open_now, settings)
+    if kind is not None:
+        return Settlement(paid, write_off=gap, how=kind, agrees=False,
+                          note=f"{money_text(gap)} short, written off as a "
+                               + ("bank charge" if kind == "bank_charge" else "small difference within the tolerance"))
     return Settlement(paid, how="partial", agrees=False, note=f"{money_text(open_now - paid)} stays open")
 
 
@@ -324,7 +342,12 @@ class _Piece:
 
 def decide(case: Case, docs: Mapping[str, Doc], open_now: Mapping[str, int], book: OpenBook,
            settings: Settings) -> Decision:
-    """Decide one receipt against the documents' open amounts now."""
+    """Decide one receipt against the documents' open amounts now, as the decision profile says."""
+    return _by_profile(_decide(case, docs, open_now, book, settings), settings)
+
+
+def _decide(case: Case, docs: Mapping[str, Doc], open_now: Mapping[str, int], book: OpenBook,
+            settings: Settings) -> Decision:
     trace: list[str] = [f"receipt #{case.receipt_id} {case.payment_ref or ''} {money_text(case.amount)} "
                         f"value date {case.value_date}".replace("  ", " ")]
     payer = case.payer
@@ -348,6 +371,26 @@ def decide(case: Case, docs: Mapping[str, Doc], open_now: Mapping[str, int], boo
     if not payer.known:
         return _unknown(case, trace)
     return _by_amount(case, docs, book, settings, trace)
+
+
+# What the cautious profile leaves to a clerk: every settlement that is not "paid what was open".
+_CLERK_SETTLES = ("+partial", "+bank_charge", "+write_off", "+overpaid", "+discount")
+
+
+def _by_profile(decision: Decision, settings: Settings) -> Decision:
+    """Under ``decision_profile = cautious`` partial payments, write-offs, bank charges, overpayments
+    and discounts are suggested, not applied; the default profile applies them as a clerk would."""
+    if settings.decision_profile != "cautious" or not decision.certain:
+        return decision
+    why = [d.rule for d in decision.drafts if any(part in d.rule for part in _CLERK_SETTLES)
+           or (d.kind == EntryKind.ON_ACCOUNT and d.rule == "overpayment" and len(decision.drafts) > 1)]
+    if not why:
+        return decision
+    note = "the cautious profile leaves " + ", ".join(sorted(set(why))) + " to a clerk"
+    drafts = tuple(replace(d, score=round(d.score * SUGGESTION_FACTOR, 3), evidence={**d.evidence, "note": note})
+                   for d in decision.drafts)
+    return Decision(decision.receipt_id, False, drafts, decision.trace + (note, "verdict: suggested, nothing applied"),
+                    decision.payer, DecisionStatus.SUGGESTED)
 
 
 def _payer_line(payer: Payer) -> str:
@@ -378,22 +421,30 @@ def _by_reference(case: Case, docs: Mapping[str, Doc], open_now: Mapping[str, in
         if h.doc_no in docs:
             by_ref.setdefault(h.ref_key, []).append(h)
     text_only = not any(r.source == "line" for r in case.refs)
+    confirmed: set[str] = set()
+    if text_only:
+        by_ref, confirmed = _weigh_text(case, by_ref, docs, open_now, settings, trace)
     pieces: list[_Piece] = []
     suggestions: list[_Piece] = []
     unresolved_cash = 0  # paid amounts of lines that name nothing open
+    review: list[str] = []  # what would have made an entry the ledger refuses
     used_docs: set[str] = set()
     rest = 0
     payer_unknown = not case.payer.known
     for ref in sorted(case.refs, key=lambda r: r.key):
         hits = by_ref.get(ref.key, [])
-        if payer_unknown:
-            hits = [h for h in hits if h.tier == "exact"]
+        if payer_unknown:  # exact, or normalized where that names one document (unique in the master or in the
+            hits = [h for h in hits if h.tier in ("exact", "normalized")]  # candidate payers' scopes)
         if not hits:
             if ref.source == "line":
                 trace.append(f"  line {ref.key} '{ref.reference}': no document found"
-                             + (f"; {money_text(ref.paid)} goes on account" if ref.paid else ""))
+                             + (f"; {money_text(ref.paid)} goes on account" if ref.paid and ref.paid > 0 else ""))
                 unresolved_cash += ref.paid or 0
+                if ref.paid is not None and ref.paid < 0:  # a credit taken against nothing open
+                    review.append(f"line {ref.key} '{ref.reference}' deducts {money_text(-ref.paid)} but names "
+                                  "no open credit note")
             continue
+        hits = _own_first(case, ref, hits, docs, open_now, settings, trace)
         tier = min((h.tier for h in hits), key=TIER_ORDER.index)
         tier_hits = sorted((h for h in hits if h.tier == tier), key=lambda h: (h.distance, h.doc_no))
         label = f"line {ref.key}" if ref.source == "line" else "bank text"
@@ -406,7 +457,10 @@ def _by_reference(case: Case, docs: Mapping[str, Doc], open_now: Mapping[str, in
         paid = ref.paid
         if ref.source == "text":  # text names documents; amounts are checked for the receipt as a whole
             paid = _implied_text_paid(case, ref) if tier == "fuzzy" else None
-        chosen, uncertain_why = _choose(case, ref, tier, fresh, docs, open_now, settings, paid)
+        if ref.source == "text" and fresh and all(h.doc_no in confirmed for h in fresh):
+            chosen, uncertain_why = fresh, ""  # the text's documents together explain the receipt's amount
+        else:
+            chosen, uncertain_why = _choose(case, ref, tier, fresh, docs, open_now, settings, paid)
         for h in chosen:
             used_docs.add(h.doc_no)
         if uncertain_why:
@@ -426,20 +480,129 @@ def _by_reference(case: Case, docs: Mapping[str, Doc], open_now: Mapping[str, in
         o = open_now.get(doc.doc_no, doc.open_start)
         s = settle(ref, paid, doc, o, case.value_date, settings)
         ok, why = _doc_ok_for_payer(case, doc)
-        certain = s.certain and ok and (tier == "exact" or s.agrees or (ref.source == "text" and paid is None))
-        if tier != "exact" and not s.agrees and not (ref.source == "text" and paid is None):
+        # A reference that names one document of the payer's scope exactly makes the document certain;
+        # the amount then only says how it is settled (partial, fee, overpaid). A normalized one must
+        # agree on the amount too: a swap of two digits often lands on another document of the payer.
+        named = tier == "exact"
+        certain = s.certain and ok and (named or s.agrees or (ref.source == "text" and paid is None))
+        if s.how == "already_settled" and doc.amount < 0 and ref.source == "line":
+            # Netting it would put a negative amount on account: an entry the ledger refuses.
+            certain, why = False, f"credit note {doc.doc_no} has nothing open any more; it cannot be netted"
+            review.append(why)
+        if not named and not s.agrees and not (ref.source == "text" and paid is None):
             why = why or f"a {tier} reference match whose amount does not confirm it"
-        if payer_unknown and not s.agrees and not text_only:
+        if payer_unknown and not case.payer.scopes and not s.agrees and not text_only:
             certain, why = False, why or "the payer is unknown and the amount does not confirm the document"
         trace.append(f"    {doc.doc_no}: open {money_text(o)}, {s.how.replace('_', ' ')}"
                      + (f" ({s.note})" if s.note else "") + ("" if certain else f"; not certain: {why or s.note}"))
         rest += s.rest
         (pieces if certain else suggestions).append(_Piece(ref, doc, tier, s, certain, why or s.note))
+    if review and not suggestions:  # netting what is not open would leave a negative amount on account
+        suggestions, pieces = [_Piece(p.ref, p.doc, p.tier, p.settlement, False, p.why) for p in pieces], []
+        if not suggestions:
+            trace.append("    not certain: " + "; ".join(review))
+            decision = _on_account(case, case.amount, "no_open_document", trace, certain=False,
+                                   evidence={"review": "; ".join(review)}) if case.payer.known else _unknown(case, trace)
+            return replace(decision, review="sent to review: " + "; ".join(review)) if not decision.certain else decision
     if not pieces and not suggestions:
         if text_only:
             trace.append("pass references: bank-text references found nothing open")
         return None
-    return _reconcile(case, pieces, suggestions, unresolved_cash + rest, text_only, docs, open_now, settings, trace)
+    decision = _reconcile(case, pieces, suggestions, unresolved_cash + rest, text_only, docs, open_now, settings, trace)
+    if review and not decision.certain:
+        return replace(decision, review="sent to review: " + "; ".join(review))
+    return decision
+
+
+def _own_first(case: Case, ref: Ref, hits: list[Hit], docs: Mapping[str, Doc], open_now: Mapping[str, int],
+               settings: Settings, trace: list[str]) -> list[Hit]:
+    """A reference that hits documents of the payer's scope and of other customers: the payer's own
+    are weighed alone (an exact hit elsewhere is usually a mistyped number of its own), unless an
+    exact hit elsewhere agrees on the amount too; then all stay and none is certain."""
+    if not (case.payer.known or case.payer.scopes):
+        return hits
+    own = [h for h in hits if _doc_ok_for_payer(case, docs[h.doc_no])[0]]
+    others = [h for h in hits if h not in own]
+    if not own or not others:
+        return hits
+    paid = ref.paid if ref.source == "line" else case.amount
+    if any(h.tier == "exact" and _agrees(ref, paid, docs[h.doc_no], open_now.get(h.doc_no, docs[h.doc_no].open_start),
+                                         case, settings) for h in others):
+        return hits
+    trace.append(f"  '{ref.reference}': {', '.join(sorted({h.doc_no for h in others})[:5])} of other customers "
+                 "set aside; the payer's own documents are weighed")
+    return own
+
+
+def _weigh_text(case: Case, by_ref: dict[int, list[Hit]], docs: Mapping[str, Doc], open_now: Mapping[str, int],
+                settings: Settings, trace: list[str]) -> tuple[dict[int, list[Hit]], set[str]]:
+    """Bank text holds numbers of every kind (accounts, dates, order ids) beside the references.
+
+    When the payer's documents the text names exactly (or in normalized form) add up to the
+    receipt, with at most two near misses filling the gap each in its own word of the text, or
+    when exactly one of them agrees with the receipt's amount, those are the references, their
+    amounts confirmed by the whole receipt, and the other numbers are decoys. Returns the hits
+    to weigh per reference and the documents so confirmed."""
+    best: dict[str, tuple[Hit, Ref]] = {}
+    for ref in case.refs:
+        for h in by_ref.get(ref.key, ()):
+            if (not case.payer.known and h.tier not in ("exact", "normalized")) \
+                    or not _doc_ok_for_payer(case, docs[h.doc_no])[0]:
+                continue
+            if h.doc_no not in best or TIER_ORDER.index(h.tier) < TIER_ORDER.index(best[h.doc_no][0].tier):
+                best[h.doc_no] = (h, ref)
+    if not best:
+        return by_ref, set()
+    opens = {d: open_now.get(d, docs[d].open_start) for d in best}
+    chosen: list[str] = []
+    for tiers in (("exact",), ("exact", "normalized")):
+        named = [d for d, (h, _) in best.items() if h.tier in tiers and opens[d]]
+        if named and sum(opens[d] for d in named) == case.amount:
+            chosen = named
+            break
+    if not chosen:
+        chosen = _fill_gap(case, best, opens)
+    if not chosen:
+        agreeing = []
+        for d, (h, _) in best.items():
+            s = settle(None, case.amount, docs[d], opens[d], case.value_date, settings)
+            fee = h.tier in ("exact", "normalized") and s.how in ("bank_charge", "write_off")
+            if s.certain and (s.agrees or fee):
+                agreeing.append(d)
+        chosen = agreeing if len(agreeing) == 1 else []
+    if not chosen:
+        return by_ref, set()
+    keep: dict[int, list[Hit]] = {}
+    for d in chosen:
+        keep.setdefault(best[d][0].ref_key, []).append(best[d][0])
+    decoys = sorted({r.reference for r in case.refs if by_ref.get(r.key) and r.key not in keep}
+                    | {h.doc_no for k in keep for h in by_ref.get(k, ()) if h.doc_no not in chosen})
+    if decoys:
+        trace.append(f"pass evidence: {', '.join(sorted(chosen)[:10])} of the payer's fit the receipt's amount; the other "
+                     f"numbers of the text ({', '.join(decoys[:6])}) are taken for decoys")
+    return keep, set(chosen)
+
+
+def _fill_gap(case: Case, best: Mapping[str, tuple[Hit, Ref]], opens: Mapping[str, int]) -> list[str]:
+    """The documents named exactly or normalized, and one or two near misses, each from a word of the
+    text that names nothing better, whose open amounts make up the rest of the receipt: the only such fill."""
+    strong = [d for d, (h, _) in best.items() if h.tier in ("exact", "normalized") and opens[d]]
+    strong_keys = {best[d][1].key for d in strong}
+    gap = case.amount - sum(opens[d] for d in strong)
+    if gap <= 0:
+        return []
+    near: dict[int, list[str]] = {}
+    for d, (h, ref) in best.items():
+        if h.tier == "fuzzy" and ref.key not in strong_keys and opens[d] > 0 and d not in strong:
+            near.setdefault(ref.key, []).append(d)
+    fills = [[d] for docs_of in near.values() for d in docs_of if opens[d] == gap]
+    keys = sorted(near)
+    for i, a in enumerate(keys):
+        for b in keys[i + 1:]:
+            fills += [[x, y] for x in near[a] for y in near[b] if x != y and opens[x] + opens[y] == gap]
+            if len(fills) > 1:
+                return []
+    return strong + fills[0] if len(fills) == 1 else []
 
 
 def _agrees(ref: Ref, paid: int | None, doc: Doc, o: int, case: Case, settings: Settings) -> bool:
@@ -498,8 +661,12 @@ def _reconcile(case: Case, pieces: list[_Piece], suggestions: list[_Piece], on_a
         p = pieces[0]
         o = open_now.get(p.doc.doc_no, p.doc.open_start)
         s = settle(p.ref, case.amount, p.doc, o, case.value_date, settings)
-        loose = p.tier == "exact" and (case.payer.known or s.how == "bank_charge")
-        if s.certain and (s.agrees or (loose and s.how in ("partial", "bank_charge", "overpaid", "already_settled"))):
+        # A payer known, or one of the customers sharing its name (the document is theirs), pays it
+        # partly, with a fee, too much or twice; an unknown payer only when the amount agrees.
+        loose = p.tier == "exact" and (case.payer.known or bool(case.payer.scopes)
+                                       or s.how in ("bank_charge", "write_off"))
+        if s.certain and (s.agrees or (loose and s.how in ("partial", "bank_charge", "write_off", "overpaid",
+                                                         "already_settled"))):
             pieces = [_Piece(p.ref, p.doc, p.tier, s, True)]
             on_account_cash = s.rest
             trace.append(f"    {p.doc.doc_no}: the receipt's {money_text(case.amount)} against open {money_text(o)}: "
@@ -510,49 +677,71 @@ def _reconcile(case: Case, pieces: list[_Piece], suggestions: list[_Piece], on_a
     explained = sum(p.settlement.cash for p in pieces) + on_account_cash
     gap = case.amount - explained
     certain = not suggestions
+    if certain and text_only and len(pieces) > 1 and gap > 0:
+        # Several documents named in free text that do not add up to the receipt: one of the numbers
+        # may be a mistyped reference that hit another document. A clerk looks.
+        certain = False
+        trace.append(f"pass amounts: the documents named in the text ask {money_text(explained)} but the receipt is "
+                     f"{money_text(case.amount)}; a clerk decides")
     write_off_piece = None
     if certain and gap < 0:
         short = -gap
         candidates = [p for p in pieces if p.settlement.cash > 0 and p.doc.amount > 0]
         target = max(candidates, key=lambda p: p.settlement.cash, default=None)
-        if target is not None and write_off_allowed(short, target.settlement.cash, settings) \
+        kind = shortfall_kind(short, target.settlement.cash, settings) if target is not None else None
+        if target is not None and kind is not None \
                 and target.settlement.write_off == 0 and target.settlement.cash - short > 0:
             write_off_piece = target
             trace.append(f"pass amounts: {money_text(short)} short of what the documents ask; written off on "
-                         f"{target.doc.doc_no} within tolerance (bank charge)")
+                         f"{target.doc.doc_no} as a " + ("bank charge" if kind == "bank_charge" else
+                                                         "small difference within tolerance"))
             gap = 0
         else:
             certain = False
             trace.append(f"pass amounts: the documents ask {money_text(explained)} but the receipt is "
                          f"{money_text(case.amount)}; a clerk decides")
+    if certain and on_account_cash + max(gap, 0) < 0:
+        certain = False
+        trace.append(f"pass amounts: {money_text(on_account_cash + max(gap, 0))} would be left on account; "
+                     "a clerk decides")
     if not certain:
         drafts = [_draft(p, False, None, 0) for p in pieces + suggestions]
         trace.append("verdict: suggested, nothing applied")
         return Decision(case.receipt_id, False, tuple(drafts), tuple(trace), _payer_from_docs(case, pieces + suggestions),
                         DecisionStatus.SUGGESTED)
-    drafts = [_draft(p, True, write_off_piece, -(case.amount - explained) if p is write_off_piece else 0) for p in pieces
+    drafts = [_draft(p, True, write_off_piece, -(case.amount - explained) if p is write_off_piece else 0, settings)
+              for p in pieces
               if p.settlement.cash or p.settlement.discount or p.settlement.write_off or p.settlement.deduction]
     payer = _payer_from_docs(case, pieces)
     on_account = on_account_cash + max(gap, 0)
+    # Invoices the receipt pays that were settled already (by an earlier receipt or in the ERP):
+    # the cash goes on account as the rules say, and a clerk is told it may be a duplicate.
+    settled = tuple(sorted({p.doc.doc_no for p in pieces if p.settlement.how == "already_settled" and p.doc.amount > 0}))
     if on_account:
-        drafts.append(Draft(EntryKind.ON_ACCOUNT, on_account, customer_no=payer.primary_no, rule="overpayment"
-                            if gap > 0 or on_account_cash else "no_open_document", score=SCORES["overpayment"],
+        duplicate = bool(settled) and not any(p.settlement.cash for p in pieces) and gap <= 0
+        rule = "possible_duplicate" if duplicate else "overpayment" if gap > 0 or on_account_cash else "no_open_document"
+        drafts.append(Draft(EntryKind.ON_ACCOUNT, on_account, customer_no=payer.primary_no, rule=rule, score=SCORES[rule],
                             evidence={"why": "paid beyond the documents named, or for documents with nothing open",
-                                      "primary_of": payer.customer_no}))
+                                      "primary_of": payer.customer_no, **({"settled": list(settled)} if settled else {})}))
         trace.append(f"what is left: {money_text(on_account)} on account to {payer.primary_no}")
+    if settled:
+        trace.append(f"notice: {', '.join(settled)} already settled; a possible duplicate payment (see Exceptions)")
     trace.append("verdict: applied" if drafts else "verdict: nothing to apply")
     status = DecisionStatus.APPLIED if any(d.kind == EntryKind.DOCUMENT for d in drafts) else DecisionStatus.ON_ACCOUNT
-    return Decision(case.receipt_id, True, tuple(drafts), tuple(trace), payer, status)
+    return Decision(case.receipt_id, True, tuple(drafts), tuple(trace), payer, status,
+                    notices=tuple(("possible_duplicate", doc_no) for doc_no in settled))
 
 
-def _draft(p: _Piece, certain: bool, write_off_piece: _Piece | None, short: int) -> Draft:
+def _draft(p: _Piece, certain: bool, write_off_piece: _Piece | None, short: int,
+           settings: Settings | None = None) -> Draft:
     s = p.settlement
     rule = TIER_RULE[p.tier]
     if s.how not in ("paid_equals_open", "open_amount"):
         rule = f"{rule}+{s.how}"
     cash, write_off = s.cash, s.write_off
     if p is write_off_piece:
-        cash, write_off, rule = cash - short, write_off + short, f"{TIER_RULE[p.tier]}+bank_charge"
+        kind = "bank_charge" if settings is None or short <= settings.bank_charge_amount * 100 else "write_off"
+        cash, write_off, rule = cash - short, write_off + short, f"{TIER_RULE[p.tier]}+{kind}"
     score = SCORES[TIER_RULE[p.tier]] * (1.0 if certain else SUGGESTION_FACTOR)
     evidence: dict[str, object] = {"tier": p.tier, "amount_rule": s.how, "doc_customer": p.doc.customer_no}
     if p.ref is not None:

@@ -26,6 +26,7 @@ from cashbook.errors import CashbookError, NotFound, WorkspaceError
 from cashbook.exports import write_table
 from cashbook.ledger import CentsEntry, Ledger, cents_array
 from cashbook.matching import rules
+from cashbook.matching.guard import decision_problems, to_review
 from cashbook.matching.passes import (CustomerRow, alias_keys, fuzzy_reference_hits, identify_by_keys,
                                       identify_by_names)
 from cashbook.model import DecisionStatus, ProposalStatus
@@ -42,9 +43,11 @@ class MatchReport:
     receipts: int = 0
     by_status: dict[str, int] = field(default_factory=dict)
     by_rule: dict[str, int] = field(default_factory=dict)
-    straight_through: int = 0  # receipts decided with nothing left for a clerk
+    straight_through: int = 0  # receipts decided with nothing left for a clerk and the payer known
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
+    reviewed: list[tuple[int, str, str]] = field(default_factory=list)  # (receipt id, payment ref, why)
+    notices: list[tuple[int, str, str]] = field(default_factory=list)  # possible duplicates: (receipt, doc, detail)
 
     def lines(self) -> list[str]:
         if not self.receipts:
@@ -52,13 +55,22 @@ class MatchReport:
         rate = self.straight_through / self.receipts
         out = [f"matched {self.receipts:,} receipts in {self.seconds:.1f}s (run #{self.run_id}): "
                + ", ".join(f"{self.by_status.get(s, 0):,} {s.replace('_', ' ')}" for s in STATUSES),
-               f"straight-through: {self.straight_through:,} ({rate:.1%})"]
+               f"straight-through: {self.straight_through:,} ({rate:.1%}; suspense is not straight-through)"]
         out += [f"  {rule}: {count:,}" for rule, count in sorted(self.by_rule.items(), key=lambda kv: -kv[1])]
+        if self.notices:
+            out.append(f"possible duplicate payments flagged in Exceptions ({len(self.notices):,}); their cash is on account")
+        if self.reviewed:
+            out.append(f"sent to review instead of applied ({len(self.reviewed):,}), the rest written:")
+            out += [f"  receipt #{rid} {ref}: {why}" for rid, ref, why in self.reviewed[:50]]
+            if len(self.reviewed) > 50:
+                out.append(f"  and {len(self.reviewed) - 50:,} more (cashbook explain RECEIPT says why)")
         return out
 
     def as_dict(self) -> dict[str, Any]:
         return {"run_id": self.run_id, "receipts": self.receipts, **{s: self.by_status.get(s, 0) for s in STATUSES},
-                "straight_through": self.straight_through, "by_rule": self.by_rule, "seconds": round(self.seconds, 3)}
+                "straight_through": self.straight_through, "by_rule": self.by_rule, "seconds": round(self.seconds, 3),
+                "reviewed": [{"receipt_id": rid, "payment_ref": ref, "why": why} for rid, ref, why in self.reviewed],
+                "possible_duplicates": len(self.notices)}
 
 
 @dataclass(frozen=True)
@@ -181,6 +193,8 @@ class MatchingService:
         book = rules.OpenBook(docs, scope_docs)
         open_now: dict[str, int] = {}
         decisions: list[rules.Decision] = []
+        notices: list[tuple[int, str, str, int | None]] = []  # (receipt, kind, doc, earlier receipt in this run)
+        settled_in_run: dict[str, int] = {}  # document -> the receipt of this run that last settled some of it
         no_rejections: frozenset[str] = frozenset()
         for rid in order:
             pref, value_date, amount, text = info[rid]
@@ -188,12 +202,21 @@ class MatchingService:
                               tuple(refs.get(rid, ())), tuple(hits.get(rid, ())), contested.get(rid, {}),
                               frozenset(rejected[rid]) if rid in rejected else no_rejections)
             decision = rules.decide(case, docs, open_now, book, settings)
+            problems = decision_problems(decision, amount, docs, open_now)
+            if problems:  # one receipt never stops the run: this one goes to a clerk, the rest is written
+                decision = to_review(decision, amount, problems)
+            if decision.review:
+                report.reviewed.append((rid, pref or "", decision.review))
+            for kind, doc_no in decision.notices:
+                notices.append((rid, kind, doc_no, settled_in_run.get(doc_no)))
             if decision.certain:
                 for doc_no, consumed in decision.consumed().items():
                     open_now[doc_no] = open_now.get(doc_no, docs[doc_no].open_start) - consumed
                     book.set_open(doc_no, open_now[doc_no])
+                    settled_in_run[doc_no] = rid
             decisions.append(decision)
         step("decide")
+        self._write_notices(run_id, notices, report)  # before the run's entries: "earlier" means before this run
         self._write(run_id, decisions, report)
         step("write")
 
@@ -243,7 +266,7 @@ class MatchingService:
         certain_at: list[int] = []  # positions of the applied drafts among the rows
         for d in decisions:
             report.by_status[d.status] = report.by_status.get(d.status, 0) + 1
-            if d.certain:
+            if d.certain and d.status != DecisionStatus.UNIDENTIFIED:  # suspense waits for a clerk to find the payer
                 report.straight_through += 1
             status = ProposalStatus.APPLIED if d.certain else ProposalStatus.SUGGESTED
             for draft in d.drafts:
@@ -294,6 +317,30 @@ class MatchingService:
         if self.settings.create_missing_customers:
             self._propose_missing_customers([d for d in decisions if d.status == DecisionStatus.UNIDENTIFIED and d.payer.scopes == ()])
         self._refresh_status([d.receipt_id for d in decisions])
+
+    def _write_notices(self, run_id: int, notices: Sequence[tuple[int, str, str, int | None]],
+                       report: MatchReport) -> None:
+        """Possible duplicates for Exceptions, each naming the receipt that settled the document first
+        (found in this run, else in the ledger), or the ERP when no receipt of the workspace did."""
+        if not notices:
+            return
+        wanted = sorted({doc_no for _, _, doc_no, earlier in notices if earlier is None})
+        in_ledger = dict(self.db.rows(msql.settled_by_sql(), {"docs": wanted})) if wanted else {}
+        earlier_ids = sorted({e for *_, e in notices if e is not None} | set(in_ledger.values()))
+        refs = dict(self.db.rows(msql.payment_refs_sql(), {"ids": earlier_ids}))
+        now = datetime.now()
+        for receipt_id, kind, doc_no, earlier in notices:
+            earlier = earlier if earlier is not None else in_ledger.get(doc_no)
+            by = (f"receipt #{earlier}" + (f" ({refs[earlier]})" if refs.get(earlier) else "")) if earlier is not None \
+                else "the ERP (no receipt of this workspace paid it)"
+            detail = (f"{doc_no} was already settled by {by}; this receipt's cash went on account: "
+                      "refund it or ask the customer")
+            self.db.execute(msql.insert_notice_sql(), [run_id, receipt_id, kind, doc_no, earlier, detail, now, self.user])
+            report.notices.append((receipt_id, doc_no, detail))
+
+    def notices(self) -> list[dict[str, Any]]:
+        """Possible duplicates flagged by match runs, newest first."""
+        return self.db.dicts(f"SELECT * FROM ({msql.notices_sql()}) ORDER BY notice_id DESC")
 
     def _propose_missing_customers(self, decisions: Sequence[rules.Decision]) -> None:
         if not decisions:

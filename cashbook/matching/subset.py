@@ -48,6 +48,17 @@ def subset_solutions(values: Sequence[int], target: int, *, max_items: int, max_
                      limit: int = 5, deadline: float | None = None, min_items: int = 2) -> SubsetResult:
     """Every combination (up to ``limit``) of ``min_items``..``max_items`` values summing exactly to ``target``."""
     n = len(values)
+    if n and min(values) > 0:
+        # Invoices only: an item larger than the target less the smallest others can be in no
+        # combination. Leaving those out keeps the proof exact and lets a member with many
+        # large items still be searched whole.
+        cap = target - (min_items - 1) * min(values)
+        keep = [i for i, v in enumerate(values) if v <= cap]
+        if len(keep) < n:
+            inner = subset_solutions([values[i] for i in keep], target, max_items=max_items,
+                                     max_candidates=max_candidates, limit=limit, deadline=deadline, min_items=min_items)
+            return SubsetResult(tuple(tuple(keep[i] for i in combo) for combo in inner.solutions), inner.complete,
+                                inner.note)
     if n > max_candidates:
         return SubsetResult((), False, f"{n} candidates are more than the {max_candidates} a search may prove unique")
     if n < min_items:

@@ -60,8 +60,8 @@ def test_payment_file_imported_again_changes_nothing(app, demo_workspace):
 
 
 def test_file_of_unknown_kind_waits_for_the_clerk_to_say_what_it_is(app, demo_workspace):
-    (demo_workspace.parent / "erp" / "mystery.bin").write_bytes(b"\x00\x01\x02 not a table" * 40)
-    at = _pick(app("import_files"), "erp/mystery.bin")
+    (demo_workspace.parent / "erp" / "mystery.txt").write_text("nothing here looks like a table\n" * 40)
+    at = _pick(app("import_files"), "erp/mystery.txt")
     assert "cannot tell what kind of file" in texts(at)
     assert at.selectbox(key="import_kind_0").value is None
     assert at.button(key="import_go").disabled  # nothing to import until a kind is chosen

@@ -35,4 +35,5 @@ def test_exceptions_lists_claims_and_deductions(app):
     at = app("exceptions")
     assert "Documents claimed twice" in texts(at)
     assert "Deductions by reason code" in texts(at)
-    assert len(at.dataframe) >= 4  # unidentified, reasons, deductions, claimed twice
+    assert "Possible duplicate payments" in texts(at)
+    assert len(at.dataframe) >= 5  # unidentified, reasons, deductions, claimed twice, possible duplicates
