@@ -44,8 +44,8 @@ def read_upload(data: bytes, name: str, kind: str | None = None) -> Inspection |
 def show_refusal(name: str, problems: list[Problem], index: int) -> None:
     st.error(f"{name}: refused before reading, nothing was written ({len(problems)} "
              f"problem{'s' if len(problems) != 1 else ''})")
-    st.dataframe(pd.DataFrame([vars(p) for p in problems], columns=["file", "location", "column", "message"]),
-                 hide_index=True, width="stretch", key=f"import_refused_{index}")
+    grid(pd.DataFrame([vars(p) for p in problems], columns=["file", "location", "column", "message"]),
+         f"import_refused_{index}")
 
 
 st.title("Import")
