@@ -4,7 +4,8 @@ from decimal import Decimal
 
 import streamlit as st
 
-from app_pages.widgets import MONEY, cached, download, frame_download, money_input, paged_table, require_area, run_action
+from app_pages.grids import grid
+from app_pages.widgets import cached, download, frame_download, money_input, paged_table, require_area, run_action
 
 st.title("Credit centre")
 require_area("cashbook.ledger_service", "The credit centre")
@@ -18,8 +19,7 @@ credits_tab, deductions_tab = st.tabs(["Credit memos", "Deductions"])
 with credits_tab:
     status = st.selectbox("Show", ["open", "partly applied", "applied", "refunded", "all"], key="cred_status")
     memos = views.credits_query(None if status == "all" else status)
-    paged_table("cred_memos", memos, page_size=200, height=320,
-                column_config={c: MONEY for c in ("amount", "applied_amount", "refunded_amount", "open_amount")})
+    paged_table("cred_memos", memos, page_size=200, height=320)
     download("cred_memos_dl", memos, f"credit_memos_{status.replace(' ', '_')}")
     with st.form("cred_form"):
         c = st.columns([1.2, 1.2, 1, 1])
@@ -41,7 +41,7 @@ with credits_tab:
 with deductions_tab:
     status = st.selectbox("Show", ["open", "all"], key="ded_status")
     found = cached(views.deductions, None if status == "all" else status)
-    st.dataframe(found, hide_index=True, width="stretch", height=320, key="ded_table", column_config={"amount": MONEY})
+    grid(found, "ded_table", height=320)
     frame_download("ded_dl", found, f"deductions_{status}")
     with st.form("ded_form"):
         c = st.columns([1, 1.2, 1.2, 2])

@@ -3,9 +3,10 @@ reason code, documents claimed twice, possible duplicates."""
 
 import streamlit as st
 
-from app_pages.widgets import MONEY, cached, download, money_bars, paged_table, run_action
+from app_pages.widgets import MONEY, cached, download, money_bars, paged_table, run_action, frame_download
 from app_pages import views
 from app_pages.state import state, workspace
+from app_pages.grids import grid
 
 s = state()
 st.title("Exceptions")
@@ -37,8 +38,7 @@ with st.expander("Resolved conflicts"):
 
 st.subheader("Unidentified receipts")
 st.caption("Payer unknown: pick one and open it on Cash allocation to apply it to any document or put it on account.")
-frame, picked = paged_table("exc_unidentified", views.unidentified_query(), page_size=100, selection="single-row",
-                            column_config={"amount": MONEY, "in_suspense": MONEY})
+frame, picked = paged_table("exc_unidentified", views.unidentified_query(), page_size=100, selection="single-row")
 if picked:
     s.receipt_id = int(frame.iloc[picked[0]]["receipt_id"])
     st.page_link("app_pages/allocation.py", label=f"Open receipt #{s.receipt_id} on Cash allocation", icon=":material/payments:")
@@ -47,16 +47,17 @@ download("exc_unidentified_dl", views.unidentified_query(), "unidentified_receip
 st.subheader("Deductions by reason code")
 left, right = st.columns([1, 2])
 by_reason = cached(views.deductions_by_reason)
-left.dataframe(by_reason, hide_index=True, width="stretch", key="exc_reasons",
-               column_config={"deducted": MONEY})
+with left:
+    grid(by_reason, "exc_reasons")
+    frame_download("exc_reasons_dl", by_reason, "deductions_by_reason")
 if not by_reason.empty:
     money_bars(right, list(by_reason["reason_code"]), list(by_reason["deducted"]), "reason_code", "deducted")
-paged_table("exc_deductions", views.deductions_query(), page_size=100, column_config={"deduction": MONEY, "paid": MONEY})
+paged_table("exc_deductions", views.deductions_query(), page_size=100)
 download("exc_deductions_dl", views.deductions_query(), "deductions")
 
 st.subheader("Documents claimed twice")
 st.caption("Documents that two or more receipts name in their remittance or have applied.")
-paged_table("exc_twice", views.claimed_twice_query(), page_size=100, column_config={"amount": MONEY})
+paged_table("exc_twice", views.claimed_twice_query(), page_size=100)
 download("exc_twice_dl", views.claimed_twice_query(), "documents_claimed_twice")
 
 st.subheader("Possible duplicate payments")

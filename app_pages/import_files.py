@@ -10,11 +10,12 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from app_pages.widgets import download, paged_table, show_error
+from app_pages.widgets import download, paged_table, show_error, frame_download, plural
 from app_pages import views
 from app_pages.state import state, workspace
-from cashbook.errors import CashbookError, Problem
+from cashbook.errors import CashbookError, Problem, FileRefused
 from cashbook.access import Role
+from app_pages.grids import grid
 from cashbook.templates import TEMPLATES, MappingProfile
 from cashbook.uploads import Inspection, UploadRefused, check_upload, inspect_upload, limits_from
 
@@ -44,8 +45,8 @@ def read_upload(data: bytes, name: str, kind: str | None = None) -> Inspection |
 def show_refusal(name: str, problems: list[Problem], index: int) -> None:
     st.error(f"{name}: refused before reading, nothing was written ({len(problems)} "
              f"problem{'s' if len(problems) != 1 else ''})")
-    st.dataframe(pd.DataFrame([vars(p) for p in problems], columns=["file", "location", "column", "message"]),
-                 hide_index=True, width="stretch", key=f"import_refused_{index}")
+    grid(pd.DataFrame([vars(p) for p in problems], columns=["file", "location", "column", "message"]),
+         f"import_refused_{index}")
 
 
 allowed = list(KINDS) if ws.may(Role.SUPERVISOR) else ["payments"]  # ERP and hierarchy files: a supervisor's
@@ -91,7 +92,7 @@ for index, (data, name) in enumerate(files):
             width = max(len(row) for row in reading.preview)
             preview = pd.DataFrame([row + [""] * (width - len(row)) for row in reading.preview],
                                    columns=[f"col {i + 1}" for i in range(width)])
-            st.dataframe(preview, hide_index=True, key=f"import_preview_{index}", height=180)
+            grid(preview, f"import_preview_{index}", height=180)
         mapping = None
         if kind in TEMPLATES:
             header, found, missing = reading.headers.get(kind, ([], {}, []))
@@ -148,9 +149,11 @@ for result in s.import_results:
                        + "\n\n".join(result["conflicts"][:12]))
             st.page_link("app_pages/exceptions.py", label="Open the Exceptions list", icon=":material/rule:")
     else:
-        st.error(f"{result['file']}: refused, nothing was written ({len(result['problems'])} problems)")
-        st.dataframe(pd.DataFrame(result["problems"], columns=["file", "location", "column", "message"]),
-                     hide_index=True, width="stretch", key=f"import_problems_{result['file']}")
+        count = len(result["problems"])
+        st.error(f"{result['file']}: refused, nothing was written ({count} {plural(count, 'problem')})")
+        problems = pd.DataFrame(result["problems"], columns=["file", "location", "column", "message"])
+        grid(problems, f"import_problems_{result['file']}")
+        frame_download(f"import_problems_dl_{result['file']}", problems, f"problems_{result['file']}")
 
 st.subheader("Import history")
 paged_table("import_history", views.import_history_query(), page_size=20)

@@ -4,7 +4,7 @@ from datetime import datetime
 
 import streamlit as st
 
-from app_pages.widgets import MONEY, cached, download, paged_table, require_area, show_error
+from app_pages.widgets import cached, download, paged_table, require_area, show_error
 from app_pages import views
 from cashbook.errors import CashbookError
 from app_pages.state import state, workspace
@@ -40,6 +40,5 @@ st.subheader("Earlier exports")
 exports, picked = paged_table("post_exports", views.posting_exports_query(), page_size=50, selection="single-row")
 export_id = int(exports.iloc[picked[0]]["export_id"]) if picked else None
 st.subheader(f"Journal lines{f' of export #{export_id}' if export_id else ''}")
-paged_table("post_lines", views.journal_lines_query(export_id), page_size=500,
-            column_config={"debit": MONEY, "credit": MONEY})
+paged_table("post_lines", views.journal_lines_query(export_id), page_size=500)
 download("post_lines_dl", views.journal_lines_query(export_id), f"journal_lines_{export_id or 'all'}")

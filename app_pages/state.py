@@ -22,7 +22,7 @@ import streamlit as st
 
 from cashbook.batch_runs import BatchRun, running
 from cashbook.db import Database, open_database
-from cashbook.demo import write_demo
+from cashbook.demo import build_demo_workspace, has_demo_files, write_demo
 from cashbook.errors import WorkspaceError
 from cashbook.settings import current_user
 from cashbook.service import Workspace
@@ -56,7 +56,9 @@ class SessionState:
 
     receipt_id = _Field[int | None](lambda: None)  # the receipt open on Cash allocation
     queue_pick = _Field[list[int]](list)  # the queue rows selected at the last run
-    last_find = _Field[str](str)  # the receipt id or reference typed at the last run
+    last_find = _Field[str](str)  # the search text typed at the last run
+    found_pick = _Field[list[int]](list)  # the search results selected at the last run
+    decision_report = _Field[list[str]](list)  # the last decisions workbook's report, for display
     group = _Field[str | None](lambda: None)  # the group open on Hierarchies
     customer_no = _Field[str | None](lambda: None)  # the customer open on Customer account
     notices = _Field[list[str]](list)  # messages shown once on the next run (after a change and st.rerun)
@@ -109,7 +111,8 @@ def _prepare(path: str) -> Opened:
     """Once per server: the demo is generated when no workspace was named and data/ has none."""
     generated: list[str] = []
     if not os.environ.get("CASHBOOK_DB") and not Path(path).exists():
-        generated = write_demo(Path(path).parent)
+        folder = Path(path).parent  # the sources in git are read, never rewritten; only the workspace is new
+        generated = build_demo_workspace(folder) if has_demo_files(folder) else write_demo(folder)
     return Opened(path, generated)
 
 

@@ -22,6 +22,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from cashbook.db.search_sql import search_page_sql, search_sql
+from cashbook.search import search_terms
 from cashbook import linking
 from cashbook.db import Database
 from cashbook.db import receipts_sql as sql
@@ -411,6 +413,21 @@ class ReceiptService:
         if status is not None:
             params["status"] = status
         return self.db.frame(sql.receipts_sql(status is not None), params)
+
+    def receipt_rows(self, status: str | None = None, limit: int = 1000, offset: int = 0) -> list[dict[str, Any]]:
+        """A page of receipts as plain values (None where a field is empty, dates as dates), for printing."""
+        params: dict[str, Any] = {"limit": int(limit), "offset": int(offset)}
+        if status is not None:
+            params["status"] = status
+        return self.db.dicts(sql.receipts_sql(status is not None), params)
+
+    def search(self, text: str, limit: int = 200) -> list[dict[str, Any]]:
+        """Receipts found by payer, reference, amount or range, bank text, id, or a document they paid,
+        named or were proposed for; each with ``found_by`` saying why."""
+        terms = search_terms(text)
+        query, params = search_sql(text=terms.text, doc_norm=terms.doc_norm, receipt_id=terms.receipt_id,
+                                   low=terms.low, high=terms.high)
+        return self.db.dicts(search_page_sql(query), {**params, "limit": int(limit)})
 
     def receipt(self, receipt_id: int) -> Receipt:
         rows = self.db.rows(sql.receipt_sql(), {"receipt_id": int(receipt_id)})

@@ -20,6 +20,7 @@ from cashbook.batch_runs import announce
 from cashbook.db import Database, open_database
 from cashbook.erp_conflicts import ErpSyncService
 from cashbook.errors import CashbookError, FileRefused, Problem
+from cashbook.decisions import DecisionReport, apply_decisions, read_decisions, suggestions_xlsx
 from cashbook.hierarchy import HierarchyService, master_sync_warnings
 from cashbook.batches import ImportReport
 from cashbook.imports import Progress
@@ -229,6 +230,20 @@ class Workspace:
         checked = load_settings(self.path, overrides)
         self.db.execute("INSERT OR REPLACE INTO setting VALUES (?, ?)", [key, value])
         return checked
+
+    # -- deciding in Excel ------------------------------------------------------------------
+    def suggestions_xlsx(self) -> bytes:
+        """Every suggestion waiting, as a workbook with a Decision column (cashbook.decisions)."""
+        return suggestions_xlsx(self.db)
+
+    def decide_in_excel(self, data: bytes, file_name: str) -> DecisionReport:
+        """Apply the decisions of a suggestions workbook as this workspace's user; a DecisionReport.
+
+        A file with any unreadable row is refused whole (FileRefused); decisions the ledger refuses
+        are reported with why, and the rest are applied together.
+        """
+        decisions, undecided = read_decisions(self.db, data, file_name)
+        return apply_decisions(self.db, self.allocation, decisions, file_name, undecided)
 
     # -- reading ----------------------------------------------------------------------------
     def status(self) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from cashbook.errors import SettingsError
+from cashbook.money import NUMBER_STYLES
 
 
 def current_user() -> str:
@@ -59,6 +60,7 @@ class Settings:
     journal_prefix: str = "CP"
     journal_digits: int = 6
     currency: str = "GBP"
+    number_style: str = "1,234.56"  # how amounts read on screen: "1,234.56", "1.234,56", "1 234,56" or "1'234.56"
     upload_max_mb: int = 200  # the largest file the app's Import page accepts
     upload_memory_mb: int = 2048  # memory the child process reading an upload may use
     upload_seconds: int = 300  # time it may take
@@ -110,6 +112,9 @@ def _build(values: dict[str, Any]) -> Settings:
             kwargs[name] = Accounts(**{k: str(v) for k, v in data.items()})
         else:
             kwargs[name] = _coerce(name, known[name].type, value)
+    if "number_style" in kwargs and kwargs["number_style"] not in NUMBER_STYLES:
+        raise SettingsError(f"setting number_style: {kwargs['number_style']!r} is not one of "
+                            f"{', '.join(repr(s) for s in NUMBER_STYLES)}")
     profile = kwargs.get("decision_profile", "default")
     if profile not in PROFILES:
         raise SettingsError(f"setting decision_profile: {profile!r} is not a profile; choose {' or '.join(PROFILES)}")

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("foundation", ("cashbook", "cashbook.money", "cashbook.errors", "cashbook.model", "cashbook.normalize",
                     "cashbook.settings", "cashbook.linking", "cashbook.templates", "cashbook.exports",
-                    "cashbook.batch_runs")),
+                    "cashbook.batch_runs", "cashbook.search")),
     ("formats", ("cashbook.formats",)),
     ("db", ("cashbook.db",)),
     ("access", ("cashbook.access", "cashbook.users")),
@@ -29,7 +29,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("ingest", ("cashbook.imports", "cashbook.receipts", "cashbook.hierarchy", "cashbook.uploads",
                 "cashbook.upload_child")),
     ("matching", ("cashbook.matching",)),
-    ("allocation", ("cashbook.allocation", "cashbook.ledger_service", "cashbook.credits", "cashbook.accounts",
+    ("allocation", ("cashbook.allocation", "cashbook.decisions", "cashbook.ledger_service", "cashbook.credits", "cashbook.accounts",
                     "cashbook.postings", "cashbook.provisional", "cashbook.erp_conflicts")),
     ("facade", ("cashbook.service", "cashbook.demo", "cashbook.demo_varied")),
     ("interfaces", ("cashbook.cli", "app_pages", "app")),

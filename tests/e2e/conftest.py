@@ -64,6 +64,18 @@ def serve(db: Path, **env_extra: str) -> Iterator[str]:
         log.close()
 
 
+@contextmanager
+def serve_app(folder: Path) -> Iterator[str]:
+    """The app on the workspace in ``folder`` for the one clerk USER (a workspace without users)."""
+    with serve(folder / "cashbook.duckdb", CASHBOOK_USER=USER) as url:
+        yield url
+
+
+def need_chromium() -> None:
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium is not installed at /usr/bin/chromium")
+
+
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory: pytest.TempPathFactory):
     """The app on a fresh demo workspace (no users: one clerk, named by CASHBOOK_USER)."""
