@@ -4,7 +4,8 @@ from decimal import Decimal
 
 import streamlit as st
 
-from app_pages.widgets import (MONEY, cached, money, money_input, paged_table, run_action, show_error, bytes_download, download, money_text_ok, plural)
+from app_pages.widgets import (bytes_download, cached, download, money, money_input, money_text_ok, paged_table, plural,
+                               run_action, show_error)
 from app_pages import views
 from cashbook.errors import CashbookError
 from app_pages.state import state, workspace

@@ -13,7 +13,7 @@ import streamlit as st
 from app_pages.widgets import download, paged_table, show_error, frame_download, plural
 from app_pages import views
 from app_pages.state import state, workspace
-from cashbook.errors import CashbookError, Problem, FileRefused
+from cashbook.errors import CashbookError, Problem
 from cashbook.access import Role
 from app_pages.grids import grid
 from cashbook.templates import TEMPLATES, MappingProfile
