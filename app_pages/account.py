@@ -2,14 +2,15 @@
 
 import streamlit as st
 
-from app_pages.widgets import MONEY, cached, frame_download, money, money_bars, require_area, show_error
+from app_pages.grids import grid
+from app_pages.widgets import cached, download, frame_download, paged_table, money, money_bars, require_area, show_error
 
 st.title("Customer account")
 require_area("cashbook.ledger_service", "Customer accounts")
 
-from cashbook import views  # noqa: E402
+from app_pages import views  # noqa: E402
 from cashbook.errors import CashbookError  # noqa: E402
-from cashbook.ui_state import state, workspace  # noqa: E402
+from app_pages.state import state, workspace  # noqa: E402
 
 ws = workspace()
 s = state()
@@ -44,10 +45,17 @@ aging = summary.get("aging") or {}
 if aging:
     money_bars(st, list(aging), list(aging.values()), "bucket", "amount", horizontal=True, height=200)
 
-st.subheader("Statement")
-st.dataframe(account["statement"], hide_index=True, width="stretch", key="acct_statement",
-             column_config={"amount": MONEY, "open_amount": MONEY, "running_balance": MONEY})
-frame_download("acct_statement_dl", account["statement"], f"statement_{summary['customer_no']}")
+statement_tab, history_tab = st.tabs(["Statement: open items", "Payment history"])
+with statement_tab:
+    grid(account["statement"], "acct_statement")
+    frame_download("acct_statement_dl", account["statement"], f"statement_{summary['customer_no']}")
+with history_tab:
+    st.caption("Every receipt that paid this customer's documents or put cash on its account: what, when, by whom, "
+               "and what was unapplied since.")
+    history = views.payment_history_query(summary["customer_no"])
+    paged_table("acct_history", history, page_size=200, height=360)
+    download("acct_history_dl", history, f"payment_history_{summary['customer_no']}")
 if not account["holds"].empty:
     with st.expander("Hold history"):
-        st.dataframe(account["holds"], hide_index=True, width="stretch", key="acct_holds")
+        grid(account["holds"], "acct_holds")
+        frame_download("acct_holds_dl", account["holds"], f"holds_{summary['customer_no']}")

@@ -1,14 +1,15 @@
-"""Cash allocation, the main screen: the receipts queue, one receipt's lines beside its group's open items, decisions."""
+"""Cash allocation, the main screen: search, the receipts queue, one receipt's proposals, lines and open items, decisions."""
 
 from decimal import Decimal
 
 import streamlit as st
 
-from app_pages.widgets import MONEY, cached, money, money_input, paged_table, run_action, show_error
-from cashbook import views
+from app_pages.widgets import (bytes_download, cached, download, money, money_input, money_text_ok, paged_table, plural,
+                               run_action, show_error)
+from app_pages import views
 from cashbook.errors import CashbookError
-from cashbook.money import MoneyFormatError, parse_money
-from cashbook.ui_state import state, workspace
+from app_pages.state import state, workspace
+from app_pages.grids import grid
 
 ws = workspace()
 s = state()
@@ -19,6 +20,34 @@ if top[0].button("Run matching", key="alloc_run", type="primary", help="Match ev
     run_action(lambda: ws.matching.run(), lambda report: " ".join(report.lines()[:2]))
 counts = cached(views.status_counts)
 top[1].caption(" · ".join(f"**{r.status.replace('_', ' ')}** {r.receipts:,}" for r in counts.itertuples()) or "No receipts yet")
+
+# -- find anything -------------------------------------------------------------------------------------------
+search = st.text_input("Search", key="alloc_search",
+                       placeholder="payer, payment reference, amount or range (100-200), bank text, "
+                                   "receipt id or any document number a receipt paid, named or was proposed for")
+if search.strip():
+    try:
+        found_query = views.search_query(search)
+    except CashbookError as exc:
+        show_error(exc)
+        found_query = None
+    if found_query is not None:
+        found_count = views.count(ws, found_query)
+        if found_count == 1 and search != s.last_find:  # exactly one: open it
+            s.receipt_id = int(views.page(ws, found_query, 1)["receipt_id"].iloc[0])
+        elif found_count == 0:
+            st.warning(f"No receipt fits {search.strip()!r}.")
+        elif found_count > 1:
+            with st.container(border=True):
+                st.markdown(f"**{found_count:,} receipts found** · pick one to open it")
+                found, picked_found = paged_table("alloc_found", found_query, page_size=50, selection="single-row",
+                                                  height=min(320, 40 + 35 * found_count), hide=("rank",),
+                                                  order=["receipt_id", "found_by", "status", "value_date", "amount",
+                                                         "payer_name", "payment_ref", "to_allocate", "customer_no"])
+                if picked_found and picked_found != s.found_pick:
+                    s.receipt_id = int(found.iloc[picked_found[0]]["receipt_id"])
+                s.found_pick = picked_found
+s.last_find = search
 
 # -- the queue ------------------------------------------------------------------------------------------
 with st.container(border=True):
@@ -31,30 +60,62 @@ with st.container(border=True):
     payer = f[4].text_input("Payer, customer or reference", key="alloc_payer")
     query = views.receipts_query(status, low, high,
                                  dates[0] if len(dates) > 0 else None, dates[1] if len(dates) > 1 else None, payer)
-    queue, picked = paged_table("alloc_queue", query, page_size=100, selection="single-row", height=260,
-                                column_config={"amount": MONEY, "to_allocate": MONEY})
+    queue, picked = paged_table("alloc_queue", query, page_size=100, selection="single-row", height=260)
     if picked and picked != s.queue_pick:  # a new click, not the selection left from an earlier run
         s.receipt_id = int(queue.iloc[picked[0]]["receipt_id"])
     s.queue_pick = picked
-    find = st.text_input("Open a receipt by id or payment reference", key="alloc_find")
-    if find and find != s.last_find:
+    download("alloc_queue_dl", query, "receipts_queue")
+
+# -- decide in Excel -----------------------------------------------------------------------------------------
+with st.container(border=True, key="alloc_excel"):
+    st.markdown("**Decide in Excel**: every suggestion as a workbook with a Decision column")
+    st.caption("Write **accept**, **reject**, or a document and an amount (**INV500627 100.00**) in the Decision "
+               "column, then upload the workbook: each decision is applied under your name, and what cannot be "
+               "applied is listed with why.")
+    bytes_download("alloc_suggestions", "Prepare suggestions.xlsx", lambda: ("suggestions.xlsx", ws.suggestions_xlsx()))
+    d = st.columns([2, 1])
+    upload = d[0].file_uploader("Upload the decided workbook", type=["xlsx"], key="alloc_decisions_file")
+    local = d[1].selectbox("or one in the decisions/ folder beside the workspace", views.decision_files(ws),
+                           index=None, key="alloc_decisions_local", placeholder="none")
+    chosen_file = (upload.name, upload.getvalue()) if upload is not None else \
+        (local.split("/")[-1], views.read_local_file(ws, local)) if local else None
+    if st.button("Apply the decisions", key="alloc_decisions_apply", type="primary", disabled=chosen_file is None) \
+            and chosen_file is not None:
         try:
-            s.receipt_id = ws.receipts.find(find)
+            report = ws.decide_in_excel(chosen_file[1], chosen_file[0])
         except CashbookError as exc:
             show_error(exc)
-    s.last_find = find
+        else:
+            s.decision_report = report.lines()
+            s.notify(report.lines()[0])
+            st.rerun()
+    if s.decision_report:
+        head, *rest = s.decision_report
+        (st.warning if any(r.startswith("refused") for r in rest) else st.success)(head)
+        if rest:
+            st.code("\n".join(rest), language=None)
 
 if s.receipt_id is None:
-    st.info("Pick a receipt in the queue (click the box at the left of its row) to allocate it.")
+    st.info("Search above, or pick a receipt in the queue (click the box at the left of its row), to allocate it.")
     st.stop()
 
 # -- one receipt ---------------------------------------------------------------------------------------------
 rid = s.receipt_id
-summary = cached(views.receipt_summary, rid)
+try:
+    summary = cached(views.receipt_summary, rid)
+except CashbookError as exc:
+    show_error(exc)
+    st.stop()
 receipt = summary["receipt"]
-st.subheader(f"Receipt #{rid}: {receipt.payer_name or 'unknown payer'} · {receipt.payment_ref or ''} · "
-             f"{receipt.value_date or ''}")
-st.caption(f"Payer customer: **{receipt.payer_customer_no or 'not identified'}** · status **{receipt.status}** · "
+head = st.columns([5, 1.2])
+head[0].subheader(f"Receipt #{rid} · {receipt.payment_ref or 'no payment reference'}")
+following = views.next_receipt(ws, rid)
+if head[1].button("Next receipt ▶" if following else "Queue is empty", key="alloc_next", disabled=following is None,
+                  shortcut="Alt+N", help="the next receipt to do in the queue (Alt+N)", width="stretch"):
+    s.receipt_id = following
+    st.rerun()
+st.caption(f"**{receipt.payer_name or 'unknown payer'}** · value date {receipt.value_date or 'unknown'} · "
+           f"payer customer **{receipt.payer_customer_no or 'not identified'}** · status **{receipt.status.replace('_', ' ')}** · "
            f"{receipt.source_formats} · {receipt.bank_text[:160]}")
 m = st.columns(5)
 m[0].metric("Amount", money(summary["amount"]))
@@ -64,53 +125,45 @@ m[3].metric("Unidentified", money(summary["unidentified"]))
 m[4].metric("Left to allocate", money(summary["to_allocate"]))
 
 suggested = cached(views.proposals, rid)
-st.markdown(f"**Proposals waiting for you** ({len(suggested)})")
+count = len(suggested)
+st.markdown(f"**Proposals waiting for you** ({count})")
 if suggested.empty:
     st.caption("No suggestions wait for this receipt.")
 else:
-    shown = suggested.assign(take=True, amount=suggested["amount"].map(lambda v: f"{v:.2f}"))
-    edited = st.data_editor(shown, key="alloc_proposals", hide_index=True,
-                            width="stretch", height=min(420, 40 + 35 * len(suggested)),
-                            disabled=[c for c in suggested.columns if c != "amount"],
-                            column_order=["take", *suggested.columns],
-                            column_config={"take": st.column_config.CheckboxColumn("take", default=True),
-                                           "amount": st.column_config.TextColumn("amount", help="type to change"),
-                                           "score": st.column_config.ProgressColumn(
-                                               "score", min_value=0.0, max_value=1.0, format="%.2f")})
-    chosen = edited[edited["take"]]
-    try:
-        changed = {int(r.proposal_id): parse_money(r.amount)
-                   for r, o in zip(chosen.itertuples(), shown[edited["take"]].itertuples()) if r.amount != o.amount}
-    except MoneyFormatError as exc:
-        st.error(f"An amount you typed is not an amount: {exc}")
-        changed = None
+    st.caption("Select rows (the boxes at the left; Shift or Ctrl for several) to decide them at once; "
+               "with none selected the buttons take every proposal.")
+    with st.container(key="alloc_proposals"):  # a stable name for the grid, whatever its widget key
+        picked_rows = grid(suggested, views.proposals_grid_key(rid, views.version(ws)), selection="multi-row",
+                           height=min(420, 40 + 35 * count), hide=("status",))
+    chosen = suggested.iloc[picked_rows] if picked_rows else suggested
+    ids = [int(i) for i in chosen["proposal_id"]]
+    what = f"{len(ids)} selected" if picked_rows else f"all {len(ids)}"
     b = st.columns([1, 1, 4])
-    if b[0].button(f"Accept {len(chosen)} ticked", key="alloc_accept", type="primary",
-                   disabled=chosen.empty or changed is None):
-        run_action(lambda: ws.allocation.accept(list(chosen["proposal_id"]), changed),
-                   f"Accepted {len(chosen)} proposals of receipt #{rid}")
-    if b[1].button(f"Reject {len(chosen)} ticked", key="alloc_reject", disabled=chosen.empty):
-        run_action(lambda: ws.allocation.reject(list(chosen["proposal_id"])), f"Rejected {len(chosen)} proposals")
+    if b[0].button(f"Accept {what}", key="alloc_accept", type="primary", shortcut="Alt+A"):
+        run_action(lambda: ws.allocation.accept(ids),
+                   f"Accepted {len(ids)} {plural(len(ids), 'proposal')} of receipt #{rid}")
+    if b[1].button(f"Reject {what}", key="alloc_reject"):
+        run_action(lambda: ws.allocation.reject(ids),
+                   f"Rejected {len(ids)} {plural(len(ids), 'proposal')} of receipt #{rid}")
 
 with st.expander("Why: the matching explanation"):
     st.code("\n".join(ws.matching.explain(rid)), language=None)
 
-left, right = st.columns(2)
-with left:
-    st.markdown("**Remittance lines**")
-    st.dataframe(cached(views.remittance_lines, rid), hide_index=True, width="stretch", height=360,
-                 key="alloc_lines", column_config={"paid_amount": MONEY, "gross_amount": MONEY})
-with right:
-    scope_text = st.text_input("Open items of the payer's group: filter by document, customer, name or PO",
-                               key="alloc_item_filter")
-    items, picked_item = paged_table("alloc_items", views.scope_items_query(receipt.payer_customer_no, scope_text),
-                                     page_size=500, selection="single-row", height=320,
-                                     column_config={"amount": MONEY, "open_amount": MONEY})
-    if picked_item:
-        s.set_widget("alloc_doc", str(items.iloc[picked_item[0]]["doc_no"]))
+st.markdown("**Remittance lines**")
+lines = cached(views.remittance_lines, rid)
+grid(lines, "alloc_lines", height=min(360, 40 + 35 * max(len(lines), 1)))
+
+scope_text = st.text_input("Open items of the payer's group: filter by document, customer, name or PO",
+                           key="alloc_item_filter")
+scope_query = views.scope_items_query(receipt.payer_customer_no, scope_text)
+items, picked_item = paged_table("alloc_items", scope_query, page_size=500, selection="single-row", height=320)
+if picked_item:
+    s.set_widget("alloc_doc", str(items.iloc[picked_item[0]]["doc_no"]))
+download("alloc_items_dl", scope_query, f"open_items_receipt_{rid}")
 
 with st.form("alloc_manual_form", border=True):
-    st.markdown("**Apply to any document** (pick one in the grid above or type its number)")
+    st.markdown("**Apply to any document** (pick one in the grid above or type its number); less than is open "
+                "is a partial payment")
     c = st.columns([2, 1.2, 1, 1, 1, 1.4, 0.8])
     doc_no = c[0].text_input("Document", key="alloc_doc")
     amount = money_input(c[1], "Cash to apply", "alloc_amount")
@@ -119,12 +172,13 @@ with st.form("alloc_manual_form", border=True):
     reason = c[4].text_input("Reason code", key="alloc_reason", help="why the payer paid less, e.g. DAM, PRC, PRO")
     write_rest = c[5].checkbox("Write off the rest (within tolerance)", key="alloc_writeoff")
     applied = c[6].form_submit_button("Apply", type="primary")
-if applied and doc_no.strip():
+typed_ok = money_text_ok("alloc_amount", "alloc_discount", "alloc_deduction")  # a bad amount says so once, above
+if applied and doc_no.strip() and typed_ok:
     cash = amount or Decimal("0.00")
     run_action(lambda: ws.allocation.apply_manual(rid, doc_no.strip(), cash, discount or Decimal("0.00"), Decimal("0.00"),
                                                 deduction or Decimal("0.00"), reason.strip() or None,
                                                 write_off_rest=write_rest),
-               f"Applied {cash:,.2f} of receipt #{rid} to {doc_no.strip()}")
+               f"Applied {money(cash)} of receipt #{rid} to {doc_no.strip()}")
 
 c = st.columns([2, 1, 3])
 holder = c[0].text_input("On account of (empty: the group's primary customer)", key="alloc_on_account_customer")
@@ -146,7 +200,8 @@ if summary["unidentified"] > 0:
                    f"Moved the suspense cash of receipt #{rid}")
 
 with st.expander("What the ledger holds for this receipt"):
-    paged_table("alloc_entries", views.allocations_query(rid), page_size=200, column_config={"amount": MONEY})
+    paged_table("alloc_entries", views.allocations_query(rid), page_size=200)
+    download("alloc_entries_dl", views.allocations_query(rid), f"allocations_receipt_{rid}")
     u = st.columns([2, 1, 3])
     undo_doc = u[0].text_input("Unapply one document (empty: the whole receipt)", key="alloc_unapply_doc")
     u[1].write("")

@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from app_pages.widgets import cached, money, money_bars
-from cashbook import views
+from app_pages.widgets import cached, money, money_bars, frame_download
+from app_pages import views
+from app_pages.grids import grid
 
 st.title("Dashboard")
 numbers = cached(views.dashboard_numbers)
@@ -20,16 +21,18 @@ left, right = st.columns(2)
 with left:
     st.subheader("Receipts by status")
     statuses = cached(views.status_counts)
-    st.bar_chart(statuses, x="status", y="receipts")
+    st.bar_chart(statuses, x="status", y="receipts", x_label="status", y_label="receipts")
+    frame_download("dash_status_dl", statuses, "receipts_by_status")
     st.subheader("Receipts per value date")
     volumes = cached(views.receipt_volumes)
-    st.bar_chart(volumes, x="value_date", y="amount")
+    money_bars(st, [str(d) for d in volumes["value_date"]], list(volumes["amount"]), "value_date", "amount")
 with right:
     st.subheader("Open receivables by age")
     aging = cached(views.aging)
     money_bars(st, list(aging["bucket"]), list(aging["open_amount"]), "bucket", "open_amount")
-    st.dataframe(aging, hide_index=True, width="stretch", key="dash_aging",
-                 column_config={"open_amount": st.column_config.NumberColumn(format="%.2f")})
+    grid(aging, "dash_aging")
+    frame_download("dash_aging_dl", aging, "aging")
     st.subheader("Largest unapplied cash")
-    st.dataframe(cached(views.unapplied_by_customer), hide_index=True, width="stretch", key="dash_unapplied",
-                 column_config={"on_account": st.column_config.NumberColumn(format="%.2f")})
+    unapplied = cached(views.unapplied_by_customer)
+    grid(unapplied, "dash_unapplied")
+    frame_download("dash_unapplied_dl", unapplied, "unapplied_by_customer")

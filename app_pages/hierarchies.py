@@ -1,10 +1,14 @@
 """Hierarchies: groups as trees with balances and the primary customer; create, move, set primary, remove; audit; search."""
 
+from decimal import Decimal
+
 import streamlit as st
 
-from app_pages.widgets import cached, run_action
-from cashbook import views
-from cashbook.ui_state import state, workspace
+from app_pages.widgets import cached, run_action, frame_download, money
+from app_pages import views
+from app_pages.state import state, workspace
+from cashbook.access import Role
+from app_pages.grids import grid
 
 ws = workspace()
 s = state()
@@ -12,7 +16,7 @@ st.title("Hierarchies")
 
 search = st.text_input("Find a customer by number, name or bank account", key="hier_search")
 if search:
-    st.dataframe(views.search_customers(ws, search), hide_index=True, width="stretch", key="hier_search_hits")
+    grid(views.search_customers(ws, search), "hier_search_hits")
 
 groups = cached(views.groups)
 if groups.empty:
@@ -29,17 +33,22 @@ with left:
         c1, c2, c3 = st.columns(3)
         c1.metric("Members", int(row["members"]))
         c2.metric("Primary customer", row["primary"] or "none")
-        c3.metric("Group balance", f"{tree['balance'].sum():,.2f}" if not tree.empty else "0.00")
-        st.dataframe(tree[["member", "customer_no", "parent", "is_primary", "balance", "open_items", "path"]]
-                     if not tree.empty else tree, hide_index=True, width="stretch", height=480,
-                     key="hier_tree", column_config={"balance": st.column_config.NumberColumn(format="%.2f")})
+        c3.metric("Group balance", money(sum(tree["balance"], Decimal(0))) if not tree.empty else money(Decimal(0)))
+        shown = tree[["member", "customer_no", "parent", "is_primary", "balance", "open_items", "path"]] \
+            if not tree.empty else tree
+        grid(shown, "hier_tree", height=480)
+        frame_download("hier_tree_dl", shown, f"group_{group}")
     else:
         group = None
 
 with right:
     st.subheader("Change the group")
-    action = st.radio("Action", ["Add or move a customer", "Set primary", "Remove a customer", "Create a group",
-                                 "Rename the group"], key="hier_action")
+    action = None
+    if not ws.may(Role.SUPERVISOR):
+        st.caption("Changing a group needs the supervisor role.")
+    else:
+        action = st.radio("Action", ["Add or move a customer", "Set primary", "Remove a customer", "Create a group",
+                                     "Rename the group"], key="hier_action")
     if action == "Add or move a customer":
         customer = st.text_input("Customer number", key="hier_customer").strip()
         parent = st.text_input("Under (parent customer number; empty for the top)", key="hier_parent").strip() or None
@@ -62,7 +71,7 @@ with right:
         if st.button("Create", key="hier_apply", disabled=not new_name):
             s.group = new_name
             run_action(lambda: ws.hierarchy.create(new_name), lambda r: "; ".join(r) or f"created {new_name}")
-    else:
+    elif action == "Rename the group":
         new_name = st.text_input("New name", key="hier_new").strip()
         if st.button("Rename", key="hier_apply", disabled=not (new_name and group)):
             s.group = new_name
@@ -70,5 +79,6 @@ with right:
 
 st.subheader("History")
 history = cached(views.hierarchy_history, group) if group else cached(views.hierarchy_history)
-st.dataframe(history.iloc[::-1] if not history.empty else history, hide_index=True, width="stretch",
-             height=260, key="hier_history")
+history = history.iloc[::-1] if not history.empty else history
+grid(history, "hier_history", height=260)
+frame_download("hier_history_dl", history, f"hierarchy_history_{group or 'all'}")

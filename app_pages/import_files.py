@@ -10,11 +10,13 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from app_pages.widgets import download, paged_table, show_error
-from cashbook import views
-from cashbook.errors import CashbookError, FileRefused, Problem
+from app_pages.widgets import download, paged_table, show_error, frame_download, plural
+from app_pages import views
+from app_pages.state import state, workspace
+from cashbook.errors import CashbookError, Problem
+from cashbook.access import Role
+from app_pages.grids import grid
 from cashbook.templates import TEMPLATES, MappingProfile
-from cashbook.ui_state import state, workspace
 from cashbook.uploads import Inspection, UploadRefused, check_upload, inspect_upload, limits_from
 
 KINDS = {"customers": "Customer master", "items": "Open items", "hierarchy": "Hierarchy",
@@ -43,9 +45,11 @@ def read_upload(data: bytes, name: str, kind: str | None = None) -> Inspection |
 def show_refusal(name: str, problems: list[Problem], index: int) -> None:
     st.error(f"{name}: refused before reading, nothing was written ({len(problems)} "
              f"problem{'s' if len(problems) != 1 else ''})")
-    st.dataframe(pd.DataFrame([vars(p) for p in problems], columns=["file", "location", "column", "message"]),
-                 hide_index=True, width="stretch", key=f"import_refused_{index}")
+    grid(pd.DataFrame([vars(p) for p in problems], columns=["file", "location", "column", "message"]),
+         f"import_refused_{index}")
 
+
+allowed = list(KINDS) if ws.may(Role.SUPERVISOR) else ["payments"]  # ERP and hierarchy files: a supervisor's
 
 st.title("Import")
 st.write("Drop customer-master, open-items, hierarchy, bank or remittance files. A file with any problem is refused "
@@ -67,10 +71,13 @@ for index, (data, name) in enumerate(files):
             show_refusal(name, reading, index)
             continue
         detected = reading.kind
-        known = detected in KINDS
+        if detected in KINDS and detected not in allowed:
+            st.warning(f"This is a {KINDS[detected].lower()} file: importing it needs the supervisor role.")
+            continue
+        known = detected in allowed
         if not known:
             st.warning("Cashbook cannot tell what kind of file this is: say which it is.")
-        kind = st.selectbox("This file is", list(KINDS), index=list(KINDS).index(detected) if known else None,
+        kind = st.selectbox("This file is", allowed, index=allowed.index(detected) if known else None,
                             format_func=KINDS.get, key=f"import_kind_{index}", placeholder="Choose the kind of file")
         if kind is None:
             continue
@@ -85,7 +92,7 @@ for index, (data, name) in enumerate(files):
             width = max(len(row) for row in reading.preview)
             preview = pd.DataFrame([row + [""] * (width - len(row)) for row in reading.preview],
                                    columns=[f"col {i + 1}" for i in range(width)])
-            st.dataframe(preview, hide_index=True, key=f"import_preview_{index}", height=180)
+            grid(preview, f"import_preview_{index}", height=180)
         mapping = None
         if kind in TEMPLATES:
             header, found, missing = reading.headers.get(kind, ([], {}, []))
@@ -117,21 +124,13 @@ if st.button("Import", type="primary", key="import_go", disabled=not plans):
     for data, name, kind, mapping in plans:
         bar = st.progress(0.0, text=f"{name}...")
         try:
-            if kind == "payments":
-                for report in ws.receipts.import_files([(data, name)]):
-                    results.append({"file": report.file, "ok": report.ok, "lines": report.lines(),
-                                    "problems": [vars(p) for p in report.problems]})
-            else:
-                step = {"customers": ws.import_customers, "items": ws.import_items}.get(kind)
-                if step:
-                    report = step(data, file_name=name, mapping=mapping,
-                                  progress=lambda f, text: bar.progress(min(max(f, 0.0), 1.0), text=text))
-                else:
-                    report = ws.import_hierarchy(data, file_name=name, mapping=mapping)
-                results.append({"file": name, "ok": True, "lines": report.lines(), "problems": []})
-        except FileRefused as exc:
-            results.append({"file": name, "ok": False, "lines": [str(exc).splitlines()[0]],
-                            "problems": [vars(p) for p in exc.problems]})
+            for outcome in ws.import_file(data, file_name=name, kind=kind, mapping=mapping,
+                                          progress=lambda f, text: bar.progress(min(max(f, 0.0), 1.0), text=text)):
+                warned = [line for line in outcome.lines if line.startswith("  warning: ")]
+                results.append({"file": outcome.file, "ok": outcome.ok,
+                                "lines": [line for line in outcome.lines if line not in warned],
+                                "problems": [vars(p) for p in outcome.problems],
+                                "warnings": [line[len("  warning: "):] for line in warned]})
         except CashbookError as exc:
             show_error(exc)
         bar.progress(1.0, text=f"{name}: done")
@@ -140,10 +139,21 @@ if st.button("Import", type="primary", key="import_go", disabled=not plans):
 for result in s.import_results:
     if result["ok"]:
         st.success("\n\n".join(result["lines"][:12]))
+        for warning in result.get("warnings", [])[:20]:  # imported, but a clerk must look: entries may be missing
+            st.warning(warning)
+        if len(result.get("warnings", [])) > 20:
+            st.warning(f"{len(result['warnings']) - 20} more warnings: see the import history")
+        if result.get("conflicts"):
+            st.warning(f"**The ERP and Cashbook disagree on {len(result['conflicts'])} documents.** They are on the "
+                       "Exceptions list; nothing more is applied to them until a supervisor resolves them.\n\n"
+                       + "\n\n".join(result["conflicts"][:12]))
+            st.page_link("app_pages/exceptions.py", label="Open the Exceptions list", icon=":material/rule:")
     else:
-        st.error(f"{result['file']}: refused, nothing was written ({len(result['problems'])} problems)")
-        st.dataframe(pd.DataFrame(result["problems"], columns=["file", "location", "column", "message"]),
-                     hide_index=True, width="stretch", key=f"import_problems_{result['file']}")
+        count = len(result["problems"])
+        st.error(f"{result['file']}: refused, nothing was written ({count} {plural(count, 'problem')})")
+        problems = pd.DataFrame(result["problems"], columns=["file", "location", "column", "message"])
+        grid(problems, f"import_problems_{result['file']}")
+        frame_download(f"import_problems_dl_{result['file']}", problems, f"problems_{result['file']}")
 
 st.subheader("Import history")
 paged_table("import_history", views.import_history_query(), page_size=20)

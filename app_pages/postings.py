@@ -4,10 +4,10 @@ from datetime import datetime
 
 import streamlit as st
 
-from app_pages.widgets import MONEY, cached, download, paged_table, require_area, show_error
-from cashbook import views
+from app_pages.widgets import cached, download, paged_table, require_area, show_error
+from app_pages import views
 from cashbook.errors import CashbookError
-from cashbook.ui_state import state, workspace
+from app_pages.state import state, workspace
 
 st.title("Postings export")
 require_area("cashbook.ledger_service", "The postings export")
@@ -24,7 +24,7 @@ if c[1].button("Export postings", key="post_export", type="primary", disabled=wa
     name = f"postings_{datetime.now():%Y%m%d%H%M%S}.{fmt}"  # the name the export is recorded under
     try:
         with st.spinner("Writing journals..."):
-            data, journals = ws.ledger.postings_bytes(fmt, name)
+            data, journals = ws.postings.as_bytes(fmt, name)
         s.downloads = {**s.downloads, "postings": (name, data)}
         s.notify(f"{name}: {journals:,} journals ready to download" if journals else
                  f"{name}: no new journals; what was waiting cancelled out")
@@ -40,6 +40,5 @@ st.subheader("Earlier exports")
 exports, picked = paged_table("post_exports", views.posting_exports_query(), page_size=50, selection="single-row")
 export_id = int(exports.iloc[picked[0]]["export_id"]) if picked else None
 st.subheader(f"Journal lines{f' of export #{export_id}' if export_id else ''}")
-paged_table("post_lines", views.journal_lines_query(export_id), page_size=500,
-            column_config={"debit": MONEY, "credit": MONEY})
+paged_table("post_lines", views.journal_lines_query(export_id), page_size=500)
 download("post_lines_dl", views.journal_lines_query(export_id), f"journal_lines_{export_id or 'all'}")

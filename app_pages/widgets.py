@@ -12,30 +12,53 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from cashbook import views
+from app_pages import views
+from app_pages.grids import grid, number_style
+from cashbook.money import format_amount
 from cashbook.errors import CashbookError
 from cashbook.money import MoneyFormatError, parse_money
-from cashbook.ui_state import USER_KEY, default_user, opened, state, workspace, workspace_path
+from app_pages.auth import role_label, sign_out
+from app_pages.state import opened, state, workspace, workspace_path
+from cashbook.batch_runs import last_finished, running
+from cashbook.service import Workspace
 
 PAGE_SIZE = 200
+BATCH_POLL_SECONDS = 5  # how often an idle page looks for batch runs
 
 
-def sidebar() -> None:
-    """Who is working and in which workspace; messages left by the previous run."""
-    with st.sidebar:
-        st.text_input("Your name", value=default_user(), key=USER_KEY,
-                      help="Every change you make is recorded under this name.")
-        problem = state().typed_name_problem
-        if problem:
-            st.error(f"That name {problem}. Changes are recorded as {default_user()}.")
-        st.caption(f"Workspace: `{workspace_path()}`")
+def sidebar(ws: Workspace) -> None:
+    """Who is working and in which workspace; batch runs going on; messages left by the previous run."""
     s = state()
+    with st.sidebar:
+        st.caption(f"Signed in as **{ws.user}** ({role_label(ws)})" if ws.role is not None
+                   else f"Working as **{ws.user}** (one-person workspace)")
+        if s.session_token and st.button("Sign out", key="signout", icon=":material/logout:"):
+            sign_out()
+            st.rerun()
+        st.caption(f"Workspace: `{workspace_path()}`")
+        s.batch_mark = last_finished(workspace_path())[0]  # this run draws every batch run that has ended
+        batch_watch()
     if opened().generated and not s.demo_notice_shown:
         s.demo_notice_shown = True
-        st.info("No workspace was found, so the demo workspace was generated in `data/` "
+        st.info("No workspace was found, so the demo workspace was built in `data/cashbook.duckdb` from the demo files "
                 "(customers, open items, groups and a day of bank and remittance files).", icon=":material/info:")
     for message in s.take_notices():
         st.success(message)
+
+
+@st.fragment(run_every=BATCH_POLL_SECONDS)
+def batch_watch() -> None:
+    """Every few seconds: say which batch run is going on; when it has ended, redraw the page with its results."""
+    s = state()
+    runs = running(workspace_path())
+    mark, what = last_finished(workspace_path())
+    if runs:
+        st.info("**Batch run:** " + "; ".join(r.describe() for r in runs) + ". Your changes wait for it.",
+                icon=":material/hourglass_top:")
+    elif mark != s.batch_mark:  # only on the fragment's own reruns: a full run has just set the mark
+        s.batch_mark = mark
+        s.notify(f"Updated: {what}.")
+        st.rerun(scope="app")
 
 
 def show_error(exc: CashbookError) -> None:
@@ -70,33 +93,33 @@ def _cached_page(path: str, token: str, query: views.Query, limit: int, offset: 
 
 
 def paged_table(key: str, query: views.Query, *, page_size: int = PAGE_SIZE, selection: str | None = None,
-                height: int | None = None, column_config: dict | None = None) -> tuple[Any, list[int]]:
-    """One page of a query in a grid, a page picker when there are more, and the selected rows' positions."""
+                height: int | None = None, column_config: dict | None = None, hide: tuple[str, ...] = (),
+                money: tuple[str, ...] = (), order: list[str] | None = None) -> tuple[Any, list[int]]:
+    """One page of a query in a grid (see app_pages.grids), a page picker when there are more, and the
+    selected rows' positions."""
     ws = workspace()
     token = views.version(ws)
     _, total = _cached_page(ws.path, token, query, 1, 0, ws)
     pages = max(1, math.ceil(total / page_size))
-    options: dict[str, Any] = {"hide_index": True, "width": "stretch"}
-    if height:
-        options["height"] = height
-    if column_config:
-        options["column_config"] = column_config
     with st.container(key=key):  # a stable name for the table, whatever its grid's widget key
         number = 1
         if pages > 1:
             left, right = st.columns([1, 4])
             number = int(left.number_input("Page", min_value=1, max_value=pages, value=1, step=1, key=f"{key}_page"))
-            right.caption(f"{total:,} rows, {page_size} a page; page {number} of {pages}")
+            right.caption(f"{total:,} {plural(total, 'row')}, {page_size} a page; page {number} of {pages}")
         else:
-            st.caption(f"{total:,} rows")
+            st.caption(f"{total:,} {plural(total, 'row')}")
         frame, _ = _cached_page(ws.path, token, query, page_size, (number - 1) * page_size, ws)
-        if selection:
-            # A selection belongs to the rows it was made on: once the workspace changes, the grid starts afresh.
-            event = st.dataframe(frame, on_select="rerun", selection_mode=selection,
-                                 key=f"{key}_{token.replace('.', '_')}", **options)
-            return frame, list(event.selection.rows)
-        st.dataframe(frame, key=key + "_grid", **options)
-    return frame, []
+        # A selection belongs to the rows it was made on: once the workspace changes, the grid starts afresh.
+        grid_key = f"{key}_{token.replace('.', '_')}" if selection else key + "_grid"
+        picked = grid(frame, grid_key, selection=selection, height=height, hide=hide, money=money,
+                      config=column_config, order=order)
+    return frame, picked
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """'1 proposal', '2 proposals': the word for a count (``many`` when the plural is irregular)."""
+    return word if count == 1 else (many or word + "s")
 
 
 def download(key: str, query: views.Query, stem: str) -> None:
@@ -132,11 +155,12 @@ def bytes_download(key: str, label: str, build: Callable[[], tuple[str, bytes]])
         cols[1].download_button(f"Download {name}", data=data, file_name=name, key=f"{key}_download")
 
 
-MONEY = st.column_config.NumberColumn(format="%.2f")  # money columns in grids: two decimals
+MONEY = st.column_config.NumberColumn(format="%,.2f")  # kept for pages not yet on grids.grid
 
 
 def money(value: Any) -> str:
-    return "—" if value is None else f"{value:,.2f}"
+    """An amount for a metric or a sentence, in the workspace's number style."""
+    return "—" if value is None else format_amount(value, number_style())
 
 
 def money_input(where: Any, label: str, key: str, *, placeholder: str = "0.00") -> Decimal | None:
@@ -154,6 +178,18 @@ def money_input(where: Any, label: str, key: str, *, placeholder: str = "0.00") 
         return None
 
 
+def money_text_ok(*keys: str) -> bool:
+    """Whether every money field named is blank or an amount (its own error already shows under it)."""
+    for key in keys:
+        text = str(st.session_state.get(key) or "").strip()
+        if text:
+            try:
+                parse_money(text)
+            except MoneyFormatError:
+                return False
+    return True
+
+
 def require_area(module: str, what: str) -> None:
     """Stop the page with a note while an area's service is not installed yet."""
     if importlib.util.find_spec(module) is None:
@@ -169,14 +205,29 @@ def frame_download(key: str, frame: Any, stem: str) -> None:
                             key=f"{key}_download")
 
 
-def money_bars(where: Any, labels: list[str], amounts: list[Decimal], label: str, value: str, *,
+def money_bars(where: Any, labels: list[Any], amounts: list[Decimal], label: str, value: str, *,
                horizontal: bool = False, height: int = 220) -> None:
     """A bar chart of money in the given order. Charts draw in floating point; the numbers drawn
-    never come back into Cashbook, and the tables beside them show the exact amounts."""
-    frame = pd.DataFrame({label: labels, value: pd.to_numeric(pd.Series(amounts, dtype=object))})
+    never come back into Cashbook, and the tables beside them show the exact amounts.
+
+    When one bar dwarfs the rest (more than 20 times the median), the value axis turns logarithmic
+    (symlog, so zero and credits still draw) and a caption says which bar did it.
+    """
+    numbers = pd.to_numeric(pd.Series(amounts, dtype=object))
+    frame = pd.DataFrame({label: labels, value: numbers})
+    positive = numbers[numbers > 0]
+    skewed = len(positive) > 2 and float(positive.max()) > 20 * float(positive.median())
+    scale = alt.Scale(type="symlog") if skewed else alt.Undefined
+    title = f"{value.replace('_', ' ')}{' (log scale)' if skewed else ''}"
     bar = alt.Chart(frame).mark_bar()
-    axis_label, axis_value = alt.X(label, sort=None), alt.Y(value)
+    axis_label = alt.X(label, sort=None, title=label.replace("_", " "))
+    axis_value = alt.Y(value, scale=scale, title=title)
     if horizontal:
-        axis_label, axis_value = alt.Y(label, sort=None), alt.X(value)
-    where.altair_chart(bar.encode(axis_label, axis_value, tooltip=[label, value]).properties(height=height),
-                       width="stretch")
+        axis_label = alt.Y(label, sort=None, title=label.replace("_", " "))
+        axis_value = alt.X(value, scale=scale, title=title)
+    where.altair_chart(bar.encode(axis_label, axis_value, tooltip=[label, alt.Tooltip(value, format=",.2f")])
+                       .properties(height=height), width="stretch")
+    if skewed:
+        top = int(numbers.idxmax())
+        where.caption(f"Log scale: {labels[top]} ({money(amounts[top])}) dwarfs the rest; "
+                      f"the median bar is {money(Decimal(str(round(float(positive.median()), 2))))}.")

@@ -10,7 +10,8 @@ Three stages, each in its own process so that each one's peak memory is its own:
 receipt; ``match`` runs the matcher over the prepared workspace and scores it; ``big`` then
 imports the big receipt into a copy of the matched workspace and times proposing it alone.
 
-    python bench/bench_match.py                      # small: ~10,000 receipts, ~150,000 open items
+    python bench/bench_match.py                      # small: ~10,000 receipts, ~150,000 open items, both worlds
+    python bench/bench_match.py --conventions varied # only the world written as other banks and customers write
     python bench/bench_match.py --scale full         # 100,000 receipts against ~1.5M open items
     python bench/bench_match.py --dir D --stage match    # again, over a workspace prepared in D
     python bench/bench_match.py --dir D --big-only       # only the big receipt, after the rest are decided
@@ -48,16 +49,20 @@ def _load(folder: Path, stage: str) -> dict:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
-def prepare(folder: Path, scale: str, seed: int, items_per_customer: int) -> dict:
-    """World, files, baseline and every import except the big receipt (not counted as matching)."""
+def prepare(folder: Path, scale: str, seed: int, items_per_customer: int, conventions: str = "standard") -> dict:
+    """World, files, baseline and every import except the big receipt (not counted as matching).
+
+    The varied world's payments are imported as the files its banks and customers write, through
+    the parsers, big receipt included (the big-receipt stage runs on the standard world only)."""
     import duckdb
 
-    from cashbook.demo import build_world, customers_csv, hierarchy_csv, items_csv
+    from cashbook.demo import build_world, customers_csv, hierarchy_csv, items_csv, payment_files
     from cashbook.service import Workspace
 
     customers, receipts = SCALES[scale]
     t = time.perf_counter()
-    world = build_world(seed=seed, customers=customers, items_per_customer=items_per_customer, receipts=receipts)
+    world = build_world(seed=seed, customers=customers, items_per_customer=items_per_customer, receipts=receipts,
+                        conventions=conventions)
     generated = time.perf_counter() - t
     items_file = folder / "open_items.csv"
     items_file.write_bytes(items_csv(world))
@@ -84,10 +89,16 @@ def prepare(folder: Path, scale: str, seed: int, items_per_customer: int) -> dic
     timed("import hierarchy", lambda: ws.import_hierarchy(hierarchy_csv(world), file_name="hierarchy.csv"))
     big = next((p for p in world.payments if p.scenario == "big_remittance"), None)
     rest = [p for p in world.payments if p is not big]
-    banks = [p.bank for p in rest if p.bank is not None]
-    advices = [p.advice for p in rest if p.advice is not None]
-    timed("import receipts", lambda: (ws.receipts.import_payments(banks, file="bank_entries", fmt="camt053"),
-                                      ws.receipts.import_payments(advices, file="advices", fmt="x12_820")))
+    if conventions == "varied":
+        files = payment_files(world)
+        order = sorted(files, key=lambda name: (not name.startswith("bank/"), name))
+        timed("import receipts", lambda: ws.receipts.import_files([(files[n], n.split("/", 1)[1]) for n in order]))
+        big = None
+    else:
+        banks = [p.bank for p in rest if p.bank is not None]
+        advices = [p.advice for p in rest if p.advice is not None]
+        timed("import receipts", lambda: (ws.receipts.import_payments(banks, file="bank_entries", fmt="camt053"),
+                                          ws.receipts.import_payments(advices, file="advices", fmt="x12_820")))
     ws.close()
     with (folder / "payments.pickle").open("wb") as f:
         pickle.dump({"rest": rest, "big": big}, f, protocol=pickle.HIGHEST_PROTOCOL)
@@ -143,7 +154,8 @@ def big(folder: Path) -> dict:
 def _stage(folder: Path, stage: str, args: argparse.Namespace) -> dict:
     """Run one stage in a fresh interpreter, so that its peak memory is its own."""
     command = [sys.executable, __file__, "--stage", stage, "--dir", str(folder), "--scale", args.scale,
-               "--seed", str(args.seed), "--items-per-customer", str(args.items_per_customer), "--in-process"]
+               "--seed", str(args.seed), "--items-per-customer", str(args.items_per_customer), "--in-process",
+               "--conventions", folder.name if folder.name in ("standard", "varied") else "standard"]
     subprocess.run(command, check=True)
     return _load(folder, stage)
 
@@ -191,19 +203,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stage", choices=STAGES, default=None, help="run from this stage on (default: all)")
     parser.add_argument("--big-only", action="store_true",
                         help="only time the big receipt alone, over a workspace matched earlier in --dir")
+    parser.add_argument("--conventions", choices=("standard", "varied", "both"), default="both",
+                        help="the world Cashbook's demo writes, one written as many banks and customers write, or both")
     parser.add_argument("--in-process", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    folder = args.dir or Path(tempfile.mkdtemp(prefix="cashbook-bench-"))
-    folder.mkdir(parents=True, exist_ok=True)
+    root = args.dir or Path(tempfile.mkdtemp(prefix="cashbook-bench-"))
     if args.in_process:
-        work = {"prepare": lambda: prepare(folder, args.scale, args.seed, args.items_per_customer),
+        folder = root
+        work = {"prepare": lambda: prepare(folder, args.scale, args.seed, args.items_per_customer, args.conventions),
                 "match": lambda: match(folder), "big": lambda: big(folder)}[args.stage]
         _save(folder, args.stage, work())
         return 0
-    first = "big" if args.big_only else (args.stage or "prepare")
-    for stage in STAGES[STAGES.index(first):]:
-        _stage(folder, stage, args)
-    report(folder)
+    worlds = ("standard", "varied") if args.conventions == "both" else (args.conventions,)
+    for world in worlds:
+        folder = root / world  # each world in its own folder: --dir D --stage match works per world
+        folder.mkdir(parents=True, exist_ok=True)
+        first = "big" if args.big_only else (args.stage or "prepare")
+        for stage in STAGES[STAGES.index(first):]:
+            _stage(folder, stage, args)
+        print(f"== {world} world (straight-through: decided with no clerk and the payer known; suspense is not)")
+        report(folder)
     return 0
 
 

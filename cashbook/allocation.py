@@ -22,6 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from cashbook import accounts as acct
+from cashbook.access import Role, has_users, require, role_of
 from cashbook.db import Database
 from cashbook.db import ledger_sql
 from cashbook.db import matching_sql as msql
@@ -105,6 +106,7 @@ class AllocationService:
     # -- applying -----------------------------------------------------------------------------------
     def apply(self, requests: Sequence[AllocationRequest]) -> list[int]:
         """Apply prepared requests (a credit memo's, say) and keep statuses and holds in step."""
+        require(self.db, self.user, Role.CLERK, "applying cash")
         with workspace_lock(self.db), self.db.transaction():
             ids = self.ledger.apply(requests)
             self._after(requests)
@@ -114,6 +116,7 @@ class AllocationService:
                      write_off: Decimal = ZERO, deduction: Decimal = ZERO, reason_code: str | None = None,
                      *, write_off_rest: bool = False) -> list[int]:
         """Apply part or all of a receipt's unallocated cash to any open item of the payer's group, by hand."""
+        require(self.db, self.user, Role.CLERK, "applying cash")
         request = self.manual_request(receipt_ref, doc_no, amount, discount, write_off, deduction, reason_code,
                                       write_off_rest=write_off_rest)
         return self._place([request])
@@ -147,7 +150,12 @@ class AllocationService:
         if min(discount, write_off, deduction) < 0:
             raise AllocationError("discount, write-off and deduction are given as positive amounts")
         limit = self.write_off_limit(doc["amount"])
-        if write_off > limit:
+        if write_off > limit and self.role_is(Role.SUPERVISOR):
+            pass  # a supervisor (a named user; a workspace without users keeps the tolerance) may write off more
+        elif write_off > limit and has_users(self.db):
+            require(self.db, self.user, Role.SUPERVISOR,
+                    f"a write-off of {write_off:,.2f} on {doc['doc_no']}, over the tolerance of {limit:,.2f},")
+        elif write_off > limit:
             raise ToleranceExceeded(
                 f"a write-off of {write_off:,.2f} on {doc['doc_no']} is over the tolerance of {limit:,.2f} "
                 f"(at most {self.settings.write_off_amount:,.2f} and {self.settings.write_off_percent}% of the "
@@ -164,14 +172,17 @@ class AllocationService:
     def on_account(self, receipt_ref: str | int, customer_no: str | None = None,
                    amount: Decimal | None = None) -> list[int]:
         """Put a receipt's unallocated cash (or part of it) on account: by default with the primary of the payer's group."""
+        require(self.db, self.user, Role.CLERK, "putting cash on account")
         receipt_id = self.receipt_id(receipt_ref)
         receipt = self._receipt(receipt_id)
         if customer_no is None or not customer_no.strip():
             if not receipt["payer_customer_no"]:
                 raise AllocationError(f"receipt {receipt['payment_ref'] or receipt_id} has no identified payer; "
                                       "name the customer who holds the cash (--customer)")
+            # the identified payer's primary holds it, even if the ERP has since dropped it from the master
             customer_no = self.primary_of(receipt["payer_customer_no"])
-        self._require_customer(customer_no)
+        else:
+            self._require_customer(customer_no)  # a customer a clerk names must exist: no cash held for a typo
         value = self.unallocated(receipt_id) if amount is None else to_amount(amount, "amount")
         if value <= 0:
             raise AllocationError(f"receipt {receipt['payment_ref'] or receipt_id} has no unallocated cash left")
@@ -181,6 +192,7 @@ class AllocationService:
 
     def unidentified(self, receipt_ref: str | int, amount: Decimal | None = None) -> list[int]:
         """Put cash whose payer is not known in suspense."""
+        require(self.db, self.user, Role.CLERK, "putting cash in suspense")
         receipt_id = self.receipt_id(receipt_ref)
         value = self.unallocated(receipt_id) if amount is None else to_amount(amount, "amount")
         if value <= 0:
@@ -199,6 +211,7 @@ class AllocationService:
         To a document: as much as it has open; the rest goes on account to the primary of its customer's group.
         The clerk has identified the payer: its alias is learned as for any placement.
         """
+        require(self.db, self.user, Role.CLERK, "moving suspense cash")
         if (customer_no is None) == (doc_no is None):
             raise AllocationError("name either the customer or the document the suspense cash belongs to")
         receipt_id = self.receipt_id(receipt_ref)
@@ -239,14 +252,19 @@ class AllocationService:
         doc = doc_no.strip() if doc_no else None
         with workspace_lock(self.db), self.db.transaction():
             live = [e for e in self.ledger.entries(receipt_id=receipt_id, live_only=True) if doc is None or e.doc_no == doc]
+            self.require_unapply(live, "unapplying")
             self._refuse_resolved_deductions(live)
             ids = self.ledger.unapply(receipt_id, doc, reason=f"unapplied by {self.user}")
             self.after_reversal(live)
         return ids
 
     def reverse(self, live: Sequence[Entry], reason: str) -> list[int]:
-        """Reverse live entries (a credit memo's application, say); refused if that would over-apply anything."""
+        """Reverse live entries (a credit memo's application, say, or those a supervisor reverses to settle a
+        conflict with the ERP); refused if that would undo a resolved deduction or over-apply anything."""
+        self.require_unapply(live, "unapplying a credit memo" if any(e.kind == EntryKind.CREDIT for e in live)
+                             else "reversing")
         with workspace_lock(self.db), self.db.transaction():
+            self._refuse_resolved_deductions(live)
             ids = self.ledger.reverse_entries([e.entry_id for e in live], reason=reason)
             self.after_reversal(live)
         return ids
@@ -254,6 +272,7 @@ class AllocationService:
     # -- the matching's proposals -------------------------------------------------------------------
     def accept(self, proposal_ids: Iterable[int], amounts: dict[int, Decimal] | None = None) -> list[int]:
         """Apply suggested proposals through the ledger (optionally with changed amounts); learns the payer's alias."""
+        require(self.db, self.user, Role.CLERK, "accepting suggestions")
         ids = [int(i) for i in proposal_ids]
         found = self._suggested(ids, "accepted")
         amounts = amounts or {}
@@ -281,12 +300,29 @@ class AllocationService:
         return entry_ids
 
     def reject(self, proposal_ids: Iterable[int], note: str | None = None) -> None:
+        require(self.db, self.user, Role.CLERK, "rejecting suggestions")
         ids = [int(i) for i in proposal_ids]
         found = self._suggested(ids, "rejected")
         with self.db.transaction():
             for i in ids:
                 self._decide(i, ProposalStatus.REJECTED, None, None, note)
             self.refresh_status(sorted({found[i].receipt_id for i in ids}))
+
+    # -- who may ------------------------------------------------------------------------------------
+    def role_is(self, role: Role) -> bool:
+        """Whether the user is a named user with ``role`` or above (False in a workspace without users)."""
+        current = role_of(self.db, self.user) if has_users(self.db) else None
+        return current is not None and current.allows(role)
+
+    def require_unapply(self, live: Sequence[Entry], what: str) -> None:
+        """A clerk reverses only their own entries of today; anything else needs a supervisor."""
+        today = datetime.now().date()
+        if all(e.created_by == self.user and e.created_at.date() == today for e in live):
+            require(self.db, self.user, Role.CLERK, what)
+        else:
+            others = sorted({e.created_by for e in live if e.created_by != self.user})
+            whose = f"allocations by {', '.join(others)}" if others else "allocations of an earlier day"
+            require(self.db, self.user, Role.SUPERVISOR, f"{what} {whose}")
 
     # -- keeping the rest in step -------------------------------------------------------------------
     def refresh_status(self, receipt_ids: Iterable[int]) -> None:

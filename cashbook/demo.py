@@ -567,6 +567,9 @@ def payment_files(world: World) -> dict[str, bytes]:
     return files
 
 
+DEMO_ERP_FILES = ("erp/customers.csv", "erp/open_items.csv", "erp/hierarchy.csv")
+
+
 def write_world(world: World, folder: str | Path, *, with_payments: bool = True) -> list[Path]:
     folder = Path(folder)
     written = []
@@ -596,14 +599,32 @@ def write_demo(folder: str | Path, *, seed: int = 7, customers: int | None = Non
                f"{len(world.payments)} payments"]
     if not workspace:
         return summary
+    return summary + build_demo_workspace(folder, user=user, match=match)
+
+
+def has_demo_files(folder: str | Path) -> bool:
+    """Whether a folder holds the demo's ERP files (a workspace can be built from them)."""
+    return all((Path(folder) / name).is_file() for name in DEMO_ERP_FILES)
+
+
+def build_demo_workspace(folder: str | Path, *, user: str | None = None, match: bool = True) -> list[str]:
+    """Import the demo's source files already in ``folder`` into a fresh ``folder/cashbook.duckdb``.
+
+    The files are read, never rewritten: the demo folder in git holds the sources, and the
+    workspace built from them is an ignored file, so using the app changes nothing tracked.
+    """
+    folder = Path(folder)
     db_path = folder / "cashbook.duckdb"
-    if db_path.exists():
-        db_path.unlink()
+    for stale in (db_path, db_path.with_name(db_path.name + ".wal")):
+        if stale.exists():
+            stale.unlink()
+    summary: list[str] = []
     with Workspace.open(db_path, user=user or "demo") as ws:
-        summary += ws.import_customers(folder / "erp/customers.csv").lines()
-        summary += ws.import_items(folder / "erp/open_items.csv").lines()
-        summary += ws.import_hierarchy(folder / "erp/hierarchy.csv").lines()
-        payment_paths = sorted(p for p in files if p.parent.name in ("bank", "remittance"))
+        summary += ws.import_customers(folder / DEMO_ERP_FILES[0]).lines()
+        summary += ws.import_items(folder / DEMO_ERP_FILES[1]).lines()
+        summary += ws.import_hierarchy(folder / DEMO_ERP_FILES[2]).lines()
+        payment_paths = sorted(p for sub in ("bank", "remittance") if (folder / sub).is_dir()
+                               for p in (folder / sub).iterdir() if p.is_file())
         if payment_paths:
             for report in ws.receipts.import_paths(payment_paths):
                 summary += report.lines()

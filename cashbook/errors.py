@@ -116,3 +116,23 @@ class SuggestionOutOfDate(AllocationError):
 
 class SettingsError(CashbookError):
     title = "Settings problem"
+
+
+class SearchRefused(CashbookError):
+    title = "Nothing to search for"
+
+
+class DecisionsRefused(CashbookError):
+    """A decisions workbook that cannot be read at all (not an xlsx, no Decision column)."""
+
+    title = "Decisions file refused"
+
+
+class AccessRefused(CashbookError):
+    """An action the user's role does not allow, or a user the workspace does not know."""
+
+    title = "Not allowed"
+
+
+class SignInRefused(CashbookError):
+    title = "Sign-in refused"

@@ -50,6 +50,8 @@ def _csv_value(value: object, escape: bool = True) -> object:
         return value.isoformat()
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, float):  # a score or a count that went through pandas: never '126.0' for 126
+        return "" if value != value else (int(value) if value.is_integer() else value)
     if isinstance(value, str):
         return escape_text(value) if escape else value
     return value
@@ -103,6 +105,9 @@ def _xlsx_bytes(columns: Sequence[str], rows: Iterable[Sequence[object]],
                 sheet.write_boolean(count, col, value)
             elif isinstance(value, int):
                 sheet.write_number(count, col, value)
+            elif isinstance(value, float):  # scores, days: numbers as numbers (NaN is an empty cell)
+                if value == value:
+                    sheet.write_number(count, col, value)
             elif isinstance(value, datetime):
                 sheet.write_datetime(count, col, value, time_fmt)
             elif isinstance(value, date):

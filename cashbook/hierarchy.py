@@ -7,6 +7,7 @@ append their successors. A refused change writes nothing; history is never rewri
 
 from __future__ import annotations
 
+from cashbook.access import Role, require
 import hashlib
 import json
 import re
@@ -16,17 +17,17 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 from rapidfuzz import fuzz, process, utils
 
 from cashbook.db import Database
 from cashbook.db import hierarchy_sql as hsql
-from cashbook.errors import FileRefused, HierarchyError, Problem, WorkspaceError
+from cashbook.errors import FileRefused, HierarchyError, Problem
 from cashbook.exports import write_table
 from cashbook.formats.tabular import is_xlsx
-from cashbook.imports import ImportReport, previous_import, record_import, stage_file
+from cashbook.batches import ImportReport, previous_import, record_import
+from cashbook.imports import stage_file
 from cashbook.normalize import normalize_account
 from cashbook.templates import HIERARCHY, MappingProfile
 
@@ -267,32 +268,24 @@ class HierarchyService:
     def _write(self, now: datetime, changes: list[Change], import_id: int | None) -> None:
         """Close the rows that change, append their successors and one audit entry per change."""
         params = {"now": now, "user": self.user, "import_id": import_id}
-        cur = self.db.cursor()
         closing = [c for c in changes if c.before is not None]
         opening = [(c, c.after) for c in changes if c.after is not None]
-        registered: list[str] = []
-        try:
-            if closing:
-                registered.append("closing")
-                cur.register("closing", pa.table({"group_id": pa.array([c.group_id for c in closing], pa.int32()),
-                                                    "customer_no": [c.customer_no for c in closing]}))
+        if closing:
+            with self.db.registered("closing", pa.table({
+                    "group_id": pa.array([c.group_id for c in closing], pa.int32()),
+                    "customer_no": [c.customer_no for c in closing]})):
                 self.db.execute(hsql.close_members_sql(), {"now": now})
-            if opening:
-                registered.append("opening")
-                cur.register("opening", pa.table({
+        if opening:
+            with self.db.registered("opening", pa.table({
                     "group_id": pa.array([c.group_id for c, _ in opening], pa.int32()),
                     "group_name": [c.group for c, _ in opening],
                     "customer_no": [c.customer_no for c, _ in opening],
                     "parent_customer_no": pa.array([a.parent for _, a in opening], pa.string()),
-                    "is_primary": pa.array([a.primary for _, a in opening], pa.bool_()),
-                }))
+                    "is_primary": pa.array([a.primary for _, a in opening], pa.bool_())})):
                 self.db.execute(hsql.insert_members_sql(), params)
-            self._audit(now, [(c.action, c.group_id, c.group, c.customer_no,
-                               c.before.state(c.group) if c.before else None,
-                               c.after.state(c.group) if c.after else None) for c in changes], import_id)
-        finally:
-            for name in registered:
-                cur.unregister(name)
+        self._audit(now, [(c.action, c.group_id, c.group, c.customer_no,
+                           c.before.state(c.group) if c.before else None,
+                           c.after.state(c.group) if c.after else None) for c in changes], import_id)
 
     def _audit(self, now: datetime, rows: list[tuple[str, int, str, str | None, str | None, str | None]],
                import_id: int | None) -> None:
@@ -307,12 +300,8 @@ class HierarchyService:
             "before": pa.array([r[4] for r in rows], pa.string()),
             "after": pa.array([r[5] for r in rows], pa.string()),
         })
-        cur = self.db.cursor()
-        cur.register("audit_rows", table)
-        try:
+        with self.db.registered("audit_rows", table):
             self.db.execute(hsql.insert_audit_sql(), {"now": now, "user": self.user, "import_id": import_id})
-        finally:
-            cur.unregister("audit_rows")
 
     def _insert_group(self, now: datetime, group_id: int, name: str, import_id: int | None) -> None:
         self.db.execute("INSERT INTO customer_group VALUES (?, ?, ?, NULL, ?, ?)",
@@ -329,6 +318,7 @@ class HierarchyService:
     # -- commands -----------------------------------------------------------------------------
     def create(self, group: str) -> list[str]:
         """An empty group; it gets its primary with its first member."""
+        require(self.db, self.user, Role.SUPERVISOR, "creating a group")
         name = clean_group_name(group)
         with self.db.transaction():
             self._refuse_taken(name)
@@ -340,6 +330,7 @@ class HierarchyService:
 
     def add(self, customer_no: str, group: str, parent: str | None = None, primary: bool = False) -> list[str]:
         """Put a customer into a group; the first member becomes primary unless another is named later."""
+        require(self.db, self.user, Role.SUPERVISOR, "adding a customer to a group")
         customer_no = (customer_no or "").strip()
         parent = (parent or "").strip() or None
         if not customer_no:
@@ -371,6 +362,7 @@ class HierarchyService:
 
     def move(self, customer_no: str, parent: str | None) -> list[str]:
         """Hang a member (with its subtree) under another member of its group, or at the top (parent None)."""
+        require(self.db, self.user, Role.SUPERVISOR, "moving a group member")
         customer_no = (customer_no or "").strip()
         parent = (parent or "").strip() or None
         with self.db.transaction():
@@ -393,6 +385,7 @@ class HierarchyService:
 
     def remove(self, customer_no: str) -> list[str]:
         """Take a customer out of its group; its children move up to its parent."""
+        require(self.db, self.user, Role.SUPERVISOR, "removing a group member")
         customer_no = (customer_no or "").strip()
         with self.db.transaction():
             found = self._membership(customer_no)
@@ -411,6 +404,7 @@ class HierarchyService:
 
     def set_primary(self, group: str, customer_no: str) -> list[str]:
         """Make a member the one that receives the group's unallocated cash."""
+        require(self.db, self.user, Role.SUPERVISOR, "changing a group's primary")
         customer_no = (customer_no or "").strip()
         with self.db.transaction():
             target = self._group(group)
@@ -422,6 +416,7 @@ class HierarchyService:
 
     def rename(self, group: str, new_name: str) -> list[str]:
         """A new name for a group; its history keeps the old name up to now."""
+        require(self.db, self.user, Role.SUPERVISOR, "renaming a group")
         new = clean_group_name(new_name)
         with self.db.transaction():
             target = self._group(group)
@@ -447,6 +442,7 @@ class HierarchyService:
     # -- the canonical file -------------------------------------------------------------------
     def import_file(self, data: bytes, file: str, profile: MappingProfile | None = None) -> ImportReport:
         """Make every group the file names exactly what the file says; other groups stay as they are."""
+        require(self.db, self.user, Role.SUPERVISOR, "importing a hierarchy")
         sha = hashlib.sha256(data).hexdigest()
         xlsx = is_xlsx(data)
         line_kind = "sheet row" if xlsx else "file line"
@@ -476,7 +472,7 @@ class HierarchyService:
                 changes += self._changes(group, after, None)
             if not changes and not new_groups:
                 report.noop = True
-                report.message = previous_import(self.db, "hierarchy", sha)
+                report.message = previous_import(self.db, "hierarchy", sha) or "the workspace already holds exactly this content"
                 return report
             counts = {"groups created": len(new_groups)}
             for kind, label in REPORT_LABELS.items():
@@ -577,13 +573,8 @@ class HierarchyService:
         table = pa.table({"group_name": [r[0] for r in rows], "customer_no": [r[1] for r in rows],
                           "parent_customer_no": pa.array([r[2] for r in rows], pa.string()),
                           "is_primary": pa.array([r[3] for r in rows], pa.bool_())})
-        cur = self.db.cursor()
-        cur.register("file_rows", table)
-        try:
-            self.db.execute("INSERT INTO hierarchy_row SELECT group_name, customer_no, parent_customer_no, "
-                            "is_primary, ? FROM file_rows", [import_id])
-        finally:
-            cur.unregister("file_rows")
+        with self.db.registered("file_rows", table):
+            self.db.execute(hsql.insert_file_rows_sql("file_rows"), [import_id])
 
     def export_rows(self, as_of: datetime | date | None = None) -> list[tuple]:
         """The canonical file's rows (group, customer_no, parent_customer_no, primary), now or as of a moment."""
@@ -640,10 +631,7 @@ class HierarchyService:
 
     def group_members_table(self, group: str) -> pa.Table:
         """The members of a group in tree order: customer_no, depth, member_path."""
-        try:
-            return self.db.cursor().sql(hsql.member_paths_sql(), params={"group": (group or "").strip()}).to_arrow_table()
-        except duckdb.Error as exc:
-            raise WorkspaceError(str(exc), title="Database error") from exc
+        return self.db.arrow(hsql.member_paths_sql(), {"group": (group or "").strip()})
 
     def group_items_table(self, group: str, today: date | None = None, ordered: bool = True) -> pa.Table:
         """Every open item of every member, as Arrow (money stays decimal128).
@@ -654,11 +642,7 @@ class HierarchyService:
         """
         name = (group or "").strip()
         members = self.group_members_table(name)
-        try:
-            items = self.db.cursor().sql(hsql.group_open_items_sql(),
-                                         params={"group": name, "today": today or date.today()}).to_arrow_table()
-        except duckdb.Error as exc:
-            raise WorkspaceError(str(exc), title="Database error") from exc
+        items = self.db.arrow(hsql.group_open_items_sql(), {"group": name, "today": today or date.today()})
         position = pc.index_in(items.column("customer_no"), value_set=members.column("customer_no"))
         if ordered:
             items = items.append_column("position", position)

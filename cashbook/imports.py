@@ -8,30 +8,30 @@ changes nothing, and a newer file reports what is new, changed and vanished.
 from __future__ import annotations
 
 import csv
-import getpass
 import hashlib
 import io
-import json
 import os
 import re
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
+from cashbook import erp_sync
+from cashbook.batches import ImportReport, previous_import, record_import
 from cashbook.db import Database
 from cashbook.db import import_sql as sql
-from cashbook.errors import FileRefused, NameRefused, Problem
+from cashbook.errors import FileRefused, Problem
 from cashbook.formats.tabular import Sheet, TableReadError, decode_text, is_xlsx, looks_binary, read_sheet
 from cashbook.formats.base import MAX_FILE_BYTES, utf8_from_bom
 from cashbook.formats.detect import detect_format
 from cashbook.money import DEFAULT_DATE_WINDOW, DateWindow
-from cashbook.names import shown_file_name, user_name_problem
+from cashbook.settings import current_user
 from cashbook.templates import (CUSTOMERS, ITEMS, TEMPLATES, MappingProfile, Template, header_score, map_headers,
                                 profile_header_problems)
 
@@ -39,20 +39,6 @@ _HASHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cashbook-digest"
 MAX_PROBLEMS = 10_000  # beyond this a report is unreadable; the count of the rest is still given
 HEADER_SEARCH_ROWS = 30
 Progress = Callable[[float, str], None]
-
-
-def current_user() -> str:
-    """Who is working: CASHBOOK_USER, else the operating-system login; refused when not a plain name."""
-    name = os.environ.get("CASHBOOK_USER")
-    return checked_user(name, "CASHBOOK_USER") if name is not None else getpass.getuser() or "unknown"
-
-
-def checked_user(name: str, source: str = "--user") -> str:
-    """``name`` when it can go into the ledger's "who"; NameRefused otherwise (stored as given, never trimmed)."""
-    problem = user_name_problem(name)
-    if problem:
-        raise NameRefused(f"the user name in {source} ({shown_file_name(name)}) {problem}")
-    return name
 
 
 DETECT_SCAN_BYTES = 200_000  # a CSV's header sits near the top; reading the rest would only cost time
@@ -84,41 +70,6 @@ def _template_kind(data: bytes, file_name: str) -> str | None:
             if not missing and len(found) > best_score:
                 best, best_score = kind, len(found)
     return best
-
-
-@dataclass
-class ImportReport:
-    """What an import did (or would do), in terms a clerk reads."""
-
-    kind: str
-    file: str
-    sha256: str
-    rows: int
-    noop: bool = False
-    import_id: int | None = None
-    counts: dict[str, int] = field(default_factory=dict)  # new, changed, vanished, returned, merged...
-    samples: dict[str, list[str]] = field(default_factory=dict)  # a few keys of each change
-    warnings: list[str] = field(default_factory=list)
-    format: str = ""
-    message: str = ""
-
-    def lines(self) -> list[str]:
-        if self.noop:
-            out = [f"{shown_file_name(self.file)}: nothing changed ({self.message or 'the workspace already holds this content'})"]
-        else:
-            counts = ", ".join(f"{n} {k}" for k, n in self.counts.items() if n) or "no changes"
-            out = [f"{shown_file_name(self.file)}: imported {self.rows} {self.kind} rows as import #{self.import_id}: {counts}"]
-            for change, keys in self.samples.items():
-                more = self.counts.get(change, 0) - len(keys)
-                out.append(f"  {change}: {', '.join(keys)}{f' and {more} more' if more > 0 else ''}")
-        out += [f"  warning: {w}" for w in self.warnings]
-        return out
-
-    def as_dict(self) -> dict:
-        return {
-            "kind": self.kind, "file": self.file, "sha256": self.sha256, "rows": self.rows, "noop": self.noop,
-            "import_id": self.import_id, "counts": self.counts, "warnings": self.warnings, "format": self.format,
-        }
 
 
 # -- staging ------------------------------------------------------------------------------------
@@ -367,24 +318,6 @@ def _report_changes(db: Database, report: ImportReport) -> None:
         report.samples[change] = [k for (k,) in keys]
 
 
-def record_import(db: Database, report: ImportReport, user: str, now: datetime) -> int:
-    import_id = int(db.cursor().execute("SELECT nextval('import_seq')").fetchone()[0])
-    db.cursor().execute(
-        "INSERT INTO import_batch VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [import_id, report.kind, report.file, report.sha256, report.rows, now, user, report.format,
-         json.dumps({"counts": report.counts, "warnings": report.warnings})],
-    )
-    return import_id
-
-
-def previous_import(db: Database, kind: str, sha: str) -> str:
-    row = db.cursor().execute(
-        "SELECT file_name, imported_at FROM import_batch WHERE kind = ? AND sha256 = ? ORDER BY import_id DESC LIMIT 1",
-        [kind, sha]).fetchone()
-    return f"the same file was imported as {row[0]} on {row[1]:%Y-%m-%d %H:%M}" if row else \
-        "the workspace already holds exactly this content"
-
-
 def import_table(db: Database, kind: str, data: bytes, file: str, *, profile: MappingProfile | None = None,
                  user: str | None = None, path: Path | None = None, progress: Progress | None = None,
                  window: DateWindow = DEFAULT_DATE_WINDOW,
@@ -421,15 +354,19 @@ def import_table(db: Database, kind: str, data: bytes, file: str, *, profile: Ma
             _report_changes(db, report)
             if not report.counts:
                 report.noop = True
-                report.message = previous_import(db, kind, sha)
+                report.message = previous_import(db, kind, sha) or "the workspace already holds exactly this content"
                 return report  # the transaction commits nothing but temp tables
             if warnings is not None:
                 report.warnings += warnings(db)
             report.import_id = record_import(db, report, user, now)
             step(0.85, "writing")
+            if kind == "items":
+                report.booked = erp_sync.book_exports(db, report.import_id, user, now)
             params = {"import_id": report.import_id, "now": now}
             for statement in (sql.apply_customers_sql() if kind == "customers" else sql.apply_items_sql()):
                 db.cursor().execute(statement, {k: v for k, v in params.items() if f"${k}" in statement})
+            if kind == "items":
+                report.conflicts = [c.line() for c in erp_sync.record_conflicts(db, report.import_id, user, now)]
     finally:
         if staged is not None and staged.temp_file:
             _remove_source(staged.temp_file)

@@ -26,6 +26,7 @@ import numpy as np
 import pyarrow as pa
 
 from cashbook.db import Database
+from cashbook import erp_sync
 from cashbook.db import ledger_sql
 from cashbook.errors import AllocationError, NotFound, OverAllocation
 from cashbook.model import CASH_KINDS, EntryKind
@@ -250,7 +251,7 @@ class Ledger:
 
     def reverse_entries(self, entry_ids: Sequence[int], *, reason: str = "reversed") -> list[int]:
         with workspace_lock(self.db), self.db.transaction():
-            live = {e.entry_id: e for e in self._live_by_ids(entry_ids)}
+            live = {e.entry_id: e for e in self.live_by_ids(entry_ids)}
             missing = [i for i in entry_ids if i not in live]
             if missing:
                 raise NotFound(f"entries {missing} are not live (already reversed, or reversals themselves)")
@@ -279,8 +280,9 @@ class Ledger:
         return table.column("entry_id").to_pylist()
 
     def _check_limits(self, open_cents_sql: str | None) -> None:
-        """No document beyond what is open now, no receipt beyond its unallocated amount: one query each."""
-        problems = []
+        """No document beyond what is open now, no receipt beyond its unallocated amount: one query each;
+        nothing new on a document the ERP dropped or one in conflict with the ERP (cashbook.erp_sync)."""
+        problems = self._blocked()
         for doc, settles, available, amount, reopens in self.db.rows(ledger_sql.document_limits_sql(open_cents_sql)):
             if available is None:
                 problems.append(f"document {doc} is not an open item of this workspace")
@@ -306,6 +308,14 @@ class Ledger:
             raise NotFound(f"receipt {', '.join(map(str, missing))} does not exist")
         if problems:
             raise OverAllocation("; ".join(problems[:20]) + (" (and more)" if len(problems) > 20 else ""))
+
+    def _blocked(self) -> list[str]:
+        """Why the staged entries may not settle some documents: settled in the ERP, or in conflict with it."""
+        why = []
+        for doc, conflict_id in self.db.rows(ledger_sql.blocked_documents_sql()):
+            why.append(f"document {doc} is settled in the ERP (no longer in its open items)" if conflict_id is None
+                       else erp_sync.conflict_refusal(doc, int(conflict_id)))
+        return why
 
     def _table(self, rows: Sequence[_Row]) -> pa.Table:
         """The entries with their ids and hash chain, as Arrow."""
@@ -349,7 +359,7 @@ class Ledger:
         return pa.table(columns, schema=_SCHEMA)
 
     # -- reversals ----------------------------------------------------------------------------
-    def _live_by_ids(self, entry_ids: Sequence[int]) -> list[Entry]:
+    def live_by_ids(self, entry_ids: Sequence[int]) -> list[Entry]:
         return [Entry(*r) for r in self.db.rows(ledger_sql.live_entries_by_id_sql(), {"ids": list(entry_ids)})]
 
     def _reverse(self, live: Sequence[Entry], reason: str) -> list[int]:

@@ -1,7 +1,8 @@
-"""The books beyond a receipt's cash (``ws.ledger``): the credit centre, deductions, accounts, postings, integrity.
+"""The books beyond a receipt's cash: the credit centre (``ws.credits``), customer accounts (``ws.accounts``),
+the ERP's journals (``ws.postings``) and the ledger's integrity (``ws.ledger``).
 
 Applying and reversing go through ``cashbook.allocation.AllocationService``, the one owner of a
-clerk's actions on the ledger (its rules, statuses and holds); this service adds what a credit
+clerk's actions on the ledger (its rules, statuses and holds); these services add what a credit
 memo, a deduction, a customer's account and the ERP's journals need around it.
 """
 
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from cashbook import accounts as acct
+from cashbook.access import Role, require
 from cashbook import credits, postings, provisional
 from cashbook.allocation import AllocationService, to_amount
 from cashbook.db import Database
@@ -30,8 +32,8 @@ from cashbook.settings import Settings
 DEDUCTION_ACTIONS = tuple(DeductionAction)
 
 
-class LedgerService:
-    """Credit centre, deductions, customer accounts and postings of one workspace for one clerk."""
+class CreditService:
+    """Credit memos (apply, unapply, refund) and deductions (list, resolve) of one workspace for one clerk."""
 
     def __init__(self, db: Database, user: str, settings: Settings) -> None:
         self.db = db
@@ -41,14 +43,14 @@ class LedgerService:
         self.allocation = AllocationService(db, user, settings)
 
     # -- credit centre ------------------------------------------------------------------------------
-    def credit_apply(self, crn: str, doc_no: str, amount: Decimal | None = None) -> list[int]:
+    def apply(self, crn: str, doc_no: str, amount: Decimal | None = None) -> list[int]:
         crn, doc_no = crn.strip(), doc_no.strip()
         memo = credits.credit_memo(self.db, crn)
         request = credits.apply_request(self.db, crn, doc_no, None if amount is None else to_amount(amount, "amount"),
                                         self.allocation.scope(memo.customer_no))
         return self.allocation.apply([request])
 
-    def credit_unapply(self, crn: str, doc_no: str) -> list[int]:
+    def unapply(self, crn: str, doc_no: str) -> list[int]:
         crn, doc_no = crn.strip(), doc_no.strip()
         with workspace_lock(self.db), self.db.transaction():
             live = [e for e in self.ledger.entries(doc_no=doc_no, live_only=True)
@@ -57,19 +59,20 @@ class LedgerService:
                 raise NotFound(f"credit memo {crn} is not applied to {doc_no}")
             return self.allocation.reverse(live, reason=f"credit unapplied by {self.user}")
 
-    def credit_refund(self, crn: str, amount: Decimal) -> list[int]:
+    def refund(self, crn: str, amount: Decimal) -> list[int]:
+        require(self.db, self.user, Role.SUPERVISOR, "refunding a credit memo")
         return self.allocation.apply([credits.refund_request(self.db, crn.strip(), to_amount(amount, "amount"))])
 
-    def credits(self) -> list[credits.CreditMemo]:
+    def memos(self) -> list[credits.CreditMemo]:
         return credits.credit_memos(self.db)
 
-    def credits_frame(self):
+    def frame(self):
         import pandas as pd  # display frames only: the CLI and the core never pay for loading pandas
 
-        return pd.DataFrame([m.export_row() for m in self.credits()], columns=list(credits.EXPORT_COLUMNS))
+        return pd.DataFrame([m.export_row() for m in self.memos()], columns=list(credits.EXPORT_COLUMNS))
 
-    def export_credits(self, path: str | Path) -> int:
-        return write_table(path, credits.EXPORT_COLUMNS, [m.export_row() for m in self.credits()])
+    def export(self, path: str | Path) -> int:
+        return write_table(path, credits.EXPORT_COLUMNS, [m.export_row() for m in self.memos()])
 
     # -- deductions ---------------------------------------------------------------------------------
     def deductions(self, status: str | None = None) -> list[dict[str, Any]]:
@@ -95,6 +98,13 @@ class LedgerService:
             item = rows[0]
             if item["status"] != "open":
                 raise AllocationError(f"deduction #{deduction_id} is already {item['status'].replace('_', ' ')}")
+            doc_amount = self.db.scalar(credits_sql.DOCUMENT_AMOUNT_SQL, [item["doc_no"]])
+            limit = self.allocation.write_off_limit(doc_amount or ZERO)
+            if action == DeductionAction.WRITE_OFF and item["amount"] > limit:
+                require(self.db, self.user, Role.SUPERVISOR,
+                        f"writing off deduction #{deduction_id} of {item['amount']:,.2f}, over the tolerance of {limit:,.2f},")
+            else:
+                require(self.db, self.user, Role.CLERK, "resolving a deduction")
             self.ledger.guard([f"deduction:{deduction_id}", f"doc:{item['doc_no']}"])
             reinstate_id = None
             if action == DeductionAction.REINSTATED:  # the document is open again by the deduction's amount
@@ -109,6 +119,15 @@ class LedgerService:
                              reinstate_id, note, datetime.now(), self.user])
             self.allocation.refresh_holds_for([item["customer_no"]])
         return event_id
+
+
+class AccountService:
+    """Customers' accounts, holds and statements, and customers missing from the ERP's master."""
+
+    def __init__(self, db: Database, user: str, settings: Settings) -> None:
+        self.db = db
+        self.user = user
+        self.settings = settings
 
     # -- accounts -----------------------------------------------------------------------------------
     def account(self, customer_no: str, today: date | None = None) -> acct.AccountSummary:
@@ -133,18 +152,47 @@ class LedgerService:
         return write_table(path, accounts_sql.STATEMENT_COLUMNS,
                            [[r[c] for c in accounts_sql.STATEMENT_COLUMNS] for r in rows])
 
+    # -- missing customers --------------------------------------------------------------------------
+    def missing_customers(self) -> list[provisional.MissingCustomer]:
+        return provisional.missing_customers(self.db)
+
+    def create_provisional(self, name: str, customer_no: str | None = None, currency: str | None = None,
+                           account: str | None = None) -> str:
+        require(self.db, self.user, Role.SUPERVISOR, "creating a provisional customer")
+        return provisional.create_provisional(self.db, self.user, self.settings, name=name, customer_no=customer_no,
+                                              currency=currency, account=account)
+
+    def create_missing(self) -> list[str]:
+        require(self.db, self.user, Role.SUPERVISOR, "creating provisional customers")
+        return provisional.create_missing(self.db, self.user, self.settings)
+
+    def export_new_customers(self, path: str | Path) -> int:
+        return provisional.export_new_customers(self.db, path)
+
+
+class PostingService:
+    """Journals for the ERP: each ledger entry posted once, in files recorded with what they carried."""
+
+    def __init__(self, db: Database, user: str, settings: Settings) -> None:
+        self.db = db
+        self.user = user
+        self.settings = settings
+        self.ledger = Ledger(db, user)
+
     # -- postings -----------------------------------------------------------------------------------
-    def export_postings(self, path: str | Path) -> postings.PostingsReport:
+    def export(self, path: str | Path) -> postings.PostingsReport:
         """The journals not yet sent to the ERP, written to ``path``; recorded under the file's name."""
+        require(self.db, self.user, Role.SUPERVISOR, "exporting postings")
         with self._postings_run():
             return postings.export_postings(self.db, self.user, self.settings, path)
 
-    def postings_bytes(self, fmt: str, file_name: str | None = None) -> tuple[bytes, int]:
+    def as_bytes(self, fmt: str, file_name: str | None = None) -> tuple[bytes, int]:
         """The journals not yet sent to the ERP as a .csv or .xlsx file's bytes, and how many journals it holds.
 
-        Recorded exactly as ``export_postings`` records a file, under ``file_name`` (by default
+        Recorded exactly as ``export`` records a file, under ``file_name`` (by default
         ``postings_<export id>.<fmt>``), so that the app can offer a download without a temp file.
         """
+        require(self.db, self.user, Role.SUPERVISOR, "exporting postings")
         with self._postings_run():
             data, report = postings.postings_bytes(self.db, self.user, self.settings, fmt, file_name)
         return data, len(report.journals)
@@ -159,29 +207,26 @@ class LedgerService:
     def journal_lines(self, export_id: int | None = None) -> list[dict[str, Any]]:
         return postings.journal_lines(self.db, export_id)
 
-    # -- missing customers --------------------------------------------------------------------------
-    def missing_customers(self) -> list[provisional.MissingCustomer]:
-        return provisional.missing_customers(self.db)
 
-    def create_provisional(self, name: str, customer_no: str | None = None, currency: str | None = None,
-                           account: str | None = None) -> str:
-        return provisional.create_provisional(self.db, self.user, self.settings, name=name, customer_no=customer_no,
-                                              currency=currency, account=account)
+class LedgerService:
+    """The ledger's integrity: the hash chain, nothing over-applied, every journal balanced."""
 
-    def create_missing(self) -> list[str]:
-        return provisional.create_missing(self.db, self.user, self.settings)
-
-    def export_new_customers(self, path: str | Path) -> int:
-        return provisional.export_new_customers(self.db, path)
+    def __init__(self, db: Database, user: str) -> None:
+        self.db = db
+        self.user = user
+        self.ledger = Ledger(db, user)
 
     # -- integrity ----------------------------------------------------------------------------------
     def verify(self) -> list[str]:
         """Every broken invariant, in words: empty when the books are sound."""
         problems = [f"entry {i} does not match its hash" for i in self.ledger.verify_chain()]
-        for doc, amount, open_now in self.db.rows(
-                f"SELECT doc_no, amount, open_now FROM ({ledger_sql.open_items_now_sql()}) "
-                "WHERE (amount >= 0 AND open_now < 0) OR (amount < 0 AND open_now > 0)"):
-            problems.append(f"document {doc} is over-applied: {open_now:,.2f} open of {amount:,.2f}")
+        for doc, amount, status, erp_open, unexported, pending, open_now, conflict_id in self.db.rows(
+                ledger_sql.over_applied_documents_sql()):
+            erp = f"the ERP has {erp_open:,.2f} open" if status == "open" else "the ERP no longer lists it"
+            listed = f"; on the Exceptions list as conflict #{conflict_id}" if conflict_id is not None else ""
+            problems.append(f"document {doc} is over-applied: {open_now:,.2f} open of {amount:,.2f} ({erp}; Cashbook "
+                            f"holds {unexported:,.2f} not yet exported and {pending:,.2f} exported but not booked"
+                            f"{listed})")
         for receipt_id, amount, allocated in self.db.rows(
                 f"SELECT r.receipt_id, r.amount, a.allocated FROM receipt r JOIN ({ledger_sql.receipt_allocated_sql()}) a "
                 "ON a.receipt_id = r.receipt_id WHERE a.allocated > coalesce(r.amount, 0) OR a.allocated < 0"):

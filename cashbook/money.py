@@ -173,3 +173,17 @@ def round_money(value: Decimal) -> Decimal:
 
 def format_money(value: Decimal | None) -> str:
     return "" if value is None else f"{value:,.2f}"
+
+
+# How a workspace writes amounts for people: thousands separator and decimal mark (setting ``number_style``).
+NUMBER_STYLES = {"1,234.56": (",", "."), "1.234,56": (".", ","), "1 234,56": ("\u202f", ","), "1'234.56": ("'", ".")}
+DEFAULT_NUMBER_STYLE = "1,234.56"
+
+
+def format_amount(value: Decimal | int | None, style: str = DEFAULT_NUMBER_STYLE, places: int = 2) -> str:
+    """An amount as a person reads it in the workspace's style: '11,294.79', '11.294,79'; '' when empty."""
+    if value is None:
+        return ""
+    group, point = NUMBER_STYLES.get(style, NUMBER_STYLES[DEFAULT_NUMBER_STYLE])
+    text = f"{Decimal(value):,.{places}f}"
+    return text.replace(",", "\0").replace(".", point).replace("\0", group)

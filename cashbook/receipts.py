@@ -8,8 +8,8 @@ the same file twice changes nothing; a payment already imported from another fil
 
 from __future__ import annotations
 
+from cashbook.access import Role, require
 import hashlib
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -21,6 +21,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from cashbook.db.search_sql import search_page_sql, search_sql
+from cashbook.search import search_terms
 from cashbook import linking
 from cashbook.db import Database
 from cashbook.db import receipts_sql as sql
@@ -28,8 +30,9 @@ from cashbook.errors import CashbookError, FileRefused, NotFound, Problem, Setti
 from cashbook.exports import write_table
 from cashbook.formats.base import ParsedFile, ParsedPayment, RemittanceLine
 from cashbook.formats import detect
-from cashbook.settings import load_settings
-from cashbook.imports import ImportReport, record_import, current_user, read_file
+from cashbook.settings import current_user, load_settings
+from cashbook.batches import ImportReport, previous_import, record_import, set_summary
+from cashbook.imports import read_file
 from cashbook.money import DEFAULT_DATE_WINDOW, LARGEST, REASON_TOO_LARGE, DateWindow, format_money
 from cashbook.names import shown_file_name
 
@@ -370,9 +373,7 @@ class ReceiptService:
         return [self._import_one(data, name) for data, name in files]
 
     def _previous(self, sha: str) -> str | None:
-        row = self.db.one("SELECT file_name, imported_at FROM import_batch WHERE kind = 'remittance' AND sha256 = ? "
-                          "ORDER BY import_id LIMIT 1", [sha])
-        return None if row is None else f"the same file was imported as {row[0]} on {row[1]:%Y-%m-%d %H:%M}"
+        return previous_import(self.db, "remittance", sha, first=True)
 
     def _import_one(self, data: bytes, file: str) -> RemittanceReport:
         sha = hashlib.sha256(data).hexdigest()
@@ -391,6 +392,7 @@ class ReceiptService:
         File imports come here after parsing; the demo, the benchmarks and scenario tests come
         here with payments they hold already (``sha`` then defaults to a digest of the payments).
         """
+        require(self.db, self.user, Role.CLERK, "importing bank and remittance files")
         sha = sha or hashlib.sha256(repr((parsed.file, parsed.format, parsed.payments)).encode("utf-8")).hexdigest()
         file = parsed.file
         report = RemittanceReport(file=file, sha256=sha, format=parsed.format)
@@ -415,7 +417,7 @@ class ReceiptService:
                                   "new_receipts": report.new_receipts, "attached": report.attached,
                                   **{f"skipped_{k}": v for k, v in report.skipped.items()}},
                        "warnings": report.warnings + report.notes}
-            cur.execute("UPDATE import_batch SET summary = ? WHERE import_id = ?", [json.dumps(summary), report.import_id])
+            set_summary(self.db, report.import_id, summary)
         return report
 
     # -- reading ----------------------------------------------------------------------------------
@@ -425,6 +427,21 @@ class ReceiptService:
         if status is not None:
             params["status"] = status
         return self.db.frame(sql.receipts_sql(status is not None), params)
+
+    def receipt_rows(self, status: str | None = None, limit: int = 1000, offset: int = 0) -> list[dict[str, Any]]:
+        """A page of receipts as plain values (None where a field is empty, dates as dates), for printing."""
+        params: dict[str, Any] = {"limit": int(limit), "offset": int(offset)}
+        if status is not None:
+            params["status"] = status
+        return self.db.dicts(sql.receipts_sql(status is not None), params)
+
+    def search(self, text: str, limit: int = 200) -> list[dict[str, Any]]:
+        """Receipts found by payer, reference, amount or range, bank text, id, or a document they paid,
+        named or were proposed for; each with ``found_by`` saying why."""
+        terms = search_terms(text)
+        query, params = search_sql(text=terms.text, doc_norm=terms.doc_norm, receipt_id=terms.receipt_id,
+                                   low=terms.low, high=terms.high)
+        return self.db.dicts(search_page_sql(query), {**params, "limit": int(limit)})
 
     def receipt(self, receipt_id: int) -> Receipt:
         rows = self.db.rows(sql.receipt_sql(), {"receipt_id": int(receipt_id)})
@@ -501,6 +518,7 @@ def _link_and_merge(cur: Any, report: RemittanceReport, days: int) -> None:
     report.links = len(links)
     report.attached = sum(1 for c in links if not (c.advice_id in new_ids and c.bank_id in new_ids))
     _note_ambiguities(cur, report, decision, new_ids)
+    _warn_amounts_differ(cur, report, [c for c in links if not c.amount_equal])
     cur.register("link_arrow", pa.table({"advice_id": pa.array([c.advice_id for c in links], pa.int64()),
                                          "bank_id": pa.array([c.bank_id for c in links], pa.int64())}))
     try:
@@ -530,6 +548,28 @@ def _link_and_merge(cur: Any, report: RemittanceReport, days: int) -> None:
     report.payments, report.line_count, report.new_receipts = int(payments), int(lines), int(new_receipts)
     if duplicates:
         report.skipped["duplicates"] = int(duplicates)
+
+
+def _warn_amounts_differ(cur: Any, report: RemittanceReport, links: Sequence[linking.Candidate]) -> None:
+    """An advice linked to a bank entry of another amount (a bank charge, a total its lines miss) is kept
+    linked, and the clerk is told: matching trusts the cash on the bank and the documents named."""
+    if not links:
+        return
+    wanted = sorted({i for c in links[:MAX_NOTES] for i in (c.advice_id, c.bank_id)})
+    found = {sid: (where, amount) for sid, where, amount in cur.execute(
+        "SELECT source_id, file_name || ' ' || location, amount FROM payment_source WHERE list_contains(?, source_id)",
+        [wanted]).fetchall()}
+    for c in links[:MAX_NOTES]:
+        (advice, advice_amount), (bank, bank_amount) = found[c.advice_id], found[c.bank_id]
+        if advice_amount is None or bank_amount is None:
+            continue
+        gap = advice_amount - bank_amount
+        report.warnings.append(
+            f"advice {advice} says {advice_amount:,.2f} but its bank entry {bank} brought {bank_amount:,.2f} "
+            f"({'short' if gap > 0 else 'over'} by {abs(gap):,.2f}{', a bank charge?' if 0 < gap <= 50 else ''}); "
+            f"linked: matching goes by the cash on the bank")
+    if len(links) > MAX_NOTES:
+        report.warnings.append(f"{len(links) - MAX_NOTES} more advices linked to bank entries of another amount")
 
 
 def _warn_repeats(cur: Any, report: RemittanceReport) -> None:

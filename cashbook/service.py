@@ -7,25 +7,47 @@ Each area keeps its logic in its own module and offers a small service object he
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from contextlib import ExitStack
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cashbook import imports
+from cashbook import access, imports
+from cashbook.access import Role
 from cashbook.allocation import AllocationService
+from cashbook.batch_runs import announce
 from cashbook.db import Database, open_database
+from cashbook.erp_conflicts import ErpSyncService
+from cashbook.errors import CashbookError, FileRefused, Problem
+from cashbook.decisions import DecisionReport, apply_decisions, read_decisions, suggestions_xlsx
 from cashbook.hierarchy import HierarchyService, master_sync_warnings
 from cashbook.errors import WorkspaceError
-from cashbook.imports import ImportReport, Progress, checked_user, current_user
-from cashbook.ledger_service import LedgerService
+from cashbook.batches import ImportReport
+from cashbook.imports import Progress
+from cashbook.ledger_service import AccountService, CreditService, LedgerService, PostingService
 from cashbook.matching.service import MatchingService
+from cashbook.model import ImportKind
 from cashbook.names import shown_file_name
 from cashbook.receipts import ReceiptService
-from cashbook.settings import Settings, load_settings
+from cashbook.settings import Settings, checked_user, current_user, load_settings
 from cashbook.templates import MappingProfile
 
+if TYPE_CHECKING:
+    from cashbook.users import UserService
+
 DEFAULT_DB = "cashbook.duckdb"
+SIGN_IN_SETTINGS = frozenset({"auth_header", "session_hours", "sign_in_attempts", "lockout_minutes"})
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    """What importing one file did, whatever its kind: problems as data, never raised."""
+
+    file: str
+    ok: bool
+    lines: tuple[str, ...]  # the report, for a person
+    problems: tuple[Problem, ...] = ()
 
 
 def default_db_path() -> str:
@@ -72,16 +94,41 @@ class Workspace:
     db: Database
     user: str
 
+    _batch: ExitStack | None = field(default=None, repr=False, compare=False)
+
     @classmethod
     def open(cls, path: str | Path | None = None, *, user: str | None = None, read_only: bool = False,
-             create: bool = True) -> "Workspace":
-        """Open the workspace at ``path`` (default: CASHBOOK_DB); ``create=False`` never makes a new one."""
-        clerk = checked_user(user) if user is not None else current_user()
-        target = checked_workspace_path(path if path is not None else default_db_path(), create=create and not read_only)
-        return cls(open_database(target, read_only=read_only), clerk)
+             create: bool = True, batch: str | None = None) -> "Workspace":
+        """Open the workspace at ``path`` (default: CASHBOOK_DB) as ``user``, who must be an active user
+        once the workspace has users; ``create=False`` never makes a new one.
+
+        ``batch`` (the command being run) announces the run beside the file for as long as the
+        workspace is open, so that the open app waits for it and says whose run it is.
+        """
+        user = checked_user(user) if user is not None else current_user()
+        path = checked_workspace_path(path if path is not None else default_db_path(), create=create and not read_only)
+        stack = ExitStack()
+        if batch is not None:
+            stack.enter_context(announce(str(path), user, batch))
+        try:
+            db = open_database(path, read_only=read_only)
+        except BaseException:
+            stack.close()
+            raise
+        try:
+            access.require_user(db, user)
+        except BaseException:
+            db.close()
+            stack.close()
+            raise
+        return cls(db, user, stack)
 
     def close(self) -> None:
-        self.db.close()
+        try:
+            self.db.close()
+        finally:
+            if self._batch is not None:
+                self._batch.close()
 
     def __enter__(self) -> "Workspace":
         return self
@@ -93,15 +140,42 @@ class Workspace:
     def path(self) -> str:
         return self.db.path
 
-    # -- ERP imports ------------------------------------------------------------------------
+    # -- imports ----------------------------------------------------------------------------
+    def import_file(self, source: str | Path | bytes, *, file_name: str | None = None, kind: ImportKind | str | None = None,
+                    mapping: MappingProfile | str | Path | None = None,
+                    progress: Progress | None = None) -> list[ImportOutcome]:
+        """One file of any kind, detected from its content unless ``kind`` says: the one door the Import page uses.
+
+        A refused file comes back as an outcome with its problems (nothing of it written); a bank
+        file may hold several payment files' worth of outcomes.
+        """
+        data, name, _ = _source(source, file_name)
+        found = ImportKind(kind or imports.detect_kind(data, name))
+        if found == ImportKind.UNKNOWN:
+            raise CashbookError(f"{name}: Cashbook cannot tell what kind of file this is; say which it is "
+                                "(customers, items, hierarchy or payments)", title="Unknown kind of file")
+        if found == ImportKind.PAYMENTS:
+            return [ImportOutcome(r.file, r.ok, tuple(r.lines()), tuple(r.problems))
+                    for r in self.receipts.import_files([(data, name)])]
+        try:
+            if found == ImportKind.HIERARCHY:
+                report = self.import_hierarchy(data, file_name=name, mapping=mapping)
+            else:
+                report = self._import_table(found.value, data, name, mapping, progress)
+        except FileRefused as exc:
+            return [ImportOutcome(name, False, (str(exc).splitlines()[0],), exc.problems)]
+        return [ImportOutcome(name, True, tuple(report.lines()))]
+
     def import_customers(self, source: str | Path | bytes, *, file_name: str | None = None,
                          mapping: MappingProfile | str | Path | None = None,
                          progress: Progress | None = None) -> ImportReport:
+        access.require(self.db, self.user, Role.SUPERVISOR, "importing the ERP customer master")
         return self._import_table("customers", source, file_name, mapping, progress)
 
     def import_items(self, source: str | Path | bytes, *, file_name: str | None = None,
                      mapping: MappingProfile | str | Path | None = None,
                      progress: Progress | None = None) -> ImportReport:
+        access.require(self.db, self.user, Role.SUPERVISOR, "importing the ERP open items")
         return self._import_table("items", source, file_name, mapping, progress)
 
     def import_hierarchy(self, source: str | Path | bytes, *, file_name: str | None = None,
@@ -135,8 +209,43 @@ class Workspace:
         return AllocationService(self.db, self.user, self.settings)
 
     @cached_property
+    def credits(self) -> CreditService:
+        """Credit memos and deductions."""
+        return CreditService(self.db, self.user, self.settings)
+
+    @cached_property
+    def accounts(self) -> AccountService:
+        """Customers' accounts, holds, statements, and customers missing from the master."""
+        return AccountService(self.db, self.user, self.settings)
+
+    @cached_property
+    def postings(self) -> PostingService:
+        """Journals for the ERP."""
+        return PostingService(self.db, self.user, self.settings)
+
+    @cached_property
     def ledger(self) -> LedgerService:
-        return LedgerService(self.db, self.user, self.settings)
+        """The ledger's integrity (``verify``)."""
+        return LedgerService(self.db, self.user)
+
+    @cached_property
+    def erp_sync(self) -> ErpSyncService:
+        return ErpSyncService(self.db, self.user, self.settings)
+
+    @cached_property
+    def users(self) -> "UserService":
+        from cashbook.users import UserService  # argon2 loads only for user work
+
+        return UserService(self.db, self.user, self.settings)
+
+    @property
+    def role(self) -> Role | None:
+        """The user's role; None in a workspace without users (one person, nothing refused)."""
+        return access.role_of(self.db, self.user) if access.has_users(self.db) else None
+
+    def may(self, role: Role) -> bool:
+        """Whether the user may do what needs ``role`` (the app hides what is not allowed)."""
+        return access.allows(self.db, self.user, role)
 
     @property
     def settings(self) -> Settings:
@@ -145,12 +254,33 @@ class Workspace:
         return load_settings(self.path, overrides)
 
     def set_setting(self, key: str, value: str) -> Settings:
-        """Keep a setting in the workspace; refused when the key or value is not valid."""
+        """Keep a setting in the workspace; refused when the key or value is not valid.
+
+        Settings need a supervisor; those that decide who gets in need an admin.
+        """
+        if key in SIGN_IN_SETTINGS:
+            access.require(self.db, self.user, Role.ADMIN, f"changing the sign-in setting {key}")
+        else:
+            access.require(self.db, self.user, Role.SUPERVISOR, "changing settings")
         overrides = dict(self.db.rows("SELECT key, value FROM setting"))
         overrides[key] = value
         checked = load_settings(self.path, overrides)
         self.db.execute("INSERT OR REPLACE INTO setting VALUES (?, ?)", [key, value])
         return checked
+
+    # -- deciding in Excel ------------------------------------------------------------------
+    def suggestions_xlsx(self) -> bytes:
+        """Every suggestion waiting, as a workbook with a Decision column (cashbook.decisions)."""
+        return suggestions_xlsx(self.db)
+
+    def decide_in_excel(self, data: bytes, file_name: str) -> DecisionReport:
+        """Apply the decisions of a suggestions workbook as this workspace's user; a DecisionReport.
+
+        A file with any unreadable row is refused whole (FileRefused); decisions the ledger refuses
+        are reported with why, and the rest are applied together.
+        """
+        decisions, undecided = read_decisions(self.db, data, file_name)
+        return apply_decisions(self.db, self.allocation, decisions, file_name, undecided)
 
     # -- reading ----------------------------------------------------------------------------
     def status(self) -> dict[str, Any]:

@@ -7,6 +7,7 @@ workspace's ``setting`` table and override the file.
 
 from __future__ import annotations
 
+import getpass
 import os
 import tomllib
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -15,8 +16,23 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from cashbook.errors import SettingsError
-from cashbook.money import DateWindow
+from cashbook.errors import NameRefused, SettingsError
+from cashbook.money import NUMBER_STYLES, DateWindow
+from cashbook.names import shown_file_name, user_name_problem
+
+
+def current_user() -> str:
+    """Who is working: CASHBOOK_USER, else the operating-system login; refused when not a plain name."""
+    name = os.environ.get("CASHBOOK_USER")
+    return checked_user(name, "CASHBOOK_USER") if name is not None else getpass.getuser() or "unknown"
+
+
+def checked_user(name: str, source: str = "--user") -> str:
+    """``name`` when it can go into the ledger's "who"; NameRefused otherwise (stored as given, never trimmed)."""
+    problem = user_name_problem(name)
+    if problem:
+        raise NameRefused(f"the user name in {source} ({shown_file_name(name)}) {problem}")
+    return name
 
 
 @dataclass(frozen=True)
@@ -57,9 +73,14 @@ class Settings:
     currency: str = "GBP"
     earliest_date: date = date(1990, 1, 1)  # imported dates before this are refused as slips of the keyboard
     latest_date: date = date(2100, 12, 31)  # ... and after this
+    number_style: str = "1,234.56"  # how amounts read on screen: "1,234.56", "1.234,56", "1 234,56" or "1'234.56"
     upload_max_mb: int = 200  # the largest file the app's Import page accepts
     upload_memory_mb: int = 2048  # memory the child process reading an upload may use
     upload_seconds: int = 300  # time it may take
+    auth_header: str = ""  # a trusted proxy's header naming the signed-in user (e.g. X-Forwarded-User); "" = sign-in form
+    session_hours: float = 12.0  # a browser stays signed in this long
+    sign_in_attempts: int = 5  # wrong passwords in a row that lock a name...
+    lockout_minutes: int = 15  # ...for this long
     accounts: Accounts = field(default_factory=Accounts)
 
     @property
@@ -110,6 +131,9 @@ def _build(values: dict[str, Any]) -> Settings:
             kwargs[name] = Accounts(**{k: str(v) for k, v in data.items()})
         else:
             kwargs[name] = _coerce(name, known[name].type, value)
+    if "number_style" in kwargs and kwargs["number_style"] not in NUMBER_STYLES:
+        raise SettingsError(f"setting number_style: {kwargs['number_style']!r} is not one of "
+                            f"{', '.join(repr(s) for s in NUMBER_STYLES)}")
     profile = kwargs.get("decision_profile", "default")
     if profile not in PROFILES:
         raise SettingsError(f"setting decision_profile: {profile!r} is not a profile; choose {' or '.join(PROFILES)}")

@@ -74,7 +74,7 @@ def main() -> None:
                 page = browser.new_page(viewport={"width": 1600, "height": 2000})
                 page.goto(url)
                 wait_idle(page)
-                page.get_by_label("Open a receipt by id or payment reference").fill(str(receipt))
+                page.get_by_label("Search").fill(f"#{receipt}")
                 page.keyboard.press("Enter")
                 wait_idle(page)
                 page.screenshot(path=str(OUT / "cash_allocation.png"), full_page=True)

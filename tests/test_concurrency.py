@@ -136,9 +136,9 @@ def test_crash_while_writing_postings_records_nothing(ws: Workspace, tmp_path: P
 
     monkeypatch.setattr(cashbook.exports.os, "fsync", broken_fsync)
     with pytest.raises(ExportError, match="the disk is full"):
-        ws.ledger.export_postings(tmp_path / "p.csv")
+        ws.postings.export(tmp_path / "p.csv")
     monkeypatch.undo()
     assert not (tmp_path / "p.csv").exists() and not list(tmp_path.glob(".p.csv.*"))
     assert ws.db.scalar("SELECT count(*) FROM posted_entry") == 0
     assert ws.db.scalar("SELECT count(*) FROM posting_journal") == 0
-    assert ws.ledger.export_postings(tmp_path / "p.csv").journals[0].journal_no == "CP000001"
+    assert ws.postings.export(tmp_path / "p.csv").journals[0].journal_no == "CP000001"

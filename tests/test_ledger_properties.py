@@ -41,7 +41,6 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _run(ws: Workspace, op: tuple, folder: Path) -> None:
     name, *args = op
-    ledger = ws.ledger
     if name == "apply":
         receipt, doc, amount, discount, write_off = args
         ws.allocation.apply_manual(receipt, doc, amount, discount=discount, write_off=write_off)
@@ -50,13 +49,13 @@ def _run(ws: Workspace, op: tuple, folder: Path) -> None:
     elif name == "on_account":
         ws.allocation.on_account(args[0], amount=args[1])
     elif name == "credit_apply":
-        ledger.credit_apply("CRN1", args[0], args[1])
+        ws.credits.apply("CRN1", args[0], args[1])
     elif name == "credit_unapply":
-        ledger.credit_unapply("CRN1", args[0])
+        ws.credits.unapply("CRN1", args[0])
     elif name == "refund":
-        ledger.credit_refund("CRN1", args[0])
+        ws.credits.refund("CRN1", args[0])
     else:
-        report = ledger.export_postings(folder / f"postings{len(list(folder.iterdir()))}.csv")
+        report = ws.postings.export(folder / f"postings{len(list(folder.iterdir()))}.csv")
         assert all(j.balanced for j in report.journals)
 
 

@@ -117,22 +117,22 @@ def test_discount_and_deduction_settle_the_document(ws: Workspace) -> None:
     ws.allocation.apply_manual("PAY1", "INV1", D("440.00"), discount=D("10.00"), deduction=D("50.00"), reason_code="DAMAGED")
     assert open_now(ws, "INV1") == D("0.00")
     assert unallocated(ws, "PAY1") == D("360.00")
-    [item] = ws.ledger.deductions()
+    [item] = ws.credits.deductions()
     assert (item["status"], item["amount"], item["reason_code"], item["doc_no"]) == ("open", D("50.00"), "DAMAGED", "INV1")
 
 
 def test_deduction_resolutions(ws: Workspace) -> None:
     ws.allocation.apply_manual("PAY1", "INV1", D("450.00"), deduction=D("50.00"), reason_code="DAMAGED")
     ws.allocation.apply_manual("PAY1", "INV2", D("270.00"), deduction=D("30.00"), reason_code="PRICING")
-    first, second = (d["deduction_id"] for d in ws.ledger.deductions())
-    ws.ledger.resolve_deduction(first, "write_off", note="goods were damaged")
-    ws.ledger.resolve_deduction(second, "reinstated")
-    statuses = {d["doc_no"]: (d["status"], d["resolved_by"]) for d in ws.ledger.deductions()}
+    first, second = (d["deduction_id"] for d in ws.credits.deductions())
+    ws.credits.resolve_deduction(first, "write_off", note="goods were damaged")
+    ws.credits.resolve_deduction(second, "reinstated")
+    statuses = {d["doc_no"]: (d["status"], d["resolved_by"]) for d in ws.credits.deductions()}
     assert statuses == {"INV1": ("written_off", "alice"), "INV2": ("reinstated", "alice")}
     assert open_now(ws, "INV1") == D("0.00")
     assert open_now(ws, "INV2") == D("30.00")  # reopened for the customer to pay
     with pytest.raises(AllocationError, match="already written off"):
-        ws.ledger.resolve_deduction(first, "rebill", new_doc_no="DBN7")
+        ws.credits.resolve_deduction(first, "rebill", new_doc_no="DBN7")
     with pytest.raises(AllocationError, match="already resolved"):
         ws.allocation.unapply("PAY1", "INV1")
     assert ws.ledger.verify() == []
@@ -170,11 +170,11 @@ def test_each_refusal_is_named(ws: Workspace) -> None:
 def test_on_account_defaults_to_primary_and_unapply(ws: Workspace) -> None:
     ws.db.execute("UPDATE receipt SET payer_customer_no = 'C2' WHERE payment_ref = 'PAY2'")
     ws.allocation.on_account("PAY2")
-    assert ws.ledger.account("C1").on_account == D("100.00")  # C1 is the group's primary
+    assert ws.accounts.account("C1").on_account == D("100.00")  # C1 is the group's primary
     assert unallocated(ws, "PAY2") == D("0.00")
     assert ws.db.scalar("SELECT status FROM receipt WHERE payment_ref = 'PAY2'") == "on_account"
     ws.allocation.unapply("PAY2")
-    assert ws.ledger.account("C1").on_account == D("0.00")
+    assert ws.accounts.account("C1").on_account == D("0.00")
     assert unallocated(ws, "PAY2") == D("100.00")
     entries = ws.allocation.ledger.entries(receipt_id=ws.allocation.receipt_id("PAY2"))
     assert [e.amount for e in entries] == [D("100.00"), D("-100.00")]  # appended, never deleted
@@ -223,27 +223,27 @@ def test_suspense_and_reassignment(ws: Workspace) -> None:
 
 
 def test_credit_centre(ws: Workspace, tmp_path: Path) -> None:
-    [memo] = ws.ledger.credits()
+    [memo] = ws.credits.memos()
     assert (memo.status.value, memo.amount, memo.open_amount) == ("open", D("100.00"), D("100.00"))
-    ws.ledger.credit_apply("CRN1", "INV1", D("60.00"))
-    [memo] = ws.ledger.credits()
+    ws.credits.apply("CRN1", "INV1", D("60.00"))
+    [memo] = ws.credits.memos()
     assert (memo.status.value, memo.applied_amount, memo.open_amount) == ("partly applied", D("60.00"), D("40.00"))
     assert memo.applied_to == "INV1 60.00"
     assert open_now(ws, "INV1") == D("440.00")
     with pytest.raises(AllocationError, match="40.00 open"):
-        ws.ledger.credit_refund("CRN1", D("50.00"))
+        ws.credits.refund("CRN1", D("50.00"))
     with pytest.raises(AllocationError, match="outside the group"):
-        ws.ledger.credit_apply("CRN1", "INV9")
-    ws.ledger.credit_refund("CRN1", D("40.00"))
-    [memo] = ws.ledger.credits()
+        ws.credits.apply("CRN1", "INV9")
+    ws.credits.refund("CRN1", D("40.00"))
+    [memo] = ws.credits.memos()
     assert (memo.status.value, memo.refunded_amount, memo.open_amount) == ("applied", D("40.00"), D("0.00"))
-    ws.ledger.credit_unapply("CRN1", "INV1")
-    [memo] = ws.ledger.credits()
+    ws.credits.unapply("CRN1", "INV1")
+    [memo] = ws.credits.memos()
     assert (memo.status.value, memo.applied_amount, memo.open_amount) == ("partly applied", D("0.00"), D("60.00"))
-    ws.ledger.credit_refund("CRN1", D("60.00"))
-    assert ws.ledger.credits()[0].status.value == "refunded"
+    ws.credits.refund("CRN1", D("60.00"))
+    assert ws.credits.memos()[0].status.value == "refunded"
     path = tmp_path / "credits.csv"
-    assert ws.ledger.export_credits(path) == 1
+    assert ws.credits.export(path) == 1
     row = next(csv.DictReader(path.open()))
     assert {k: row[k] for k in ("doc_no", "customer_no", "status", "amount", "applied_amount", "refunded_amount",
                                 "open_amount")} == {
@@ -252,52 +252,52 @@ def test_credit_centre(ws: Workspace, tmp_path: Path) -> None:
 
 
 def test_credit_unapply_reopens_both_documents(ws: Workspace) -> None:
-    ws.ledger.credit_apply("CRN1", "INV2")  # 100 of INV2's 300
+    ws.credits.apply("CRN1", "INV2")  # 100 of INV2's 300
     ws.allocation.apply_manual("PAY1", "INV2", D("200.00"))
     assert open_now(ws, "INV2") == D("0.00")
-    ws.ledger.credit_unapply("CRN1", "INV2")
+    ws.credits.unapply("CRN1", "INV2")
     assert (open_now(ws, "INV2"), open_now(ws, "CRN1")) == (D("100.00"), D("-100.00"))
     with pytest.raises(NotFound, match="not applied"):
-        ws.ledger.credit_unapply("CRN1", "INV2")
+        ws.credits.unapply("CRN1", "INV2")
 
 
 def test_account_aging_limit_and_holds(ws: Workspace) -> None:
-    c1 = ws.ledger.account("C1")
+    c1 = ws.accounts.account("C1")
     assert c1.balance == D("700.00")  # 500 + 300 - 100
     assert c1.amount_due == D("500.00")  # INV1 is 10 days past due
     assert (c1.aging.current, c1.aging.days_1_30) == (D("300.00"), D("400.00"))  # CRN1 ages too
     assert c1.available_credit == D("300.00")
-    c3 = ws.ledger.account("C3")
+    c3 = ws.accounts.account("C3")
     assert c3.aging.days_61_90 == D("400.00") and not c3.on_hold
-    changes = ws.ledger.refresh_holds()
+    changes = ws.accounts.refresh_holds()
     assert [(c.customer_no, c.on_hold) for c in changes] == [("C3", True)]
     assert "past due" in changes[0].reason
-    assert ws.ledger.account("C3").on_hold
-    assert ws.ledger.refresh_holds() == []  # nothing changed since
+    assert ws.accounts.account("C3").on_hold
+    assert ws.accounts.refresh_holds() == []  # nothing changed since
     ws.allocation.apply_manual("PAY9", "INV9", D("400.00"))  # cash brings C3 back inside: released at once
-    c3 = ws.ledger.account("C3")
+    c3 = ws.accounts.account("C3")
     assert not c3.on_hold
-    history = ws.ledger.hold_history("C3")
+    history = ws.accounts.hold_history("C3")
     assert [h["on_hold"] for h in history] == [True, False] and history[1]["created_by"] == "alice"
 
 
 def test_credit_limit_hold(ws: Workspace) -> None:
     ws.import_items((ITEMS + f"INV4,INV,C1,{_d(1)},{_d(-30)},GBP,450.00,450.00,,,\n").encode(), file_name="items2.csv")
-    change = {c.customer_no: c for c in ws.ledger.refresh_holds()}["C1"]  # C3 goes on hold too (past due)
+    change = {c.customer_no: c for c in ws.accounts.refresh_holds()}["C1"]  # C3 goes on hold too (past due)
     assert change.on_hold and "balance 1,150.00 is over the credit limit 1,000.00" in change.reason
     ws.allocation.apply_manual("PAY1", "INV4", D("450.00"))
-    assert not ws.ledger.account("C1").on_hold
+    assert not ws.accounts.account("C1").on_hold
 
 
 def test_statement_oldest_first_with_cash(ws: Workspace, tmp_path: Path) -> None:
     ws.allocation.on_account("PAY2", "C1")
-    rows = ws.ledger.statement("C1")
+    rows = ws.accounts.statement("C1")
     assert [(r["doc_type"], r["doc_no"], r["open_amount"]) for r in rows] == [
         ("INV", "INV1", D("500.00")), ("INV", "INV2", D("300.00")), ("CRN", "CRN1", D("-100.00")),
         ("CASH", "PAY2", D("-100.00"))]
     assert rows[-1]["running_balance"] == D("600.00")
     path = tmp_path / "statement.xlsx"
-    assert ws.ledger.export_statement("C1", path, date_from=TODAY - timedelta(days=25)) == 3
+    assert ws.accounts.export_statement("C1", path, date_from=TODAY - timedelta(days=25)) == 3
     import openpyxl
 
     sheet = openpyxl.load_workbook(path).active
@@ -310,22 +310,22 @@ def test_statement_oldest_first_with_cash(ws: Workspace, tmp_path: Path) -> None
 
 def test_missing_customers_become_provisional_and_merge(ws: Workspace, tmp_path: Path) -> None:
     ws.allocation.unidentified("PAY3")
-    [missing] = ws.ledger.missing_customers()
+    [missing] = ws.accounts.missing_customers()
     assert (missing.origin, missing.name) == ("suspense", "Mystery Payer")
     with pytest.raises(Exception, match="create_missing_customers"):
-        ws.ledger.create_missing()
+        ws.accounts.create_missing()
     ws.set_setting("create_missing_customers", "true")
-    ws.ledger.settings = ws.settings
-    [number] = ws.ledger.create_missing()
-    assert ws.ledger.missing_customers() == []
+    ws.accounts.settings = ws.settings
+    [number] = ws.accounts.create_missing()
+    assert ws.accounts.missing_customers() == []
     ws.allocation.reassign_suspense("PAY3", customer_no=number)
-    assert ws.ledger.account(number).on_account == D("50.00")
+    assert ws.accounts.account(number).on_account == D("50.00")
     path = tmp_path / "new.csv"
-    assert ws.ledger.export_new_customers(path) == 1
+    assert ws.accounts.export_new_customers(path) == 1
     row = next(csv.DictReader(path.open()))
     assert (row["customer_no"], row["name"], row["bank_accounts"]) == (number, "Mystery Payer", "DE99ZZZZ")
     report = ws.import_customers((CUSTOMERS + f"{number},Mystery Payer GmbH,,GBP,,false,credit,DE99ZZZZ,,\n").encode(),
                                  file_name="customers2.csv")
     assert report.counts.get("merged") == 1
     assert ws.db.scalar("SELECT provisional FROM customer WHERE customer_no = ?", [number]) is False
-    assert ws.ledger.export_new_customers(tmp_path / "none.csv") == 0
+    assert ws.accounts.export_new_customers(tmp_path / "none.csv") == 0

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from cashbook import views
+from app_pages import views
 from tests.matching_helpers import NW, TODAY, D, allocations, group_world, line, receipt_id, status
 
 

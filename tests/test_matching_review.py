@@ -90,7 +90,7 @@ def test_suspense_is_not_straight_through(world):
     assert report.by_status == {"unidentified": 1, "applied": 1}
     assert report.straight_through == 1
     assert "straight-through: 1 (50.0%; suspense is not straight-through)" in report.lines()
-    from cashbook import views
+    from app_pages import views
     numbers = views.dashboard_numbers(world.ws)
     assert numbers["straight_through"] == 1 and numbers["receipts"] == 2
 

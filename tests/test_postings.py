@@ -33,7 +33,7 @@ def test_one_balanced_journal_per_receipt(ws: Workspace, tmp_path: Path) -> None
     ws.allocation.on_account("PAY1")
     ws.allocation.unidentified("PAY3")
     path = tmp_path / "postings.csv"
-    report = ws.ledger.export_postings(path)
+    report = ws.postings.export(path)
     journals = _journals(path)
     assert list(journals) == ["CP000001", "CP000002"] and len(report.journals) == 2
     _assert_balanced(journals)
@@ -51,17 +51,17 @@ def test_one_balanced_journal_per_receipt(ws: Workspace, tmp_path: Path) -> None
     assert set(journals["CP000001"][0]) >= {"journal_no", "payment_ref", "date", "account", "customer_no", "doc_no",
                                             "debit", "credit", "description"}
     # the next export carries only what is new
-    again = ws.ledger.export_postings(tmp_path / "again.csv")
+    again = ws.postings.export(tmp_path / "again.csv")
     assert again.journals == () and _journals(tmp_path / "again.csv") == {}
 
 
 def test_unapply_after_export_yields_reversing_journal(ws: Workspace, tmp_path: Path) -> None:  # noqa: F811
     ws.allocation.apply_manual("PAY1", "INV1", D("500.00"))
     ws.allocation.apply_manual("PAY1", "INV2", D("300.00"))
-    ws.ledger.export_postings(tmp_path / "1.csv")
+    ws.postings.export(tmp_path / "1.csv")
     ws.allocation.unapply("PAY1", "INV2")
     ws.allocation.apply_manual("PAY1", "INV3", D("200.00"))
-    ws.ledger.export_postings(tmp_path / "2.csv")
+    ws.postings.export(tmp_path / "2.csv")
     journals = _journals(tmp_path / "2.csv")
     _assert_balanced(journals)
     by_type = {lines[0]["journal_type"]: lines for lines in journals.values()}
@@ -75,25 +75,25 @@ def test_unapply_after_export_yields_reversing_journal(ws: Workspace, tmp_path: 
 def test_apply_and_unapply_before_export_net_out(ws: Workspace, tmp_path: Path) -> None:  # noqa: F811
     ws.allocation.apply_manual("PAY2", "INV1", D("100.00"))
     ws.allocation.unapply("PAY2")
-    report = ws.ledger.export_postings(tmp_path / "p.csv")
+    report = ws.postings.export(tmp_path / "p.csv")
     assert report.journals == () and report.netted_entries == 2
     assert ws.db.scalar("SELECT count(*) FROM posted_entry") == 2
-    assert ws.ledger.export_postings(tmp_path / "q.csv").netted_entries == 0
+    assert ws.postings.export(tmp_path / "q.csv").netted_entries == 0
 
 
 def test_credit_refund_and_deduction_journals_xlsx(ws: Workspace, tmp_path: Path) -> None:  # noqa: F811
     ws.set_setting("journal_prefix", "AR")
     ws.set_setting("journal_digits", "4")
     ws.set_setting("accounts.refunds", "2999")
-    ws.ledger.settings = ws.settings
-    ws.ledger.credit_apply("CRN1", "INV1", D("60.00"))
-    ws.ledger.credit_refund("CRN1", D("40.00"))
+    ws.postings.settings = ws.settings
+    ws.credits.apply("CRN1", "INV1", D("60.00"))
+    ws.credits.refund("CRN1", D("40.00"))
     ws.allocation.apply_manual("PAY1", "INV2", D("270.00"), deduction=D("30.00"), reason_code="PRICING")
-    ws.ledger.export_postings(tmp_path / "1.xlsx")
-    [deduction] = ws.ledger.deductions()
-    ws.ledger.resolve_deduction(deduction["deduction_id"], "rebill", new_doc_no="DBN1")
+    ws.postings.export(tmp_path / "1.xlsx")
+    [deduction] = ws.credits.deductions()
+    ws.credits.resolve_deduction(deduction["deduction_id"], "rebill", new_doc_no="DBN1")
     path = tmp_path / "2.xlsx"
-    ws.ledger.export_postings(path)
+    ws.postings.export(path)
     rows = []
     for file in (tmp_path / "1.xlsx", path):
         sheet = openpyxl.load_workbook(file).active
@@ -117,7 +117,7 @@ def test_credit_refund_and_deduction_journals_xlsx(ws: Workspace, tmp_path: Path
 def test_postings_bytes_records_the_export_like_a_file(ws: Workspace, tmp_path: Path) -> None:  # noqa: F811
     ws.allocation.apply_manual("PAY1", "INV1", D("500.00"))
     ws.allocation.unidentified("PAY3")
-    data, journals = ws.ledger.postings_bytes("csv", "postings_today.csv")
+    data, journals = ws.postings.as_bytes("csv", "postings_today.csv")
     assert journals == 2
     rows = list(csv.DictReader(data.decode("utf-8").splitlines()))
     assert sorted({r["journal_no"] for r in rows}) == ["CP000001", "CP000002"]
@@ -126,11 +126,11 @@ def test_postings_bytes_records_the_export_like_a_file(ws: Workspace, tmp_path: 
     assert export[1:] == ("alice", "postings_today.csv", 2)
     assert ws.db.scalar("SELECT count(*) FROM posted_entry WHERE export_id = ?", [export[0]]) == 2
     # exactly what export_postings records: the next export, bytes or file, carries nothing again
-    assert ws.ledger.postings_bytes("xlsx")[1] == 0
-    assert ws.ledger.export_postings(tmp_path / "again.csv").journals == ()
+    assert ws.postings.as_bytes("xlsx")[1] == 0
+    assert ws.postings.export(tmp_path / "again.csv").journals == ()
     # without a name, the export is recorded as postings_<export id>.<fmt>
     ws.allocation.apply_manual("PAY1", "INV2", D("300.00"))
-    data, journals = ws.ledger.postings_bytes("xlsx")
+    data, journals = ws.postings.as_bytes("xlsx")
     assert journals == 1 and data[:2] == b"PK"
     assert ws.db.one("SELECT file_name FROM posting_export ORDER BY export_id DESC LIMIT 1")[0] == \
         f"postings_{ws.db.scalar('SELECT max(export_id) FROM posting_export')}.xlsx"
@@ -141,6 +141,6 @@ def test_postings_bytes_refuses_an_unknown_format_and_records_nothing(ws: Worksp
 
     ws.allocation.apply_manual("PAY1", "INV1", D("500.00"))
     with pytest.raises(CashbookError):
-        ws.ledger.postings_bytes("pdf")
+        ws.postings.as_bytes("pdf")
     assert ws.db.scalar("SELECT count(*) FROM posting_export") == 0
-    assert ws.ledger.postings_bytes("csv")[1] == 1
+    assert ws.postings.as_bytes("csv")[1] == 1

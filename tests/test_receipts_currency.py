@@ -82,3 +82,14 @@ def test_an_advice_nothing_identifies_keeps_an_unknown_currency(ws):
     (report,) = ws.receipts.import_files([(x12_820.render([advice]), "adv.edi")])
     assert report.ok
     assert ws.db.scalar("SELECT currency FROM receipt") is None
+
+
+def test_an_advice_short_of_its_bank_entry_by_a_bank_charge_links_with_a_warning(ws):
+    bank = ParsedPayment(kind="bank", payment_ref="PAY-9", value_date=date(2026, 11, 3), amount=Decimal("485.00"),
+                         currency="EUR", payer_name="ZENITH FOODS", bank_ref="B9", account="FR76BANK")
+    (first,) = ws.receipts.import_files([(camt.render([bank]), "bank.xml")])
+    (second,) = ws.receipts.import_files([(x12_820.render([_advice("PAY-9", "500.00", "INV-100")]), "adv.edi")])
+    assert first.ok and second.ok and second.links == 1
+    (warning,) = second.warnings
+    assert "500.00" in warning and "485.00" in warning and "short by 15.00, a bank charge?" in warning
+    assert ws.db.rows("SELECT amount, advice_amount FROM receipt") == [(Decimal("485.00"), Decimal("500.00"))]

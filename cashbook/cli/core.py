@@ -7,7 +7,7 @@ from pathlib import Path
 
 from cashbook.cli.main import Parsers, print_json
 from cashbook.names import shown_file_name
-from cashbook.demo import write_demo
+from cashbook.demo import build_demo_workspace, has_demo_files, write_demo
 from cashbook.errors import CashbookError
 from cashbook.service import Workspace
 
@@ -37,6 +37,8 @@ def register(p: Parsers) -> None:
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--no-workspace", action="store_true", help="write only the source files")
     demo.add_argument("--no-match", action="store_true", help="import the files but leave matching to the clerk")
+    demo.add_argument("--from-files", action="store_true",
+                      help="build the workspace from the demo files already in DIR, without rewriting them")
     demo.add_argument("--conventions", choices=("standard", "varied"), default="standard",
                       help="varied: every bank and customer writes its files its own way (formats, payer text, "
                            "currency stated or not, advice habits)")
@@ -86,6 +88,13 @@ def _settings(ws: Workspace, args: argparse.Namespace) -> int:
 
 
 def _demo(ws: None, args: argparse.Namespace) -> int:
+    if args.from_files:
+        if not has_demo_files(args.dir):
+            raise CashbookError(f"{args.dir} holds no demo files (erp/customers.csv, erp/open_items.csv, "
+                                f"erp/hierarchy.csv); `cashbook demo {args.dir}` writes them", title="Demo refused")
+        for line in build_demo_workspace(args.dir, user=args.user, match=not args.no_match):
+            print(line)
+        return 0
     summary = write_demo(args.dir, seed=args.seed, customers=args.customers,
                          workspace=not args.no_workspace, user=args.user, match=not args.no_match,
                          conventions=args.conventions)

@@ -176,7 +176,7 @@ def _suspense_reassign(ws: Workspace, a: argparse.Namespace) -> int:
 
 
 def _credit_apply(ws: Workspace, a: argparse.Namespace) -> int:
-    ids = ws.ledger.credit_apply(a.crn, a.doc_no, a.amount)
+    ids = ws.credits.apply(a.crn, a.doc_no, a.amount)
     entry = ws.allocation.ledger.entries(doc_no=a.doc_no, live_only=True)
     amount = next((e.amount for e in entry if e.entry_id in ids), None)
     print(f"applied {format_money(amount)} of credit {a.crn} to {a.doc_no} (entry {_ids(ids)})")
@@ -184,19 +184,19 @@ def _credit_apply(ws: Workspace, a: argparse.Namespace) -> int:
 
 
 def _credit_unapply(ws: Workspace, a: argparse.Namespace) -> int:
-    ids = ws.ledger.credit_unapply(a.crn, a.doc_no)
+    ids = ws.credits.unapply(a.crn, a.doc_no)
     print(f"credit {a.crn} taken back from {a.doc_no} (entry {_ids(ids)})")
     return 0
 
 
 def _credit_refund(ws: Workspace, a: argparse.Namespace) -> int:
-    ids = ws.ledger.credit_refund(a.crn, a.amount)
+    ids = ws.credits.refund(a.crn, a.amount)
     print(f"refunded {format_money(a.amount)} of credit {a.crn} (entry {_ids(ids)})")
     return 0
 
 
 def _credit_list(ws: Workspace, a: argparse.Namespace) -> int:
-    memos = ws.ledger.credits()
+    memos = ws.credits.memos()
     return show(a, [dict(zip(credits.EXPORT_COLUMNS, m.export_row())) for m in memos],
                 (f"{m.doc_no:<14} {m.customer_no:<10} {m.status.value:<15} amount {format_money(m.amount):>12} "
                  f"applied {format_money(m.applied_amount):>12} refunded {format_money(m.refunded_amount):>12} "
@@ -205,25 +205,25 @@ def _credit_list(ws: Workspace, a: argparse.Namespace) -> int:
 
 
 def _deduction_list(ws: Workspace, a: argparse.Namespace) -> int:
-    rows = ws.ledger.deductions(a.status)
+    rows = ws.credits.deductions(a.status)
     return show(a, rows, (f"#{r['deduction_id']:<6} {r['doc_no']:<14} {r['customer_no'] or '':<10} "
                           f"{format_money(r['amount']):>12} {r['reason_code'] or '':<10} {r['status']}" for r in rows),
                 "no deductions")
 
 
 def _deduction_resolve(ws: Workspace, a: argparse.Namespace) -> int:
-    ws.ledger.resolve_deduction(a.deduction_id, a.action, new_doc_no=a.new_doc_no, note=a.note)
+    ws.credits.resolve_deduction(a.deduction_id, a.action, new_doc_no=a.new_doc_no, note=a.note)
     print(f"deduction #{a.deduction_id}: {a.action.replace('_', ' ')}")
     return 0
 
 
 def _account(ws: Workspace, a: argparse.Namespace) -> int:
-    summary = ws.ledger.account(a.customer_no)
+    summary = ws.accounts.account(a.customer_no)
     return show(a, summary.as_dict(), summary.lines(), "")
 
 
 def _holds_refresh(ws: Workspace, a: argparse.Namespace) -> int:
-    changes = ws.ledger.refresh_holds()
+    changes = ws.accounts.refresh_holds()
     return show(a, [c.__dict__ for c in changes],
                 (f"{c.customer_no}: {'ON HOLD' if c.on_hold else 'released'} ({c.reason})" for c in changes),
                 "no hold changed")
@@ -231,10 +231,10 @@ def _holds_refresh(ws: Workspace, a: argparse.Namespace) -> int:
 
 def _missing(ws: Workspace, a: argparse.Namespace) -> int:
     if a.create:
-        created = ws.ledger.create_missing()
+        created = ws.accounts.create_missing()
         print(f"{len(created)} provisional customers created" + (f": {', '.join(created)}" if created else ""))
         return 0
-    found = ws.ledger.missing_customers()
+    found = ws.accounts.missing_customers()
     return show(a, [m.__dict__ for m in found],
                 (f"{m.origin:<9} {m.customer_no or '(new)':<12} {m.name or '':<30} {m.detail}" for m in found),
                 "no missing customers")
@@ -251,20 +251,20 @@ def _verify(ws: Workspace, a: argparse.Namespace) -> int:
 
 
 def _export_postings(ws: Workspace, a: argparse.Namespace) -> int:
-    print(ws.ledger.export_postings(a.file).summary())
+    print(ws.postings.export(a.file).summary())
     return 0
 
 
 def _export_credits(ws: Workspace, a: argparse.Namespace) -> int:
-    print(f"{a.file}: {ws.ledger.export_credits(a.file)} credit memos")
+    print(f"{a.file}: {ws.credits.export(a.file)} credit memos")
     return 0
 
 
 def _export_statement(ws: Workspace, a: argparse.Namespace) -> int:
-    print(f"{a.file}: {ws.ledger.export_statement(a.customer_no, a.file, a.date_from, a.date_to)} statement lines")
+    print(f"{a.file}: {ws.accounts.export_statement(a.customer_no, a.file, a.date_from, a.date_to)} statement lines")
     return 0
 
 
 def _export_new_customers(ws: Workspace, a: argparse.Namespace) -> int:
-    print(f"{a.file}: {ws.ledger.export_new_customers(a.file)} new customers")
+    print(f"{a.file}: {ws.accounts.export_new_customers(a.file)} new customers")
     return 0

@@ -20,7 +20,7 @@ from cashbook.db.connection import describe_failure
 from cashbook.errors import CashbookError, FileRefused
 from cashbook.service import Workspace, default_db_path
 
-AREAS = ("core", "hierarchy", "receipts", "matching", "ledger")
+AREAS = ("core", "hierarchy", "receipts", "matching", "ledger", "exceptions", "users")
 Handler = Callable[[Workspace, argparse.Namespace], int]
 
 
@@ -37,7 +37,9 @@ class Parsers:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cashbook", description="Cash allocation for accounts receivable.")
     parser.add_argument("--db", default=None, help=f"workspace file (default: $CASHBOOK_DB or ./{'cashbook.duckdb'})")
-    parser.add_argument("--user", default=None, help="who is working (default: $CASHBOOK_USER or your login)")
+    parser.add_argument("--user", default=None,
+                        help="who is working (default: $CASHBOOK_USER or your login); once the workspace has users, "
+                             "an active user, whose role applies")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
     import_parser = commands.add_parser("import", help="import ERP, bank and remittance files")
@@ -72,6 +74,12 @@ def show(args: argparse.Namespace, data: Any, lines: Iterable[str], empty: str) 
     return 0
 
 
+def _command(args: argparse.Namespace) -> str:
+    """The command's words without its files, for the app's "batch run by ... since ..." notice."""
+    words = [args.command] + [str(getattr(args, k)) for k in ("kind", "users_command") if getattr(args, k, None)]
+    return " ".join(words)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -84,7 +92,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not needs_workspace:
             return handler(None, args)  # type: ignore[arg-type]
         path = args.db if args.db is not None else default_db_path()
-        with Workspace.open(path, user=args.user, create=getattr(args, "creates_workspace", True)) as ws:
+        with Workspace.open(path, user=args.user, create=getattr(args, "creates_workspace", True),
+                            batch=_command(args)) as ws:
             return handler(ws, args)
     except FileRefused as exc:
         print(str(exc), file=sys.stderr)

@@ -6,6 +6,9 @@ import argparse
 from decimal import Decimal
 from pathlib import Path
 
+from cashbook.decisions import suggestion_rows
+from cashbook.errors import CashbookError
+from cashbook.imports import read_file
 from cashbook.cli.main import Parsers, print_json
 from cashbook.exports import write_table
 from cashbook.service import Workspace
@@ -30,6 +33,14 @@ def register(p: Parsers) -> None:
     export = p.exports.add_parser("allocations", help="one row per allocation: applied, suggested, on account, unidentified")
     export.add_argument("file", type=Path)
     export.set_defaults(handler=_export)
+    suggestions = p.exports.add_parser(
+        "suggestions", help="every suggestion waiting, as a workbook with a Decision column to fill in Excel")
+    suggestions.add_argument("file", type=Path, help="an .xlsx file to write")
+    suggestions.set_defaults(handler=_export_suggestions)
+    decide = p.commands.add_parser("decide", help="apply the decisions written in a suggestions workbook")
+    decide.add_argument("file", type=Path, help="the workbook from `cashbook export suggestions`, decided")
+    decide.add_argument("--json", action="store_true")
+    decide.set_defaults(handler=_decide)
     missing = p.exports.add_parser("missing-customers", help="payers unknown to the master, proposed as new customers")
     missing.add_argument("file", type=Path)
     missing.set_defaults(handler=_export_missing)
@@ -85,3 +96,23 @@ def _export_missing(ws: Workspace, args: argparse.Namespace) -> int:
     count = write_table(args.file, columns, [[r[c] for c in columns] for r in rows])
     print(f"wrote {count:,} proposed customers to {args.file}")
     return 0
+
+
+def _export_suggestions(ws: Workspace, args: argparse.Namespace) -> int:
+    if args.file.suffix.lower() != ".xlsx":
+        raise CashbookError(f"{args.file}: the suggestions workbook is an .xlsx file", title="Export refused")
+    data = ws.suggestions_xlsx()
+    args.file.write_bytes(data)
+    count = len(suggestion_rows(ws.db))
+    print(f"wrote {count:,} suggestion{'s' if count != 1 else ''} to {args.file}; fill in the Decision column, "
+          f"then `cashbook decide {args.file}`")
+    return 0
+
+
+def _decide(ws: Workspace, args: argparse.Namespace) -> int:
+    report = ws.decide_in_excel(read_file(args.file), args.file.name)
+    if args.json:
+        print_json(report.as_dict())
+    else:
+        print("\n".join(report.lines()))
+    return 1 if report.refused else 0

@@ -6,7 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from cashbook.cli.main import Parsers, print_json
+from cashbook.cli.main import Parsers, print_json, show
+from cashbook.errors import CashbookError
 from cashbook.money import format_money
 from cashbook.names import shown_file_name
 from cashbook.service import Workspace
@@ -30,11 +31,20 @@ def register(p: Parsers) -> None:
     listing.add_argument("--status", help="only receipts with this status (unmatched, suggested, applied...)")
     listing.add_argument("--limit", type=int, default=200)
     listing.add_argument("--offset", type=int, default=0)
+    listing.add_argument("--json", action="store_true")
     listing.set_defaults(handler=_list)
     show = actions.add_parser("show", help="one receipt with its lines and the files it came from")
     show.add_argument("ref", help="a receipt id (17 or #17) or a payment reference")
     show.add_argument("--json", action="store_true")
     show.set_defaults(handler=_show)
+
+    find = p.commands.add_parser(
+        "find", help="find receipts by payer, payment reference, amount (or LOW-HIGH), bank text, receipt id, "
+                     "or a document they paid, named or were proposed for")
+    find.add_argument("text", help="e.g. INV500558, PAY0000231, 'Whitbread', 11294.79 or 100-200")
+    find.add_argument("--limit", type=int, default=200)
+    find.add_argument("--json", action="store_true")
+    find.set_defaults(handler=_find)
 
 
 def _import_remittance(ws: Workspace, args: argparse.Namespace) -> int:
@@ -60,23 +70,53 @@ def _export_payments(ws: Workspace, args: argparse.Namespace) -> int:
     return 0
 
 
+RECEIPT_STATUSES = ("unmatched", "suggested", "partial", "applied", "on_account", "unidentified")
+
+
 def _list(ws: Workspace, args: argparse.Namespace) -> int:
-    frame = ws.receipts.receipts(status=args.status, limit=args.limit, offset=args.offset)
-    if frame.empty:
-        print("no receipts" + (f" with status {args.status}" if args.status else ""))
-        return 0
-    for row in frame.itertuples(index=False):
-        print(f"#{row.receipt_id:<6} {row.value_date or '':<10} {format_money(row.amount):>14} {row.currency or '':<3} "
-              f"{(row.payment_ref or '')[:24]:<24} {(row.payer_name or '')[:30]:<30} {row.status:<10} "
-              f"{row.source_formats} ({row.lines} lines)")
-    return 0
+    if args.status is not None and args.status not in RECEIPT_STATUSES:
+        raise CashbookError(f"there is no receipt status {args.status!r}; use one of {', '.join(RECEIPT_STATUSES)}",
+                            title="Unknown status")
+    rows = ws.receipts.receipt_rows(status=args.status, limit=args.limit, offset=args.offset)
+    return show(args, rows, (_receipt_line(row) for row in rows),
+                "no receipts" + (f" with status {args.status}" if args.status else ""))
+
+
+def _receipt_line(row: dict) -> str:
+    """One receipt on one line; every text field may be empty (a bank entry without a reference)."""
+    value_date = row["value_date"].isoformat() if row["value_date"] else "-"
+    return (f"#{row['receipt_id']:<6} {value_date:<10} {format_money(row['amount']):>14} {row['currency'] or '':<3} "
+            f"{(row['payment_ref'] or '-')[:24]:<24} {(row['payer_name'] or '-')[:30]:<30} {row['status']:<12} "
+            f"{row['source_formats'] or '-'} ({row['lines']} lines)")
+
+
+def _find(ws: Workspace, args: argparse.Namespace) -> int:
+    """The receipts found, one a line with why; exactly one is shown whole, as `receipts show` would."""
+    rows = ws.receipts.search(args.text, limit=args.limit)
+    if len(rows) == 1 and not args.json:
+        print(f"found by: {rows[0]['found_by']}")
+        return _print_receipt(ws, rows[0]["receipt_id"], as_json=False)
+    found = len(rows)
+    lines = [f"{found} receipt{'s' if found != 1 else ''} found" + (f" (the first {args.limit})" if found == args.limit else "")]
+    lines += [_found_line(row) for row in rows]
+    return show(args, rows, lines if rows else [], f"no receipt fits {args.text!r}")
+
+
+def _found_line(row: dict) -> str:
+    value_date = row["value_date"].isoformat() if row["value_date"] else "-"
+    return (f"#{row['receipt_id']:<6} {value_date:<10} {format_money(row['amount']):>14} {row['currency'] or '':<3} "
+            f"{(row['payment_ref'] or '-')[:24]:<24} {(row['payer_name'] or '-')[:30]:<30} {row['status']:<12} "
+            f"found by: {row['found_by']}")
 
 
 def _show(ws: Workspace, args: argparse.Namespace) -> int:
+    return _print_receipt(ws, ws.receipts.find(args.ref), as_json=args.json)
+
+
+def _print_receipt(ws: Workspace, receipt_id: int, *, as_json: bool) -> int:
     service = ws.receipts
-    receipt_id = service.find(args.ref)
     receipt, lines, sources = service.receipt(receipt_id), service.lines(receipt_id), service.sources(receipt_id)
-    if args.json:
+    if as_json:
         print_json({"receipt": receipt.__dict__, "lines": [line.__dict__ for line in lines],
                     "sources": [source.__dict__ for source in sources]})
         return 0

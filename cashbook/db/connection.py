@@ -101,8 +101,21 @@ class Database:
         return [dict(zip(names, row)) for row in cur.fetchall()]
 
     def arrow(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> pa.Table:
-        """A query's result as Arrow (DECIMAL stays decimal), read to the end so the cursor is free again."""
-        return self.execute(sql, params).to_arrow_table()
+        """A query's result as Arrow (DECIMAL stays decimal), read to the end so the cursor is free again.
+
+        Through a relation (``sql``), not an executed cursor: DuckDB then hands Arrow the rows without a copy.
+        """
+        try:
+            return self.cursor().sql(sql, params=params).to_arrow_table()
+        except duckdb.Error as exc:
+            raise WorkspaceError(f"{exc}\nin: {sql.strip()[:400]}", title="Database error") from exc
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """One statement for many rows of values (small batches; large ones go through ``registered`` Arrow)."""
+        try:
+            self.cursor().executemany(sql, rows)
+        except duckdb.Error as exc:
+            raise WorkspaceError(f"{exc}\nin: {sql.strip()[:400]}", title="Database error") from exc
 
     @contextmanager
     def registered(self, name: str, table: pa.Table) -> Iterator[None]:

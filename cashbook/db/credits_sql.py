@@ -76,3 +76,6 @@ def deductions_sql(where: str = "true") -> str:
                    FROM deduction_event GROUP BY entry_id) v ON v.entry_id = e.entry_id
         WHERE e.kind = 'document' AND e.reverses IS NULL AND e.deduction > 0 AND ({where})
         ORDER BY e.entry_id"""
+
+
+DOCUMENT_AMOUNT_SQL = "SELECT amount FROM open_item WHERE doc_no = ?"  # a deduction's document, for its write-off tolerance

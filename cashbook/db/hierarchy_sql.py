@@ -233,3 +233,8 @@ def master_sync_sql() -> str:
         JOIN typed t ON t.customer_no = m.customer_no
         WHERE c.parent_no IS DISTINCT FROM t.parent_no
         ORDER BY 1, 2"""
+
+
+def insert_file_rows_sql(source: str) -> str:
+    """The rows of a hierarchy file as imported (``source``: a registered Arrow table), for import ``?``."""
+    return f"INSERT INTO hierarchy_row SELECT group_name, customer_no, parent_customer_no, is_primary, ? FROM {source}"

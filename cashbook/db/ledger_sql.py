@@ -1,54 +1,147 @@
 """SQL for balances derived from the allocation ledger: nothing is kept as a counter that drifts.
 
-A document's open amount now is what the ERP last reported, less every ledger entry on it
-that the ERP has not yet seen (an entry counts as seen once it was exported in a postings
-file and the ERP's open-items file has changed that document since).
+A document's open amount now is what the ERP last reported (0 once its file no longer lists the
+document), less every ledger movement on it that the ERP's figure does not include yet: movements
+not exported, and exported ones whose journal the ERP has not been seen to book (``erp_booking``).
+Whether the ERP booked an export is decided only by the document's open amount, when an items file
+is imported (cashbook.erp_sync); no other change to the document's row counts.
 """
 
 from __future__ import annotations
 
 
-def unreflected_entries_sql() -> str:
-    """Ledger entries the ERP's open amounts do not include yet."""
-    return """
-        SELECT e.* FROM allocation_entry e
-        LEFT JOIN posted_entry pe ON pe.entry_id = e.entry_id
-        LEFT JOIN posting_export px ON px.export_id = pe.export_id
-        LEFT JOIN open_item oi ON oi.doc_no = coalesce(e.doc_no, e.source_doc_no)
-        WHERE px.exported_at IS NULL OR oi.updated_at IS NULL OR oi.updated_at < px.exported_at"""
+def movements_sql(doc_filter: str | None = None) -> str:
+    """One row per ledger entry and document it moves: (entry_id, doc_no, cash, discount, write_off,
+    deduction, settled). An invoice is settled by cash, discount, write-off, deduction and credit
+    applied to it; a credit memo by being applied (``source_doc_no``) or refunded.
 
-
-def document_movements_sql() -> str:
-    """Per document: (doc_no, cash, discount, write_off, deduction, settled) movements from the ledger.
-
-    An invoice is settled by cash, discount, write-off, deduction and credit applied to it;
-    a credit memo by being applied (``source_doc_no``) or refunded.
+    ``doc_filter`` is a query of doc_no values to restrict the rows to (e.g. a scope's documents).
     """
+    on_doc = f" AND doc_no IN ({doc_filter})" if doc_filter else ""
+    on_source = f" AND source_doc_no IN ({doc_filter})" if doc_filter else ""
     return f"""
-        SELECT doc_no, sum(amount) AS cash, sum(discount) AS discount, sum(write_off) AS write_off,
-               sum(deduction) AS deduction, sum(amount + discount + write_off + deduction) AS settled
-        FROM ({unreflected_entries_sql()}) u WHERE kind IN ('document', 'credit') AND doc_no IS NOT NULL
-        GROUP BY doc_no
+        SELECT entry_id, doc_no, amount AS cash, discount, write_off, deduction,
+               amount + discount + write_off + deduction AS settled
+        FROM allocation_entry WHERE kind IN ('document', 'credit') AND doc_no IS NOT NULL{on_doc}
         UNION ALL
-        SELECT source_doc_no, 0, 0, 0, 0, -sum(amount)
-        FROM ({unreflected_entries_sql()}) u WHERE kind IN ('credit', 'refund') AND source_doc_no IS NOT NULL
-        GROUP BY source_doc_no"""
+        SELECT entry_id, source_doc_no, 0, 0, 0, 0, -amount
+        FROM allocation_entry WHERE kind IN ('credit', 'refund') AND source_doc_no IS NOT NULL{on_source}"""
+
+
+def movement_states_sql(doc_filter: str | None = None) -> str:
+    """Each movement with its state for the ERP: 'unexported', 'pending' (exported, not seen booked),
+    'booked', or 'netted' (cancelled out with its reversal inside one export, never sent), and its journal."""
+    return f"""
+        SELECT m.*, pe.journal_no,
+               CASE WHEN pe.entry_id IS NULL THEN 'unexported'
+                    WHEN pe.journal_no = '' THEN 'netted'
+                    WHEN b.journal_no IS NULL THEN 'pending'
+                    ELSE 'booked' END AS state
+        FROM ({movements_sql(doc_filter)}) m
+        LEFT JOIN posted_entry pe ON pe.entry_id = m.entry_id
+        LEFT JOIN (SELECT DISTINCT journal_no, doc_no FROM erp_booking) b
+               ON b.journal_no = pe.journal_no AND b.doc_no = m.doc_no"""
+
+
+def unreflected_entries_sql(doc_filter: str | None = None) -> str:
+    """Ledger movements the ERP's open amounts do not include yet: not exported, or exported and not seen booked."""
+    return f"SELECT * FROM ({movement_states_sql(doc_filter)}) WHERE state IN ('unexported', 'pending')"
+
+
+def document_movements_sql(doc_filter: str | None = None) -> str:
+    """Per document: what the ERP's figure does not include yet, as (doc_no, cash, discount, write_off,
+    deduction, settled, unexported, pending)."""
+    return f"""
+        SELECT doc_no, sum(cash) AS cash, sum(discount) AS discount, sum(write_off) AS write_off,
+               sum(deduction) AS deduction, sum(settled) AS settled,
+               coalesce(sum(settled) FILTER (WHERE state = 'unexported'), 0) AS unexported,
+               coalesce(sum(settled) FILTER (WHERE state = 'pending'), 0) AS pending
+        FROM ({unreflected_entries_sql(doc_filter)}) u
+        GROUP BY doc_no"""
+
+
+def erp_open_sql(alias: str = "oi") -> str:
+    """What the ERP says is open: its open amount while it lists the document, 0 once it dropped it."""
+    return f"(CASE WHEN {alias}.status = 'open' THEN {alias}.open_amount ELSE 0 END)"
 
 
 def open_items_now_sql(where: str = "true") -> str:
-    """Open items with ``open_now``: the ERP's open amount less unreflected ledger movements.
+    """Open items with ``open_now``: the ERP's open amount less the ledger movements it does not include yet.
 
     The ledger movements are summed only for the documents ``where`` selects, so asking for a
-    few documents does not add up the whole ledger.
+    few documents does not add up the whole ledger. A document the ERP no longer lists has 0
+    open in the ERP; what Cashbook still holds on it shows (an over-application is negative).
     """
     return f"""
         WITH scoped AS (SELECT * FROM open_item oi WHERE {where})
-        SELECT oi.*, CAST(CASE WHEN oi.status <> 'open' THEN 0
-                          ELSE oi.open_amount - coalesce(m.settled, 0) END AS DECIMAL(18,2)) AS open_now
+        SELECT oi.*, CAST({erp_open_sql()} - coalesce(m.settled, 0) AS DECIMAL(18,2)) AS open_now
         FROM scoped oi
-        LEFT JOIN (SELECT doc_no, sum(settled) AS settled FROM ({document_movements_sql()})
-                   WHERE doc_no IN (SELECT doc_no FROM scoped) GROUP BY doc_no) m
-               ON m.doc_no = oi.doc_no"""
+        LEFT JOIN ({document_movements_sql('SELECT doc_no FROM scoped')}) m ON m.doc_no = oi.doc_no"""
+
+
+def applicable_open_sql(alias: str = "oi") -> str:
+    """What may still be applied to a row of open_items_now_sql: its open_now, but nothing on a
+    document the ERP no longer lists or one in an open conflict with the ERP."""
+    return (f"(CASE WHEN {alias}.status <> 'open' OR {alias}.doc_no IN (SELECT doc_no FROM ({open_conflicts_sql()})) "
+            f"THEN 0 ELSE {alias}.open_now END)")
+
+
+POSITION_COLUMNS = ("doc_no", "doc_type", "customer_no", "currency", "amount", "status", "erp_open", "unexported",
+                    "pending", "open_now")
+
+
+def document_positions_sql(where: str = "true") -> str:
+    """Per document ``where`` selects: the ERP's figure and what Cashbook holds on it beside it."""
+    return f"""
+        WITH scoped AS (SELECT * FROM open_item oi WHERE {where})
+        SELECT oi.doc_no, oi.doc_type, oi.customer_no, oi.currency, oi.amount, oi.status,
+               CAST({erp_open_sql()} AS DECIMAL(18,2)) AS erp_open,
+               CAST(coalesce(m.unexported, 0) AS DECIMAL(18,2)) AS unexported,
+               CAST(coalesce(m.pending, 0) AS DECIMAL(18,2)) AS pending,
+               CAST({erp_open_sql()} - coalesce(m.settled, 0) AS DECIMAL(18,2)) AS open_now
+        FROM scoped oi
+        LEFT JOIN ({document_movements_sql('SELECT doc_no FROM scoped')}) m ON m.doc_no = oi.doc_no"""
+
+
+def over_applied_sql(alias: str = "p") -> str:
+    """A document position (from document_positions_sql) that Cashbook and the ERP together over-apply."""
+    return f"(({alias}.amount >= 0 AND {alias}.open_now < 0) OR ({alias}.amount < 0 AND {alias}.open_now > 0))"
+
+
+def in_conflict_sql(alias: str = "p") -> str:
+    """A position the ERP and Cashbook disagree on: over-applied, or less open in the ERP than
+    Cashbook's cash not yet exported on it (which covers a dropped document still carrying such cash)."""
+    short = (f"(({alias}.amount >= 0 AND {alias}.erp_open - {alias}.unexported < 0) OR "
+             f"({alias}.amount < 0 AND {alias}.erp_open - {alias}.unexported > 0))")
+    return f"({over_applied_sql(alias)} OR {short})"
+
+
+def over_applied_documents_sql() -> str:
+    """Every over-applied document, whether the ERP still lists it or not, with its open conflict if any:
+    (doc_no, amount, status, erp_open, unexported, pending, open_now, conflict_id)."""
+    return f"""
+        SELECT p.doc_no, p.amount, p.status, p.erp_open, p.unexported, p.pending, p.open_now, c.conflict_id
+        FROM ({document_positions_sql()}) p LEFT JOIN ({open_conflicts_sql()}) c ON c.doc_no = p.doc_no
+        WHERE {over_applied_sql('p')}
+        ORDER BY p.doc_no"""
+
+
+def open_conflicts_sql() -> str:
+    """Conflicts no supervisor has resolved yet."""
+    return """
+        SELECT c.* FROM erp_conflict c
+        WHERE NOT EXISTS (SELECT 1 FROM erp_conflict_resolution r WHERE r.conflict_id = c.conflict_id)"""
+
+
+def pending_units_sql(doc_filter: str) -> str:
+    """Exported journals' net settlement of each document that the ERP has not been seen to book,
+    in export order: (doc_no, journal_no, amount, seq)."""
+    return f"""
+        SELECT s.doc_no, s.journal_no, CAST(sum(s.settled) AS DECIMAL(18,2)) AS amount, any_value(j.seq) AS seq
+        FROM ({movement_states_sql(doc_filter)}) s JOIN posting_journal j ON j.journal_no = s.journal_no
+        WHERE s.state = 'pending'
+        GROUP BY s.doc_no, s.journal_no HAVING sum(s.settled) <> 0
+        ORDER BY s.doc_no, seq"""
 
 
 def receipt_allocated_sql() -> str:
@@ -142,6 +235,24 @@ def staged_open_cents_sql() -> str:
     touched = f"oi.doc_no IN (SELECT doc_no FROM {STAGED} UNION SELECT source_doc_no FROM {STAGED})"
     return (f"SELECT doc_no, CAST(open_now * 100 AS BIGINT) AS open_cents, CAST(amount * 100 AS BIGINT) AS amount_cents "
             f"FROM ({open_items_now_sql(touched)})")
+
+
+def blocked_documents_sql() -> str:
+    """Documents the staged entries would settle although nothing new may be applied to them:
+    (doc_no, conflict_id) — conflict_id NULL for a document the ERP dropped (settled there)."""
+    reopening = ", ".join(f"'{r}'" for r in REOPENING_RULES)
+    return f"""
+        WITH moves AS (
+            SELECT doc_no, amount + discount + write_off + deduction AS settles FROM {STAGED}
+            WHERE kind IN ('document', 'credit') AND doc_no IS NOT NULL AND rule NOT IN ({reopening})
+            UNION ALL
+            SELECT source_doc_no, -amount FROM {STAGED} WHERE kind IN ('credit', 'refund') AND source_doc_no IS NOT NULL),
+        s AS (SELECT doc_no FROM moves GROUP BY doc_no HAVING sum(settles) <> 0)
+        SELECT s.doc_no, c.conflict_id
+        FROM s JOIN open_item oi ON oi.doc_no = s.doc_no
+        LEFT JOIN ({open_conflicts_sql()}) c ON c.doc_no = s.doc_no
+        WHERE oi.status <> 'open' OR c.conflict_id IS NOT NULL
+        ORDER BY s.doc_no LIMIT 21"""
 
 
 def document_limits_sql(open_cents_sql: str | None = None) -> str:

@@ -9,7 +9,10 @@ Values are bound (``$name``); identifiers come from code only.
 
 from __future__ import annotations
 
-from cashbook.db.ledger_sql import live_entries_sql, open_items_now_sql, receipt_allocated_sql
+from collections.abc import Sequence
+
+from cashbook.db.ledger_sql import (applicable_open_sql, live_entries_sql, open_conflicts_sql, open_items_now_sql,
+                                    receipt_allocated_sql)
 from cashbook.normalize import normalize_ref_sql, normalize_ref_words_sql
 
 MIN_TEXT_DIGITS = 4  # a bank-text window must hold this many digits to be searched as a reference
@@ -142,10 +145,11 @@ def items_sql() -> str:
             UNION
             SELECT doc_no FROM open_item WHERE doc_no_norm IN (SELECT ref_norm FROM m_unknown_ref))
         SELECT oi.doc_no, oi.doc_type, oi.customer_no, oi.doc_date, CAST(oi.amount * 100 AS BIGINT) AS amount_cents,
-               CAST(oi.open_now * 100 AS BIGINT) AS open_cents, oi.doc_no_norm,
+               CAST({applicable_open_sql('oi')} * 100 AS BIGINT) AS open_cents, oi.doc_no_norm,
                {normalize_ref_sql('oi.po_number')} AS po_norm, oi.discount_pct, oi.discount_days,
                coalesce(s.scope_key, 'C:' || oi.customer_no) AS scope_key,
-               coalesce(s.primary_no, oi.customer_no) AS primary_no
+               coalesce(s.primary_no, oi.customer_no) AS primary_no,
+               oi.doc_no IN (SELECT doc_no FROM ({open_conflicts_sql()})) AS erp_conflict
         FROM ({now}) oi LEFT JOIN m_scope s ON s.customer_no = oi.customer_no"""
 
 
@@ -251,7 +255,7 @@ def fuzzy_pairs_sql() -> str:
 
 
 ITEM_COLUMNS = ("doc_no", "doc_type", "customer_no", "doc_date", "amount_cents", "open_cents", "scope_key",
-                "primary_no", "discount_pct", "discount_days")
+                "primary_no", "discount_pct", "discount_days", "erp_conflict")
 
 
 def documents_sql() -> str:
@@ -334,3 +338,27 @@ def run_open_cents_sql() -> str:
     """(doc_no, open_cents, amount_cents) of the run's documents as the run read them (``m_item``), for the
     ledger's limit checks: the same snapshot, without a second pass over the whole ledger."""
     return "SELECT doc_no, open_cents, CAST(NULL AS BIGINT) AS amount_cents FROM m_item"
+
+
+def insert_proposals_sql(source: str, columns: Sequence[str]) -> str:
+    """A run's proposals from the registered Arrow table ``source`` (names from code), with $run_id, $now, $user."""
+    return (f"INSERT INTO proposal ({', '.join(columns)}, run_id, created_at, created_by) "
+            f"SELECT {', '.join(columns)}, $run_id, $now, $user FROM {source}")
+
+
+def insert_traces_sql(source: str) -> str:
+    """A run's explain traces from the registered Arrow table ``source``, with $run_id."""
+    return (f"INSERT INTO match_trace SELECT $run_id, receipt_id, payer_customer_no, payer_method, status, trace "
+            f"FROM {source}")
+
+
+def set_payers_from_sql(source: str) -> str:
+    """The payer a run identified, kept on the receipt (``source`` holds receipt_id, payer_customer_no)."""
+    return (f"UPDATE receipt r SET payer_customer_no = t.payer_customer_no FROM {source} t "
+            "WHERE t.receipt_id = r.receipt_id AND t.payer_customer_no IS NOT NULL "
+            "AND r.payer_customer_no IS DISTINCT FROM t.payer_customer_no")
+
+
+def temp_table_from_sql(name: str, source: str) -> str:
+    """A temp table of the run (``name``, from code) as a copy of the registered Arrow table ``source``."""
+    return f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {source}"

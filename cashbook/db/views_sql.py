@@ -1,4 +1,4 @@
-"""SQL for the app's read-only screens (cashbook.views): queues, lists, dashboard numbers and the cache token.
+"""SQL for the app's read-only screens (app_pages.views): queues, lists, dashboard numbers and the cache token.
 
 Every builder returns text with bound parameters (``?`` or ``$name``); where filters are chosen
 at run time the builder assembles them from the fragments below and returns ``(sql, params)``.
@@ -34,6 +34,7 @@ def version_sql(present: Collection[str] = ()) -> str:
     """One row of numbers that grow with every change; optional tables count only when ``present``."""
     parts = [f"(SELECT coalesce(max({column}), 0) FROM {table})" for table, column in VERSION_TABLES]
     parts.append("(SELECT count(*) FROM setting)")
+    parts.append("(SELECT count(*) FROM erp_conflict_resolution)")  # resolving by accepting the ERP adds no entry
     parts += [f"(SELECT coalesce(max({column}), 0) FROM {table})"
               for table, column in OPTIONAL_VERSION_TABLES if table in present]
     return "SELECT " + ", ".join(parts)
@@ -91,6 +92,19 @@ def receipts_sql(statuses: Sequence[str] | None = None, min_amount: Decimal | No
     return sql, params
 
 
+def next_receipt_sql(queue_sql: str) -> str:
+    """The first receipt of a queue after receipt ``$current`` in RECEIPTS_ORDER, wrapping to the start."""
+    return f"""
+        WITH q AS ({queue_sql}),
+             cur AS (SELECT coalesce(value_date, DATE '1900-01-01') AS vd FROM receipt WHERE receipt_id = $current)
+        SELECT q.receipt_id FROM q LEFT JOIN cur ON true
+        WHERE q.receipt_id <> $current
+        ORDER BY CASE WHEN cur.vd IS NULL OR coalesce(q.value_date, DATE '1900-01-01') > cur.vd
+                        OR (coalesce(q.value_date, DATE '1900-01-01') = cur.vd AND q.receipt_id > $current)
+                      THEN 0 ELSE 1 END, {RECEIPTS_ORDER}
+        LIMIT 1"""
+
+
 def status_counts_sql() -> str:
     return """SELECT status, count(*) AS receipts, CAST(coalesce(sum(amount), 0) AS DECIMAL(18,2)) AS amount
               FROM receipt GROUP BY status ORDER BY status"""
@@ -130,6 +144,24 @@ def scope_items_sql(customer_no: str | None, text: str = "", today: date | None 
         LEFT JOIN customer c ON c.customer_no = i.customer_no
         WHERE {where}"""
     return sql, params
+
+
+PAYMENT_HISTORY_ORDER = "created_at DESC, entry_id DESC"
+
+
+def payment_history_sql() -> str:
+    """Every ledger entry for customer ``$customer_no`` (its documents paid, its cash on account), with the
+    receipt, who and when; a reversal reads as an unapply of the entry it reverses."""
+    return """
+        SELECT e.created_at, e.created_by, e.receipt_id, r.payment_ref, r.value_date, e.kind, e.doc_no,
+               e.source_doc_no, e.amount, e.discount, e.write_off, e.deduction, e.reason_code, e.rule,
+               CASE WHEN e.reverses IS NOT NULL THEN 'unapply of entry ' || e.reverses
+                    WHEN x.entry_id IS NOT NULL THEN 'unapplied by entry ' || x.entry_id ELSE '' END AS note,
+               e.entry_id
+        FROM allocation_entry e
+        LEFT JOIN receipt r ON r.receipt_id = e.receipt_id
+        LEFT JOIN allocation_entry x ON x.reverses = e.entry_id
+        WHERE e.customer_no = $customer_no"""
 
 
 ALLOCATIONS_ORDER = "entry_id"

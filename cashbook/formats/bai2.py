@@ -172,12 +172,17 @@ class _Account:
     location: str
     records: int = 0
     total: int = 0  # every amount of its 03, 88 and 16 records, in minor units
+    opening: int | None = None  # 03 summary 010, opening ledger
+    closing: int | None = None  # 03 summary 015, closing ledger
+    net: int = 0  # its 16 details: credits (100-399) less debits (400-699)
+    details: int = 0
 
 
 @dataclass
 class _Reader:
     file: str
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
     payments: list[ParsedPayment] = field(default_factory=list)
     skipped: Counter[str] = field(default_factory=Counter)
     header_seen: bool = False
@@ -203,7 +208,8 @@ class _Reader:
                 break
             index = end
         self._finish(raws)
-        return ParsedFile("bai2", self.file, tuple(self.payments), dict(self.skipped), tuple(self.problems))
+        return ParsedFile("bai2", self.file, tuple(self.payments), dict(self.skipped), tuple(self.problems),
+                          tuple(self.warnings))
 
     def _problem(self, location: str, column: str, message: str) -> None:
         self.problems.append(Problem(self.file, location, column, message))
@@ -292,6 +298,10 @@ class _Reader:
                 self._problem(record.location, "amount", f"The summary amount '{amount}' is not a whole number.")
             elif amount:
                 self.account.total += int(amount)
+                if type_code == "010":
+                    self.account.opening = int(amount)
+                elif type_code == "015":
+                    self.account.closing = int(amount)
             if count and not count.isdigit():
                 self._problem(record.location, "item count", f"The item count '{count}' is not a number.")
             consumed = self._funds(fields, index + 3, record.location)
@@ -349,6 +359,9 @@ class _Reader:
             return
         minor = int(amount_text) if amount_text else 0
         account.total += minor
+        account.details += 1
+        code = int(type_text) if _TYPE_CODE.match(type_text) else 0
+        account.net += minor if 100 <= code <= 399 else -minor if 400 <= code <= 699 else 0
         kind = classify(int(type_text))
         if kind != "credit":
             self.skipped[kind] += 1
@@ -429,6 +442,14 @@ class _Reader:
         places = _places(account.currency)
         self._compare(record, "control total", total, account.total, f"amounts of account {account.number}", places)
         self._compare(record, "record count", count, account.records, "records in the account", None)
+        if account.details and account.opening is not None and account.closing is not None \
+                and account.opening + account.net != account.closing:
+            self.warnings.append(Problem(
+                self.file, account.location, "closing ledger",
+                f"ENTRIES MAY BE MISSING: account {account.number}'s opening ledger {_show(account.opening, places)} "
+                f"plus its detail records {_show(account.net, places)} makes "
+                f"{_show(account.opening + account.net, places)}, but its closing ledger (015) is "
+                f"{_show(account.closing, places)}; ask the bank for the full statement"))
         if self.group is not None:
             self.group.accounts += 1
             self.group.declared += total or 0

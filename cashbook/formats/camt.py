@@ -114,7 +114,7 @@ _TAG_NAMES = (
     "RltdPties", "Dbtr", "Pty", "Nm", "Id", "DbtrAcct", "IBAN", "Othr", "RmtInf", "Ustrd", "Strd", "AddtlRmtInf",
     "AddtlTxInf", "RfrdDocInf", "Nb", "Tp", "CdOrPrtry", "RltdDt", "CdtrRefInf", "Ref", "RfrdDocAmt", "RmtdAmt",
     "CdtNoteAmt", "DuePyblAmt", "DscntApldAmt", "AdjstmntAmtAndRsn", "Rsn", "AddtlInf", "OrgId", "PrvtId",
-    "AnyBIC", "BICOrBEI", "BIC",
+    "AnyBIC", "BICOrBEI", "BIC", "UltmtDbtr",
 )
 
 
@@ -166,6 +166,8 @@ class _Statement:
     number: int
     account: str | None = None
     entries: int = 0
+    balances: dict[str, Decimal] = field(default_factory=dict)  # OPBD, PRCD, CLBD: signed, credit positive
+    booked: Decimal = Decimal("0.00")  # booked entries, credits less debits
 
 
 @dataclass
@@ -188,6 +190,7 @@ class _Reader:
     fmt: str
     payments: list[ParsedPayment] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
     skipped: Counter = field(default_factory=Counter)
     nav: _Navigator = field(default_factory=_Navigator)
     unit: str = "statement"
@@ -211,10 +214,11 @@ class _Reader:
             payments=tuple(self.payments),
             skipped={key: count for key, count in self.skipped.items() if count},
             problems=tuple(self.problems),
+            warnings=tuple(self.warnings),
         )
 
     def _walk(self, data: bytes) -> None:
-        tags = [f"{{*}}{name}" for name in (*_MESSAGES, *_UNSUPPORTED_MESSAGES, "Stmt", "Ntfctn", "Acct", "Ntry")]
+        tags = [f"{{*}}{name}" for name in (*_MESSAGES, *_UNSUPPORTED_MESSAGES, "Stmt", "Ntfctn", "Acct", "Ntry", "Bal")]
         events = etree.iterparse(
             io.BytesIO(data),
             events=("start", "end"),
@@ -238,6 +242,10 @@ class _Reader:
                 continue
             if name == "Ntry":
                 self._end_entry(element)
+            elif name == "Bal" and self.current is not None:
+                self._balance(element)
+            elif name == self.statement_tag and self.current is not None:
+                self._check_balances(self.current)
             elif name == "Acct" and self.current is not None and _local(element.getparent().tag) in _STATEMENT_TAGS:
                 self.current.account = self._account_id(element)
 
@@ -287,6 +295,34 @@ class _Reader:
     def _problem(self, location: str, column: str, message: str) -> None:
         self.problems.append(Problem(self.file, location, column, message))
 
+    def _balance(self, element: Any) -> None:
+        """Remember an opening (OPBD, or PRCD: the previous closing) or closing booked (CLBD) balance."""
+        nav, t = self.nav, self.nav.t
+        k = nav.kids(element)
+        code = nav.text(k.get(t.Tp), t.CdOrPrtry, t.Cd)
+        text = nav.text(k.get(t.Amt))
+        if code not in ("OPBD", "PRCD", "CLBD") or text is None or self.current is None:
+            return
+        try:
+            amount = Decimal(text).quantize(Decimal("0.01"))
+        except ArithmeticError:
+            return  # an unreadable balance is no reason to refuse the entries; nothing to check against
+        sign = -1 if nav.text(k.get(t.CdtDbtInd)) == "DBIT" else 1
+        self.current.balances.setdefault(code, sign * amount)
+
+    def _check_balances(self, statement: _Statement) -> None:
+        """Opening plus the booked entries must reach the closing balance; a gap means entries are missing."""
+        opening = statement.balances.get("OPBD", statement.balances.get("PRCD"))
+        closing = statement.balances.get("CLBD")
+        if opening is None or closing is None or not statement.entries:
+            return
+        if opening + statement.booked != closing:
+            self.warnings.append(Problem(
+                self.file, f"{self.unit} {statement.number}", "Bal",
+                f"ENTRIES MAY BE MISSING: the opening balance {opening} plus the booked entries {statement.booked} "
+                f"makes {opening + statement.booked}, but the closing balance is {closing}; "
+                f"ask the bank for the full statement"))
+
     def _account_id(self, account: Any) -> str | None:
         t = self.nav.t
         return self.nav.text(account, t.Id, t.IBAN) or self.nav.text(account, t.Id, t.Othr, t.Id)
@@ -320,6 +356,8 @@ class _Reader:
         value_date = self._entry_date(k, location)
         if amount is None or indicator not in ("CRDT", "DBIT") or status is None:
             return
+        if status in _BOOKED and self.current is not None:
+            self.current.booked += amount if indicator == "CRDT" else -amount
         if (nav.text(k.get(t.RvslInd)) or "").lower() == "true":
             self.skipped["returns"] += 1
             return
@@ -441,7 +479,9 @@ class _Reader:
             if end_to_end is not None and end_to_end.upper() == _NOT_PROVIDED:
                 end_to_end = None
             tx_ref = nav.text(refs.get(t.AcctSvcrRef))
-            payer_name, payer_account, payer_id = self._debtor(nav.kids(k.get(t.RltdPties)))
+            payer_name, payer_account, payer_id, paid_by = self._debtor(nav.kids(k.get(t.RltdPties)))
+            if paid_by:
+                texts.append(f"PAID BY {paid_by}")
             self._remittance(k, location, texts, lines)
         bank_ref = tx_ref or context.bank_ref
         texts.append(context.extra_text)
@@ -463,29 +503,43 @@ class _Reader:
             account=context.account,
         )
 
-    def _debtor(self, parties: dict[Any, Any]) -> tuple[str | None, str | None, str | None]:
+    def _debtor(self, parties: dict[Any, Any]) -> tuple[str | None, str | None, str | None, str | None]:
+        """Name, account and id of the payer, and who paid for it when that is another party.
+
+        The ultimate debtor (UltmtDbtr) is the party whose debt is paid, the customer; the debtor
+        (Dbtr) may be a payment factory, a parent or a factoring company paying for it. The
+        customer is the payer; the paying party's name goes to the text ("PAID BY ...").
+        """
         if not parties:
-            return None, None, None
+            return None, None, None, None
         nav, t = self.nav, self.nav.t
-        name = payer_id = None
-        party = parties.get(t.Dbtr)
-        if party is not None:
-            wrapped = nav.kids(party).get(t.Pty)  # v08+ wraps the debtor in Pty
-            party = nav.kids(party if wrapped is None else wrapped)
-            name = nav.text(party.get(t.Nm))
-            ident = nav.kids(party.get(t.Id))
-            if ident:
-                org = nav.kids(ident.get(t.OrgId))
-                payer_id = (
-                    nav.text(org.get(t.Othr), t.Id)
-                    or nav.text(org.get(t.AnyBIC))
-                    or nav.text(org.get(t.BICOrBEI))
-                    or nav.text(org.get(t.BIC))
-                    or nav.text(ident.get(t.PrvtId), t.Othr, t.Id)
-                )
+        name, payer_id = self._party(parties.get(t.Dbtr))
+        ultimate_name, ultimate_id = self._party(parties.get(t.UltmtDbtr))
         account_id = nav.kids(nav.kids(parties.get(t.DbtrAcct)).get(t.Id))
         account = nav.text(account_id.get(t.IBAN)) or nav.text(account_id.get(t.Othr), t.Id)
-        return name, account, payer_id
+        paid_by = name if ultimate_name and name and name.upper() != ultimate_name.upper() else None
+        return ultimate_name or name, account, ultimate_id or payer_id, paid_by
+
+    def _party(self, party: Any) -> tuple[str | None, str | None]:
+        """A party's name and organisation or private id (v08+ wraps the party in Pty)."""
+        if party is None:
+            return None, None
+        nav, t = self.nav, self.nav.t
+        wrapped = nav.kids(party).get(t.Pty)
+        kids = nav.kids(party if wrapped is None else wrapped)
+        name = nav.text(kids.get(t.Nm))
+        payer_id = None
+        ident = nav.kids(kids.get(t.Id))
+        if ident:
+            org = nav.kids(ident.get(t.OrgId))
+            payer_id = (
+                nav.text(org.get(t.Othr), t.Id)
+                or nav.text(org.get(t.AnyBIC))
+                or nav.text(org.get(t.BICOrBEI))
+                or nav.text(org.get(t.BIC))
+                or nav.text(ident.get(t.PrvtId), t.Othr, t.Id)
+            )
+        return name, payer_id
 
     def _remittance(self, k: dict[Any, Any], location: str, texts: list[str | None], lines: list[RemittanceLine]) -> None:
         """Ustrd and Strd/AddtlRmtInf texts into ``texts``, each Strd block's documents into ``lines``."""

@@ -23,8 +23,8 @@ _ENVELOPE = re.compile(r"^\{[1-5]:")
 _BLOCK2 = re.compile(r"\{2:[IO](94[02])")
 _SNIFF_TAG = re.compile(r"(?m)^:(?:20|25|28C?|60[FM]|61|13D|34F):")
 _STATEMENT_LINE = re.compile(
-    r"^(?P<vdate>\d{6})(?P<edate>\d{4})?(?P<mark>RC|RD|C|D)(?P<funds>[A-Z])?"
-    r"(?P<amount>\d[\d,]*)(?P<ttype>[SNF][A-Z0-9]{3})(?P<rest>.*)$"
+    r"^(?P<vdate>\d{6})(?P<edate>\d{4}| {4})?(?P<mark>RC|RD|C|D)(?P<funds>[A-Z])?"
+    r"(?P<amount>\d[\d,]*)(?P<ttype>[SNF][A-Z0-9]{3}|[SNF][A-Z0-9]{0,2} *(?= |$))(?P<rest>.*)$"
 )
 _BALANCE = re.compile(r"^(?P<mark>[CD])(?P<date>\d{6})(?P<cur>[A-Z]{3})(?P<amount>\d[\d,]*)$")
 _DATETIME_13D = re.compile(r"^(\d{10})([+-])(\d{4})$")
@@ -41,7 +41,7 @@ _SLASH_KEYS = (
 )
 _SLASH_SPLIT = re.compile(rf"/({_SLASH_KEYS})/")
 _SLASH_START = re.compile(rf"^\s*/({_SLASH_KEYS})/")
-_GERMAN_START = re.compile(r"^(\d{3})([?/])(\d\d)")
+_GERMAN_START = re.compile(r"^(\d{3})([?/>])(\d\d)")  # Triodos writes ">20" for "?20"
 _PARTY_CONTEXTS = frozenset(("ORDP", "BENM", "ULTC", "ULTD", "ULTB"))
 _PARTY_KEYS = frozenset(("NAME", "IBAN", "BIC", "ID", "ADDR", "ACCW"))
 _RETURN_GVC = frozenset(("059", "159"))  # German business codes for a transfer returned to its sender
@@ -99,6 +99,11 @@ class _Statement:
     seen: set[str] = field(default_factory=set)
     entries: list[_Entry] = field(default_factory=list)
     report_time: datetime | None = None
+    opening_amount: Decimal | None = None  # signed: credit balances positive
+    closing_amount: Decimal | None = None
+    closing_location: str = ""
+    entries_total: Decimal = ZERO  # every :61: signed, debits and returns included
+    ended: bool = False  # closed by its "-" terminator, not by the end of the file
 
 
 def sniff(data: bytes) -> bool:
@@ -154,6 +159,27 @@ def _split_lines(text: str) -> list[str]:
     if _CONTROL.search(text):
         text = _CONTROL.sub("\ufffd", text)
     return text.split("\n")
+
+
+def _signed_balance(value: str) -> Decimal | None:
+    """A balance field's amount, negative for a debit balance; None when unreadable (reported elsewhere)."""
+    match = _BALANCE.match(value)
+    if not match:
+        return None
+    try:
+        amount = _swift_amount(match.group("amount"))
+    except ValueError:
+        return None
+    return -amount if match.group("mark") == "D" else amount
+
+
+def _text_goes_on(lines: Sequence[str], number: int, current: _Field | None) -> bool:
+    """A lone "-" inside a wrapped :86: (ING cuts "MND-EV01" there) is text when more text, not a tag,
+    a new message or the end of the file, follows it."""
+    if current is None or current.tag != "86" or lines[number - 1].strip() != "-":
+        return False
+    following = next((line for line in lines[number:] if line.strip()), "")
+    return bool(following) and not (_TAG.match(following) or following.startswith("{") or following.startswith("-"))
 
 
 def _swift_date(text: str) -> date:
@@ -259,7 +285,7 @@ class _Reader(FileReading):
                 if current is not None:
                     yield current
                 current = _Field(match.group(1), [match.group(2)], number)
-            elif first == "-" and _END.match(line):
+            elif first == "-" and _END.match(line) and not _text_goes_on(lines, number, current):
                 if current is not None:
                     yield current
                 current = _Field("-", [""], number)
@@ -282,6 +308,8 @@ class _Reader(FileReading):
                 statement, entry = _Statement(start_line=item.line_no), None
                 continue
             if tag == "-":
+                if statement is not None:
+                    statement.ended = True
                 self._close(statement)
                 statement = entry = None
                 continue
@@ -318,6 +346,7 @@ class _Reader(FileReading):
         elif tag in ("60F", "60M"):
             statement.opening = True
             statement.currency = self._balance(value, location, f":{tag}:") or statement.currency
+            statement.opening_amount = _signed_balance(value)
         elif tag == "34F":
             match = _FLOOR.match(value)
             if not match:
@@ -341,6 +370,7 @@ class _Reader(FileReading):
         value = item.lines[0].strip()
         if tag in ("62F", "62M"):
             statement.closing = True
+            statement.closing_amount, statement.closing_location = _signed_balance(value), location
             currency = self._balance(value, location, f":{tag}:")
             statement.currency = statement.currency or currency
         elif tag in ("64", "65"):
@@ -418,10 +448,27 @@ class _Reader(FileReading):
                 self._problem(location, ":25:", "the statement has no account (:25:)")
             if self.format == "mt940" and not statement.opening:
                 self._problem(location, ":60F:", "the statement has no opening balance (:60F:)")
-            if self.format == "mt940" and not statement.closing:
+            if self.format == "mt940" and not statement.closing and not statement.ended:
                 self._problem(location, ":62F:", "the statement has no closing balance (:62F:); the file may be cut off")
+            elif self.format == "mt940" and not statement.closing:
+                self._warning(location, ":62F:", "the statement ends without a closing balance (:62F:), so Cashbook "
+                              "cannot check that none of its entries is missing; ask the bank if in doubt")
+        before = len(self.problems)
         for entry in statement.entries:
             self._entry(statement, entry)
+        if len(self.problems) == before:  # an unreadable entry is a problem already; its amount is unknown
+            self._check_balances(statement)
+
+    def _check_balances(self, statement: _Statement) -> None:
+        """Opening balance plus the entries must reach the closing balance; a gap means entries are missing."""
+        if statement.opening_amount is None or statement.closing_amount is None:
+            return
+        reached = statement.opening_amount + statement.entries_total
+        if reached != statement.closing_amount:
+            self._warning(statement.closing_location, ":62F:",
+                          f"ENTRIES MAY BE MISSING: the opening balance {statement.opening_amount} plus the entries "
+                          f"{statement.entries_total} makes {reached}, but the closing balance is "
+                          f"{statement.closing_amount}; ask the bank for the full statement")
 
     # -- one :61: with its :86: --------------------------------------------------------------
 
@@ -439,6 +486,7 @@ class _Reader(FileReading):
             self._problem(location, ":61:", f"cannot read the statement line {first!r}: {expected}")
             return
         vdate, edate, mark, _funds, amount_text, ttype, rest = match.groups()  # one call, not one per group
+        edate = edate if edate and edate.strip() else None  # some banks leave the entry date blank
         value_date = self._value_date(vdate, edate, location)
         if edate:
             year = int(vdate[:2])
@@ -447,9 +495,13 @@ class _Reader(FileReading):
                 _entry_date(edate, around)
             except ValueError:
                 self._problem(location, ":61:", f"the entry date {edate} (MMDD) is not a real calendar date")
+        if "," not in amount_text and amount_text.isdigit():  # "C500NTRF": a whole amount, comma left out
+            self._warning(location, ":61:", f"the amount {amount_text} has no decimal comma; read as {amount_text},00")
+            amount_text += ","
         amount = self._amount(amount_text, location, ":61:")
         if value_date is None or amount is None:
             return
+        statement.entries_total += amount if mark in ("C", "RD") else -amount
         own_ref, _, bank_ref = rest.partition("//")
         supplementary = _normalize(" ".join(rest_lines)) if rest_lines else ""
         details = read_details(entry.details)

@@ -330,7 +330,7 @@ class _Reader:
         sec = header[50:53]
         code = entry.code
         types = {record[1:3] for _, record in entry.addenda}
-        if sec == "IAT":
+        if sec == "IAT" and not (code in _CREDITS and "11" in types):
             self.skip("IAT entries")
         elif "99" in types or "98" in types or code in _RETURN_CODES:
             self.skip("returns")
@@ -340,8 +340,35 @@ class _Reader:
             self.skip("zero-dollar entries")
         elif code in _DEBITS:
             self.skip("debits")
+        elif code in _CREDITS and sec == "IAT":
+            self.payments.append(self.iat_payment(batch, entry, cents))
         elif code in _CREDITS:
             self.payments.append(self.payment(batch, entry, cents, sec))
+
+    def iat_payment(self, batch: _Batch, entry: _Entry, cents: int) -> ParsedPayment:
+        """An international (IAT) credit: the originator, who paid, is named in its 711 addenda, the
+        originating bank in 713, the payment's purpose in 717 remittance addenda; amounts are in USD."""
+        header, record = batch.record, entry.record
+        addenda = {rec[1:3]: rec for _, rec in entry.addenda}
+        originator = addenda.get("11", "")
+        bank = addenda.get("13", "")
+        remittance = " ".join(rec[3:83].strip() for _, rec in entry.addenda if rec[1:3] == "17")
+        trace = record[79:94].strip()
+        texts = [header[53:63].strip(), f"ORIG {originator[3:38].strip()}" if originator[3:38].strip() else "",
+                 f"ORIGINATING BANK {bank[3:38].strip()}" if bank[3:38].strip() else "", remittance]
+        return ParsedPayment(
+            kind="bank",
+            payment_ref=trace or None,
+            value_date=self.value_date(batch),
+            amount=from_cents(cents),
+            currency="USD",
+            payer_name=originator[3:38].strip() or None,
+            payer_id=header[40:50].strip() or None,
+            bank_ref=trace or None,
+            bank_text="; ".join(text for text in texts if text),
+            location=f"line {entry.line}",
+            account=record[39:74].strip() or None,
+        )
 
     def payment(self, batch: _Batch, entry: _Entry, cents: int, sec: str) -> ParsedPayment:
         header, record, line = batch.record, entry.record, entry.line
@@ -405,7 +432,7 @@ class _Reader:
             self.problem(self.batch.line, "", "This batch has no batch control record (type 8).")
             self.close_batch(None, None)
         self.control_seen = True
-        self.compare(line, record, 1, 7, self.batches, "batch count", "the file holds")
+        before = len(self.problems)
         self.number(record, 7, 13, line, "block count")
         count = self.number(record, 13, 21, line, "entry/addenda count")
         total = self.entries + self.addenda
@@ -414,6 +441,14 @@ class _Reader:
         self.compare(line, record, 21, 31, self.hash_total % _HASH_MODULUS, "entry hash", "the entries' routing numbers add up to")
         self.compare(line, record, 31, 43, self.debit_cents, "total debit", "the debit entries add up to (cents)")
         self.compare(line, record, 43, 55, self.credit_cents, "total credit", "the credit entries add up to (cents)")
+        batches = self.number(record, 1, 7, line, "batch count")
+        if batches is not None and batches != self.batches:
+            message = f"The batch count is {batches:06d} but the file holds {self.batches:06d}."
+            if len(self.problems) == before:  # entries, hash and totals agree: no batch is missing, the count is a slip
+                self.warnings.append(Problem(self.file, f"line {line}", "batch count", message + (
+                    " The entry count, entry hash and totals agree with the batches present, so none is missing.")))
+            else:
+                self.problem(line, "batch count", message)
 
 
 # -- rendering -------------------------------------------------------------------------------

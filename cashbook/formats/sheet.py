@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -67,7 +68,8 @@ _HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
         "Net Payment", "Amount Remitted", "Remitted Amount", "Remittance Amount", "Amount Settled",
         "Settled Amount", "Paid Value", "Payment Value", "Amount to Pay", "Net",
     ),
-    "g_amount": ("Amount", "Value", "Transaction Amount"),
+    "g_amount": ("Amount", "Value", "Transaction Amount", "Credit/Debit Amount", "Betrag", "Umsatz", "Valor",
+                 "Montant", "Bedrag", "Importe", "Belob", "Belopp"),
     "gross": (
         "Gross", "Gross Amount", "Invoice Amount", "Invoice Value", "Invoice Total", "Document Amount",
         "Original Amount", "Amount Due", "Gross Value", "Invoice Gross",
@@ -100,7 +102,7 @@ _HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
     ),
     "payer_id": ("Payer ID", "Payer No", "Remitter ID", "Remitter No"),
     "g_account": ("Account", "Account No"),
-    "currency": ("Currency", "Currency Code"),
+    "currency": ("Currency", "Currency Code", "Wahrung", "Monn", "Devise", "Moeda", "Munt"),
     "payment_ref": (
         "Payment Reference", "Payment No", "Payment ID", "Remittance No", "Remittance Reference",
         "Remittance ID", "Check No", "BACS Reference", "Payment Document", "Payment Document No",
@@ -108,38 +110,45 @@ _HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
     ),
     "payment_date": (
         "Payment Date", "Pay Date", "Value Date", "Remittance Date", "Paid Date", "Date Paid",
-        "Check Date", "Payment Run Date", "Clearing Date",
+        "Check Date", "Payment Run Date", "Clearing Date", "Wertstellung", "Valuta Date", "Valutadatum",
+        "Date de valeur", "Rentedatum",
     ),
     "payer": (
         "Payer", "Payer Name", "Remitter", "Remitter Name", "Customer Name", "Paid By", "Partner Name",
         "Partner", "Name", "Counterparty", "Counterparty Name", "Company", "Company Name",
-        "Ordering Party", "Sender",
+        "Ordering Party", "Sender", "Auftraggeber", "Auftraggeber/Empfanger", "Zahlungspflichtiger",
+        "Empfanger/Auftraggeber", "Naam", "Tegenpartij", "Emetteur", "Donneur d'ordre",
     ),
     "g_type": (
         "Type", "Document Type", "Transaction Type", "Dr/Cr", "Cr/Dr", "Debit/Credit", "Credit/Debit",
-        "D/C", "C/D", "Sign",
+        "D/C", "C/D", "Sign", "Af Bij", "Af/Bij", "Soll/Haben", "S/H",
     ),
     "date": (
         "Booking Date", "Transaction Date", "Posting Date", "Entry Date", "Operation Date", "Book Date",
-        "Processing Date",
+        "Processing Date", "Booked At", "Buchungstag", "Buchungsdatum", "Boekdatum", "Date de comptabilisation",
+        "Data Lancamento", "Fecha", "Bogforingsdato",
     ),
-    "g_date": ("Date",),
+    "g_date": ("Date", "Datum", "Data", "Dato"),
     "description": (
         "Description", "Label", "Details", "Detail", "Narrative", "Transaction Details", "Memo", "Text",
         "Particulars", "Payment Details", "Transaction Description", "Booking Text", "Communication",
-        "Remittance Information", "Purpose",
+        "Remittance Information", "Purpose", "Buchungstext", "Verwendungszweck", "VWZ1", "Umsatztext",
+        "Historico", "Omschrijving", "Mededelingen", "Libelle", "Description 1", "Concepto", "Tekst",
     ),
-    "debit": ("Debit", "Debits", "Debit Amount", "Withdrawal", "Withdrawals", "Money Out", "Paid Out", "Dr", "Outflow"),
-    "credit": ("Credit", "Credits", "Credit Amount", "Deposit", "Deposits", "Money In", "Paid In", "Cr", "Inflow"),
+    "debit": ("Debit", "Debits", "Debit Amount", "Withdrawal", "Withdrawals", "Money Out", "Paid Out", "Dr", "Outflow",
+              "Soll", "Lastschrift", "Debet"),
+    "credit": ("Credit", "Credits", "Credit Amount", "Deposit", "Deposits", "Money In", "Paid In", "Cr", "Inflow",
+               "Haben", "Gutschrift"),
     "bank_ref": (
         "Operation Number", "Transaction ID", "Transaction No", "Bank Reference", "ID",
-        "Transaction Reference",
+        "Transaction Reference", "N de transaction", "Numero do documento", "Transaktionsnummer",
     ),
     "payer_account": (
         "Bank Account", "IBAN", "Counterparty Account", "Counterparty IBAN", "From Account", "Payer Account",
-        "Sender Account",
+        "Sender Account", "Tegenrekening", "IBAN Auftraggeber", "Partner IBAN",
     ),
-    "ignored": ("Balance", "Running Balance", "Closing Balance", "Amount Currency", "Foreign Amount", "Quantity"),
+    "ignored": ("Balance", "Running Balance", "Closing Balance", "Amount Currency", "Foreign Amount", "Quantity",
+                "Kontostand", "Saldo", "Solde", "Kontonummer", "Data do Balancete", "Dependencia Origem", "Produit"),
 }
 
 # How each base role reads in an advice and in a statement: (final role, tier); tier 0 beats 1.
@@ -192,10 +201,17 @@ _PREAMBLE_LABELS: dict[str, tuple[str, ...]] = {
 
 _SUMMARY_ROW = re.compile(r"^(grand total|sub ?totals?|totals?|sum|sum total|balance|opening balance|closing balance|carried forward|brought forward)\b")
 _SUBTOTAL_ROW = re.compile(r"^sub ?totals?\b")
+# A statement row that states a balance, not a movement (Banco do Brasil's "Saldo Anterior", "Solde", "Endsaldo").
+_BALANCE_ROW = re.compile(r"^(saldo( anterior| do dia| final| inicial)?|s a l d o|solde( initial| final)?|anfangssaldo|"
+                          r"endsaldo|kontostand|opening balance|closing balance|balance brought forward|balance)$")
+# Debit/credit marks as banks write them in their own column: ING's Af/Bij, German S/H, Chase's DEBIT/CREDIT.
+_DEBIT_MARKS = frozenset({"D", "DR", "DEBIT", "DBIT", "-", "AF", "S", "SOLL", "DEBET", "CHECK", "CHEQUE"})
+_CREDIT_MARKS = frozenset({"C", "CR", "CREDIT", "CRDT", "+", "BIJ", "H", "HABEN", "CREDIT"})
 
 
 def _canon(text: str) -> str:
     """A header or label reduced to its words, so that "Inv. #", "Invoice No" and "INVOICE NUMBER" meet."""
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")  # Débit, Währung
     lowered = text.lower().replace("#", " no ").replace("№", " no ")
     lowered = re.sub(r"\(.*?\)", " ", lowered)
     lowered = re.sub(r"[^a-z0-9]+", " ", lowered)
@@ -319,7 +335,9 @@ _MONTHS = {
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T][\d:.]+)?$")
 _NUMERIC_DATE = re.compile(r"^(\d{1,2})([/.\-])(\d{1,2})\2(\d{4}|\d{2})(?: [\d:]+)?$")
 _SLASH_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})\b")
-_DAY_MONTH_DATE = re.compile(r"^(\d{1,2})[\s\-/.]+([A-Za-z]{3,9})\.?[\s\-/.,]+(\d{4}|\d{2})$")
+_DAY_MONTH_DATE = re.compile(r"^(\d{1,2})[\s\-/.]+([A-Za-z]{3,9})\.?[\s\-/.,]+(\d{4}|\d{1,2})$")  # 10-Nov-9: 2009
+_YMD_DATE = re.compile(r"^(\d{4})([/.])(\d{1,2})\2(\d{1,2})$")  # 2011/12/24
+_COMPACT_DATETIME = re.compile(r"^(19|20)(\d{2})(\d{2})(\d{2})\d{6}(?:\[[^\]]*\])?$")  # OFX: 20091224120000[0:GMT]
 _MONTH_DAY_DATE = re.compile(r"^([A-Za-z]{3,9})\.?\s+(\d{1,2}),?\s+(\d{4})$")
 _COMPACT_DATE = re.compile(r"^(19|20)(\d{2})(\d{2})(\d{2})$")
 _EXCEL_EPOCH = date(1899, 12, 30)
@@ -327,7 +345,7 @@ _EXCEL_EPOCH = date(1899, 12, 30)
 
 def _year(text: str) -> int:
     year = int(text)
-    if len(text) == 2:
+    if len(text) <= 2:
         year += 2000 if year < 70 else 1900
     return year
 
@@ -356,8 +374,10 @@ def read_date(text: str, *, day_first: bool = True, from_xlsx: bool = False) -> 
             month = _MONTHS.get(m[1].lower())
             if month:
                 return date(int(m[3]), month, int(m[2]))
-        if m := _COMPACT_DATE.match(t):
+        if m := _COMPACT_DATE.match(t) or _COMPACT_DATETIME.match(t):
             return date(int(m[1] + m[2]), int(m[3]), int(m[4]))
+        if m := _YMD_DATE.match(t):
+            return date(int(m[1]), int(m[3]), int(m[4]))
         if from_xlsx and t.isdigit() and 20000 <= int(t) <= 80000:
             return _EXCEL_EPOCH + timedelta(days=int(t))
     except ValueError as exc:
@@ -510,14 +530,17 @@ def _find_layout(sheet: Sheet) -> _HeaderSearch:
     )
 
 
-_HEADERLESS_AMOUNT = re.compile(r"^[+-]?[£€$]?\(?[+-]?\d{1,3}(?:[,.]?\d{3})*[.,]\d{2}\)?-?$")
+_HEADERLESS_AMOUNT = re.compile(r"^[+-]?[£€$]?\(?[+-]?[£€$]?(?:\d{1,3}(?:[,.']?\d{3})*)?[.,]\d{2}\)?-?$")  # ($85.00), $.23
+_HEADERLESS_DATES = (_ISO_DATE, _NUMERIC_DATE, _DAY_MONTH_DATE, _YMD_DATE, _COMPACT_DATE, _COMPACT_DATETIME)
 
 
 def _column_kind(values: list[str]) -> str:
     if not values:
         return "empty"
-    if all(_ISO_DATE.match(v) or _NUMERIC_DATE.match(v) or _DAY_MONTH_DATE.match(v) for v in values):
+    if all(any(pattern.match(v) for pattern in _HEADERLESS_DATES) for v in values):
         return "date"
+    if all(v.strip().upper() in _DEBIT_MARKS | _CREDIT_MARKS for v in values) and any(len(v.strip()) > 1 for v in values):
+        return "dc_mark"
     if all(_HEADERLESS_AMOUNT.match(v) for v in values):
         return "amount"
     if all(v.upper() in _CURRENCY_CODES for v in values):
@@ -535,6 +558,8 @@ def _infer_headerless(sheet: Sheet) -> _Layout | None:
     if "date" not in kinds or "amount" not in kinds:
         return None
     columns = {"date": kinds.index("date"), "amount": kinds.index("amount")}
+    if "dc_mark" in kinds:
+        columns["dc_mark"] = kinds.index("dc_mark")
     if "currency" in kinds:
         columns["currency"] = kinds.index("currency")
     texts = [i for i, kind in enumerate(kinds) if kind == "text"]
@@ -605,6 +630,7 @@ class _Reader:
         self.layout = layout
         self.file = sheet.file
         self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []  # imported, but a clerk must see it (an advice total its lines miss)
         self.skipped: Counter[str] = Counter()
         self.from_xlsx = sheet.kind == "xlsx"
         self.data_start = layout.header_index + 1
@@ -835,8 +861,11 @@ def _check_total_row(reader: _Reader, index: int, row: Sequence[str], grand: Dec
     stated, role = _row_total(reader, index, row)
     if stated is None or reader.problems:
         return
-    if stated not in (grand, segment):
-        reader.problem(index, role, f"the total row says {stated:,.2f} but the lines above add up to {grand:,.2f}")
+    if stated not in (grand, segment):  # customers list invoices at their original amount, some paid earlier
+        reader.warnings.append(Problem(
+            reader.file, f"row {reader.row_number(index)}", reader.layout.name(role) or role,
+            f"the total row says {stated:,.2f} but the lines above add up to {grand:,.2f}; imported: matching "
+            f"trusts the cash on the bank and the documents named"))
 
 
 def _advice_payments(
@@ -848,7 +877,10 @@ def _advice_payments(
     stated = reader.preamble_total()
     preamble_date = reader.preamble_date()
     if stated is not None and stated != grand and not reader.problems:
-        reader.preamble_problem("total", "Total", f"the advice states a total of {stated:,.2f} but its lines add up to {grand:,.2f}")
+        reader.warnings.append(Problem(
+            reader.file, reader.sheet.line_label(reader.preamble.where["total"]), "Total",
+            f"the advice states a total of {stated:,.2f} but its lines add up to {grand:,.2f}; imported with its "
+            f"stated total: matching trusts the cash on the bank and the documents named"))
     payments: list[ParsedPayment] = []
     for key, members in groups.items():
         first_index = members[0][0]
@@ -900,9 +932,9 @@ def _statement_amount(reader: _Reader, index: int, row: Sequence[str]) -> tuple[
     amount, ok = reader.amount(row, index, "amount")
     if amount is not None:
         mark = reader.cell(row, "dc_mark").strip().upper()
-        if mark in {"D", "DR", "DEBIT", "DBIT", "-"}:
+        if mark in _DEBIT_MARKS:
             amount = -abs(amount)
-        elif mark in {"C", "CR", "CREDIT", "CRDT", "+"}:
+        elif mark in _CREDIT_MARKS:
             amount = abs(amount)
     return amount, ok
 
@@ -915,6 +947,11 @@ def _read_statement(reader: _Reader) -> list[ParsedPayment]:
     for index in range(reader.data_start, len(rows)):
         row = rows[index]
         if reader.kind_of_row(index, row) != "data":
+            continue
+        description = re.sub(r"[^a-z ]+", " ", unicodedata.normalize("NFKD", reader.cell(row, "description").lower())
+                             .encode("ascii", "ignore").decode("ascii"))
+        if _BALANCE_ROW.match(" ".join(description.split())):
+            reader.skipped["balance rows"] += 1
             continue
         amount, ok = _statement_amount(reader, index, row)
         if not ok:
@@ -982,7 +1019,7 @@ def parse(data: bytes, file: str) -> ParsedFile:
         payments=tuple(payments),
         skipped=dict(reader.skipped),
         problems=tuple(reader.problems),
-        warnings=tuple(Problem(file, "", "", note) for note in sheet.notes),
+        warnings=tuple(reader.warnings) + tuple(Problem(file, "", "", note) for note in sheet.notes),
     )
 
 

@@ -50,6 +50,7 @@ class Doc(NamedTuple):
     primary_no: str
     discount_pct: Decimal | None = None
     discount_days: int | None = None
+    erp_conflict: bool = False  # on the Exceptions list: the ERP and Cashbook disagree, nothing is applied to it
 
 
 @dataclass(frozen=True)
@@ -278,6 +279,10 @@ def shortfall_kind(short: int, open_cents: int, settings: Settings) -> str | Non
 
 def settle(ref: Ref | None, paid: int | None, doc: Doc, open_now: int, value_date: date, settings: Settings) -> Settlement:
     """Match a paid amount against what is open on the document now."""
+    if doc.erp_conflict:
+        return Settlement(0, rest=paid or 0, how="erp_conflict", agrees=False, certain=False,
+                          note=f"{doc.doc_no} is on the Exceptions list: the ERP and Cashbook disagree on what is open; "
+                               "nothing is applied to it until a supervisor resolves it")
     if open_now == 0:
         return Settlement(0, rest=paid or 0, how="already_settled", agrees=False,
                           note=f"{doc.doc_no} has nothing open any more")

@@ -8,6 +8,7 @@ a later one), and writes proposals, applied ledger entries and an explain trace 
 
 from __future__ import annotations
 
+from cashbook.access import Role, require
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -17,12 +18,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 
 from cashbook.db import Database
 from cashbook.db import matching_sql as msql
-from cashbook.errors import CashbookError, NotFound, WorkspaceError
+from cashbook.errors import CashbookError, NotFound
 from cashbook.exports import write_table
 from cashbook.ledger import CentsEntry, Ledger, cents_array
 from cashbook.matching import rules
@@ -108,6 +108,7 @@ class MatchingService:
     # -- the run ------------------------------------------------------------------------------------
     def run(self, progress: Progress | None = None) -> MatchReport:
         """Match every receipt not yet decided; apply what is certain, suggest the rest."""
+        require(self.db, self.user, Role.CLERK, "running matching")
         started = time.perf_counter()
         timings: dict[str, float] = {}
         mark = [started]
@@ -296,24 +297,18 @@ class MatchingService:
                              pa.array(v, pa.int64() if k == "receipt_id" else pa.float64() if k == "score" else pa.string())
                              for k, v in rows.items()},
                           "entry_ids": pa.array(entry_lists, pa.list_(pa.int64()))})
-        _register(db, "m_proposal_arrow", table)
-        db.execute(f"INSERT INTO proposal ({', '.join(table.column_names)}, run_id, created_at, created_by) "
-                   f"SELECT {', '.join(table.column_names)}, $run_id, $now, $user FROM m_proposal_arrow",
-                   {"run_id": run_id, "now": datetime.now(), "user": self.user})
-        db.cursor().unregister("m_proposal_arrow")
+        with db.registered("m_proposal_arrow", table):
+            db.execute(msql.insert_proposals_sql("m_proposal_arrow", table.column_names),
+                       {"run_id": run_id, "now": datetime.now(), "user": self.user})
         trace = pa.table({
             "receipt_id": pa.array([d.receipt_id for d in decisions], pa.int64()),
             "payer_customer_no": pa.array([d.payer.customer_no for d in decisions], pa.string()),
             "payer_method": pa.array([d.payer.method for d in decisions], pa.string()),
             "status": pa.array([d.status for d in decisions], pa.string()),
             "trace": pa.array([json.dumps(list(d.trace)) for d in decisions], pa.string())})
-        _register(db, "m_trace_arrow", trace)
-        db.execute("INSERT INTO match_trace SELECT $run_id, receipt_id, payer_customer_no, payer_method, status, trace "
-                   "FROM m_trace_arrow", {"run_id": run_id})
-        db.execute("UPDATE receipt r SET payer_customer_no = t.payer_customer_no FROM m_trace_arrow t "
-                   "WHERE t.receipt_id = r.receipt_id AND t.payer_customer_no IS NOT NULL "
-                   "AND r.payer_customer_no IS DISTINCT FROM t.payer_customer_no")
-        db.cursor().unregister("m_trace_arrow")
+        with db.registered("m_trace_arrow", trace):
+            db.execute(msql.insert_traces_sql("m_trace_arrow"), {"run_id": run_id})
+            db.execute(msql.set_payers_from_sql("m_trace_arrow"))
         if self.settings.create_missing_customers:
             self._propose_missing_customers([d for d in decisions if d.status == DecisionStatus.UNIDENTIFIED and d.payer.scopes == ()])
         self._refresh_status([d.receipt_id for d in decisions])
@@ -443,28 +438,18 @@ class MatchingService:
 
 
 def _arrow(db: Database, sql: str, params: dict[str, Any] | None = None) -> pa.Table:
-    """A query's result as Arrow (money stays decimal), read to the end so the cursor is free again."""
-    try:
-        return db.cursor().sql(sql, params=params).to_arrow_table()
-    except duckdb.Error as exc:
-        raise WorkspaceError(f"{exc}\nin: {sql.strip()[:400]}", title="Database error") from exc
+    """A query's result as Arrow (money stays decimal)."""
+    return db.arrow(sql, params)
 
 
 def _columns(table: pa.Table) -> list[list[Any]]:
     return [col.to_pylist() for col in table.columns]
 
 
-def _register(db: Database, name: str, table: pa.Table) -> None:
-    db.cursor().register(name, table)
-
-
 def _temp_table(db: Database, name: str, table: pa.Table) -> None:
     """A run's temp table from Arrow columns built in Python (``name`` comes from code)."""
-    _register(db, f"{name}_arrow", table)
-    try:
-        db.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")
-    finally:
-        db.cursor().unregister(f"{name}_arrow")
+    with db.registered(f"{name}_arrow", table):
+        db.execute(msql.temp_table_from_sql(name, f"{name}_arrow"))
 
 
 def _customers(db: Database, sql: str, params: dict[str, Any] | None = None) -> dict[str, CustomerRow]:

@@ -48,11 +48,10 @@ def app(demo_workspace: Path):
 
 
 def workspace(demo_workspace: Path):
-    """The app's own cached connection (a second connection to the file in one process is refused)."""
+    """The test's own connection to the app's workspace (in one process, DuckDB shares the open file)."""
     from cashbook.service import Workspace
-    from cashbook.ui_state import opened
 
-    return Workspace(opened().db, "test")
+    return Workspace.open(demo_workspace, user="test")
 
 
 def texts(at: AppTest) -> str:

@@ -27,7 +27,7 @@ def test_accept_the_proposals_of_a_receipt(app, demo_workspace):
     assert waiting, "the demo always leaves suggestions for a clerk"
     rid = waiting[0].receipt_id
     at = app()
-    at.text_input(key="alloc_find").input(str(rid)).run()
+    at.text_input(key="alloc_search").input(f"#{rid}").run()
     assert f"Receipt #{rid}" in texts(at)
     at.button(key="alloc_accept").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
@@ -47,7 +47,7 @@ def test_reject_then_apply_by_hand_and_put_the_rest_on_account(app, demo_workspa
     proposal = doc_proposals[0]
     rid = proposal.receipt_id
     at = app()
-    at.text_input(key="alloc_find").input(str(rid)).run()
+    at.text_input(key="alloc_search").input(f"#{rid}").run()
     at.button(key="alloc_reject").click().run()
     assert "Rejected" in texts(at)
     part = Decimal("10.00")
@@ -72,5 +72,5 @@ def test_queue_filters_run_in_sql(app):
 
 def test_unknown_reference_is_said_plainly(app):
     at = app()
-    at.text_input(key="alloc_find").input("NO-SUCH-REF").run()
-    assert any("no receipt" in e.value for e in at.error)
+    at.text_input(key="alloc_search").input("NO-SUCH-REF").run()
+    assert any("No receipt fits" in w.value for w in at.warning)

@@ -67,3 +67,14 @@ def test_file_of_unknown_kind_waits_for_the_clerk_to_say_what_it_is(app, demo_wo
     assert at.button(key="import_go").disabled  # nothing to import until a kind is chosen
     at.selectbox(key="import_kind_0").select("payments").run()
     assert not at.button(key="import_go").disabled
+
+
+def test_a_statement_with_missing_entries_imports_with_a_prominent_warning(app, demo_workspace):
+    folder = demo_workspace.parent
+    (folder / "bank" / "gap.sta").write_bytes(
+        b":20:GAP\n:25:NL91ABNA0417164300\n:28C:1\n:60F:C260101EUR10,00\n"
+        b":61:2601020102C5,00NTRFPAY-GAP-1//BGAP1\n:86:/NAME/ACME LTD/REMI/INV 1/\n:62F:C260102EUR99,00\n-\n")
+    at = _pick(app("import_files"), "bank/gap.sta")
+    at.button(key="import_go").click().run()
+    assert not at.error, [e.value for e in at.error]
+    assert any("ENTRIES MAY BE MISSING" in w.value for w in at.warning)

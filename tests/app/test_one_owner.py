@@ -18,7 +18,8 @@ from cashbook.cli.main import main
 from cashbook.db import Database
 from cashbook.errors import OverAllocation
 from cashbook.service import Workspace
-from cashbook.ui_state import opened
+from app_pages.state import opened
+from cashbook.db import open_database
 from tests.app.conftest import APP
 from tests.test_ledger_service import make_world
 
@@ -81,7 +82,11 @@ def _by_app(at: AppTest, receipt: str, doc: str, amount: str) -> tuple[str | Non
         title, _, message = at.error[0].value.partition("\n\n")
         assert title == f"**{OverAllocation.title}**", at.error[0].value
         refusal = message
-    return refusal, _fingerprint(opened().db)
+    db = open_database(opened().path)  # the app opens the file per run; the test reads it after the run
+    try:
+        return refusal, _fingerprint(db)
+    finally:
+        db.close()
 
 
 def _app(path: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:

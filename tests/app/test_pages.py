@@ -18,10 +18,10 @@ def test_page_draws(app, page):
     assert not at.error, [e.value for e in at.error]
 
 
-def test_sidebar_asks_for_the_clerk(app):
+def test_sidebar_names_the_clerk_without_a_name_box(app):
     at = app()
-    name = at.sidebar.text_input(key="user")
-    assert name.value == USER
+    assert f"Working as **{USER}** (one-person workspace)" in [c.value for c in at.sidebar.caption]
+    assert not at.sidebar.text_input  # who works is not typed: without users it is CASHBOOK_USER or the login
 
 
 def test_a_typed_name_with_control_characters_is_not_used(app):

@@ -8,6 +8,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -25,18 +27,16 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory: pytest.TempPathFactory):
-    """``streamlit run app.py`` on a fresh demo workspace; the URL once /_stcore/health answers."""
+@contextmanager
+def serve(db: Path, **env_extra: str) -> Iterator[str]:
+    """``streamlit run app.py`` on the workspace ``db`` (from the repository, with its .streamlit config);
+    the URL once /_stcore/health answers."""
     if not Path(CHROMIUM).exists():
         pytest.skip("Chromium is not installed at /usr/bin/chromium")
-    from cashbook.demo import write_demo
-
-    folder = tmp_path_factory.mktemp("e2e")
-    write_demo(folder, user="demo", match=False)  # the clerk runs matching in the browser
     port = _free_port()
-    env = {**os.environ, "CASHBOOK_DB": str(folder / "cashbook.duckdb"), "CASHBOOK_USER": USER}
-    log = (folder / "streamlit.log").open("wb")
+    env = {**os.environ, "CASHBOOK_DB": str(db), **env_extra}
+    log_path = db.parent / f"streamlit-{port}.log"
+    log = log_path.open("wb")
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
                              "--server.headless", "true", "--server.port", str(port), "--server.fileWatcherType", "none",
                              "--browser.gatherUsageStats", "false"],
@@ -52,7 +52,7 @@ def app_url(tmp_path_factory: pytest.TempPathFactory):
             except OSError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the app did not start: {(folder / 'streamlit.log').read_text()[-2000:]}")
+                pytest.fail(f"the app did not start: {log_path.read_text()[-2000:]}")
             time.sleep(0.3)
         yield url
     finally:
@@ -62,6 +62,31 @@ def app_url(tmp_path_factory: pytest.TempPathFactory):
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@contextmanager
+def serve_app(folder: Path) -> Iterator[str]:
+    """The app on the workspace in ``folder`` for the one clerk USER (a workspace without users)."""
+    with serve(folder / "cashbook.duckdb", CASHBOOK_USER=USER) as url:
+        yield url
+
+
+def need_chromium() -> None:
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium is not installed at /usr/bin/chromium")
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory: pytest.TempPathFactory):
+    """The app on a fresh demo workspace (no users: one clerk, named by CASHBOOK_USER)."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium is not installed at /usr/bin/chromium")
+    from cashbook.demo import write_demo
+
+    folder = tmp_path_factory.mktemp("e2e")
+    write_demo(folder, user="demo", match=False)  # the clerk runs matching in the browser
+    with serve(folder / "cashbook.duckdb", CASHBOOK_USER=USER) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

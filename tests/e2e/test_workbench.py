@@ -40,11 +40,11 @@ def left_queue(page, receipt_id: str) -> bool:
 
 
 def open_receipt(page, receipt_id: str) -> None:
-    box = page.get_by_label("Open a receipt by id or payment reference").last
-    box.fill(receipt_id)
+    box = page.get_by_label("Search").first
+    box.fill(f"#{receipt_id}")
     box.press("Enter")
     wait_idle(page)
-    page.get_by_text(f"Receipt #{receipt_id}:").wait_for()
+    page.get_by_text(f"Receipt #{receipt_id} · ").wait_for()
 
 
 def click(page, name: str) -> None:
@@ -75,7 +75,7 @@ def test_import_clear_the_queue_and_export_postings(app_url, page, tmp_path):
     grid = page.locator(".st-key-alloc_queue canvas").first.bounding_box()
     page.mouse.click(grid["x"] + 18, grid["y"] + 35 + 17)  # the first row's selection box, under the header
     wait_idle(page)
-    page.get_by_text(f"Receipt #{ids[0]}:").wait_for()
+    page.get_by_text(f"Receipt #{ids[0]} · ").wait_for()
 
     accepted = 0
     for _ in range(40):
@@ -83,20 +83,24 @@ def test_import_clear_the_queue_and_export_postings(app_url, page, tmp_path):
         if not ids:
             break
         open_receipt(page, ids[0])
-        accept = page.get_by_role("button", name=re.compile(r"^Accept \d+ ticked"))
+        accept = page.get_by_role("button", name=re.compile(r"^Accept (all \d+|\d+ selected)"))
         if accept.count() and accept.is_enabled():
             accept.click()
             wait_idle(page)
-            outcome = page.get_by_text(re.compile(r"^Accepted \d+ proposals")).or_(
+            outcome = page.get_by_text(re.compile(r"^Accepted \d+ proposals?")).or_(
                 page.locator("[data-testid='stAlertContentError']")).first
             outcome.wait_for()
-            if page.get_by_text(re.compile(r"^Accepted \d+ proposals")).count():
+            if page.get_by_text(re.compile(r"^Accepted \d+ proposals?")).count():
                 accepted += 1
             else:  # the suggestion is stale (another receipt took the document): reject it
-                click(page, r"^Reject \d+ ticked")
+                click(page, r"^Reject (all \d+|\d+ selected)")
         if not left_queue(page, ids[0]):
             open_receipt(page, ids[0])
             click(page, "Put the rest on account")
+            page.get_by_text(f"Put the rest of receipt #{ids[0]} on account").or_(
+                page.locator("[data-testid='stAlertContentError']")).first.wait_for()
+            errors = page.locator("[data-testid='stAlertContentError']").all_inner_texts()
+            assert not errors, errors
         assert left_queue(page, ids[0]), f"receipt {ids[0]} is still to do"
     assert accepted >= 1
     assert not queue_ids(page)

@@ -20,6 +20,9 @@ from typing import Any
 
 import pandas as pd
 
+from cashbook.db.decisions_sql import SUGGESTIONS_ORDER, suggestions_sql
+from cashbook.db.search_sql import SEARCH_ORDER, search_sql
+from cashbook.search import search_terms
 from cashbook.db import views_sql as sql
 from cashbook.db.accounts_sql import STATEMENT_COLUMNS
 from cashbook.db.hierarchy_sql import AGING_BUCKETS
@@ -97,6 +100,31 @@ def receipts_query(status: str | None = None, min_amount: Decimal | None = None,
     """The receipts queue with what is left to allocate; every filter runs in SQL."""
     statuses = QUEUE_FILTERS.get(status, (status,)) if status else None
     return Query(*sql.receipts_sql(statuses, min_amount, max_amount, date_from, date_to, payer), sql.RECEIPTS_ORDER)
+
+
+def search_query(text: str) -> Query:
+    """Receipts found by one search text (see cashbook.search), with why each was found; best reasons first."""
+    terms = search_terms(text)
+    sql_text, params = search_sql(text=terms.text, doc_norm=terms.doc_norm, receipt_id=terms.receipt_id,
+                                  low=terms.low, high=terms.high)
+    return Query(sql_text, params, SEARCH_ORDER)
+
+
+def suggestions_query() -> Query:
+    """Every suggestion waiting for a clerk, beside its receipt (the queue decided in Excel)."""
+    return Query(suggestions_sql(), {}, SUGGESTIONS_ORDER)
+
+
+def payment_history_query(customer_no: str) -> Query:
+    """What receipts paid of a customer's documents or put on its account: when, by whom, and unapplies."""
+    return Query(sql.payment_history_sql(), {"customer_no": customer_no}, sql.PAYMENT_HISTORY_ORDER)
+
+
+def next_receipt(ws: Workspace, receipt_id: int | None) -> int | None:
+    """The receipt after this one in the to-do queue (in the queue's order, wrapping round), else None."""
+    queue = receipts_query("to do")
+    row = ws.db.one(sql.next_receipt_sql(queue.sql), {**queue.params, "current": int(receipt_id or 0)})
+    return int(row[0]) if row else None
 
 
 def status_counts(ws: Workspace):
@@ -244,6 +272,14 @@ def local_files(ws: Workspace) -> list[str]:
     return [str(p.relative_to(root)) for p in found]
 
 
+def decision_files(ws: Workspace) -> list[str]:
+    """Decided suggestion workbooks lying in the ``decisions/`` folder beside the workspace (a shared drive)."""
+    from pathlib import Path  # as the other local-file helpers of this module
+
+    folder = Path(ws.path).expanduser().resolve().parent / "decisions"
+    return sorted(f"decisions/{p.name}" for p in folder.glob("*.xlsx")) if folder.is_dir() else []
+
+
 def read_local_file(ws: Workspace, relative: str) -> bytes:
     root = Path(ws.path).expanduser().resolve().parent
     path = (root / relative).resolve()
@@ -253,6 +289,12 @@ def read_local_file(ws: Workspace, relative: str) -> bytes:
 
 
 # -- matching ------------------------------------------------------------------------------------------------------
+def proposals_grid_key(receipt_id: int, token: str) -> str:
+    """The proposals grid's widget key: new for each receipt and workspace change, so a selection never
+    outlives the rows it was made on."""
+    return f"alloc_props_{int(receipt_id)}_{token.replace('.', '_')}"
+
+
 def proposals(ws: Workspace, receipt_id: int, status: str | None = "suggested"):
     """A receipt's proposals with rule, score and the evidence as one readable line."""
     rows = []
@@ -289,14 +331,20 @@ def credits_query(status: str | None = None) -> Query:
 
 
 def deductions(ws: Workspace, status: str | None = None):
-    return ws.ledger.deductions_frame(status)
+    return ws.credits.deductions_frame(status)
+
+
+def erp_conflicts(ws: Workspace, open_only: bool = True):
+    """Documents on which the ERP and Cashbook disagree (resolved ones too, unless ``open_only``)."""
+    frame = ws.erp_sync.conflicts_frame(open_only=open_only)
+    return frame if open_only else frame[frame["resolved_action"].notna()]
 
 
 def account(ws: Workspace, customer_no: str) -> dict[str, Any]:
     """A customer's standing as plain values, and its statement as a frame."""
-    summary = ws.ledger.account(customer_no)
-    statement = pd.DataFrame(ws.ledger.statement(customer_no), columns=list(STATEMENT_COLUMNS))
-    holds = pd.DataFrame(ws.ledger.hold_history(customer_no))
+    summary = ws.accounts.account(customer_no)
+    statement = pd.DataFrame(ws.accounts.statement(customer_no), columns=list(STATEMENT_COLUMNS))
+    holds = pd.DataFrame(ws.accounts.hold_history(customer_no))
     return {"summary": summary.as_dict(), "statement": statement, "holds": holds}
 
 

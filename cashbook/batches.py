@@ -1,0 +1,91 @@
+"""Import batches: each imported file recorded once with its kind, digest, who and when, and what it changed.
+
+ERP imports, the hierarchy and receipts all keep their books here, so that "was this exact file
+imported before?" and the import history have one answer.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from cashbook.db import Database
+from cashbook.names import shown_file_name
+from cashbook.db import batches_sql as sql
+
+
+MAX_CONFLICT_LINES = 50  # the report names this many conflicts; the Exceptions list has them all
+
+
+@dataclass
+class ImportReport:
+    """What an import did (or would do), in terms a clerk reads."""
+
+    kind: str
+    file: str
+    sha256: str
+    rows: int
+    noop: bool = False
+    import_id: int | None = None
+    counts: dict[str, int] = field(default_factory=dict)  # new, changed, vanished, returned, merged...
+    samples: dict[str, list[str]] = field(default_factory=dict)  # a few keys of each change
+    warnings: list[str] = field(default_factory=list)
+    format: str = ""
+    message: str = ""
+    booked: int = 0  # exported journals an items file shows booked by the ERP
+    conflicts: list[str] = field(default_factory=list)  # documents the ERP and Cashbook now disagree on
+
+    def lines(self, *, with_conflicts: bool = True) -> list[str]:
+        """The report for a person; ``with_conflicts=False`` leaves the ERP conflicts to be shown apart."""
+        if self.noop:
+            out = [f"{shown_file_name(self.file)}: nothing changed ({self.message or 'the workspace already holds this content'})"]
+        else:
+            counts = ", ".join(f"{n} {k}" for k, n in self.counts.items() if n) or "no changes"
+            out = [f"{shown_file_name(self.file)}: imported {self.rows} {self.kind} rows as import #{self.import_id}: {counts}"]
+            for change, keys in self.samples.items():
+                more = self.counts.get(change, 0) - len(keys)
+                out.append(f"  {change}: {', '.join(keys)}{f' and {more} more' if more > 0 else ''}")
+        if self.booked:
+            out.append(f"  {self.booked} exported posting{'s' if self.booked != 1 else ''} now booked by the ERP")
+        if self.conflicts and with_conflicts:
+            out.append(f"  CONFLICT: the ERP and Cashbook disagree on {len(self.conflicts)} document"
+                       f"{'s' if len(self.conflicts) != 1 else ''}; they are on the Exceptions list "
+                       "(`cashbook exceptions list`) and nothing more is applied to them until a supervisor resolves them")
+            out += [f"    {c}" for c in self.conflicts[:MAX_CONFLICT_LINES]]
+            if len(self.conflicts) > MAX_CONFLICT_LINES:
+                out.append(f"    and {len(self.conflicts) - MAX_CONFLICT_LINES} more")
+        out += [f"  warning: {w}" for w in self.warnings]
+        return out
+
+    def as_dict(self) -> dict:
+        return {
+            "kind": self.kind, "file": self.file, "sha256": self.sha256, "rows": self.rows, "noop": self.noop,
+            "import_id": self.import_id, "counts": self.counts, "warnings": self.warnings, "format": self.format,
+            "booked": self.booked, "conflicts": self.conflicts,
+        }
+
+
+def record_import(db: Database, report: ImportReport, user: str, now: datetime) -> int:
+    """The batch row for ``report``; its id."""
+    import_id = int(db.rows(sql.next_import_id_sql())[0][0])
+    db.execute(sql.insert_batch_sql(),
+               [import_id, report.kind, report.file, report.sha256, report.rows, now, user, report.format,
+                json.dumps({"counts": report.counts, "warnings": report.warnings})])
+    return import_id
+
+
+def set_summary(db: Database, import_id: int, summary: dict[str, Any]) -> None:
+    db.execute(sql.set_summary_sql(), [json.dumps(summary), import_id])
+
+
+def previous_import(db: Database, kind: str, sha: str, *, first: bool = False) -> str | None:
+    """Where this exact content was imported before, in words; None when it never was."""
+    rows = db.rows(sql.previous_batch_sql(first=first), [kind, sha])
+    return f"the same file was imported as {rows[0][0]} on {rows[0][1]:%Y-%m-%d %H:%M}" if rows else None
+
+
+def history(db: Database, limit: int | None = None) -> list[dict[str, Any]]:
+    """The batches, newest first."""
+    return db.dicts(sql.history_sql(limit))

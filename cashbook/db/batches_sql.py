@@ -1,0 +1,29 @@
+"""SQL of the import batches: one row per imported file, with who, when, its digest and what it changed."""
+
+from __future__ import annotations
+
+BATCH_COLUMNS = ("import_id", "kind", "file_name", "rows", "imported_at", "imported_by", "format", "sha256", "summary")
+
+
+def next_import_id_sql() -> str:
+    return "SELECT nextval('import_seq')"
+
+
+def insert_batch_sql() -> str:
+    return "INSERT INTO import_batch VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+
+
+def set_summary_sql() -> str:
+    return "UPDATE import_batch SET summary = ? WHERE import_id = ?"
+
+
+def previous_batch_sql(*, first: bool = False) -> str:
+    """(file_name, imported_at) of the last (or first) batch of a kind (``?``) with a digest (``?``)."""
+    return ("SELECT file_name, imported_at FROM import_batch WHERE kind = ? AND sha256 = ? "
+            f"ORDER BY import_id {'ASC' if first else 'DESC'} LIMIT 1")
+
+
+def history_sql(limit: int | None = None) -> str:
+    """Every batch, newest first (at most ``limit``)."""
+    return (f"SELECT {', '.join(BATCH_COLUMNS)} FROM import_batch ORDER BY import_id DESC"
+            + (f" LIMIT {int(limit)}" if limit is not None else ""))
