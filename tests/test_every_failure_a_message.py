@@ -305,7 +305,7 @@ def test_export_postings_writes_references_as_received(tmp_path: Path) -> None:
         owner = getattr(workspace, "allocation", workspace.ledger)  # the one owner of clerk actions
         owner.apply_manual("=PAY1", "+REF2", Decimal("100.00"))
         out = tmp_path / "postings.csv"
-        workspace.ledger.export_postings(out)
+        workspace.postings.export(out)
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
     assert {r["doc_no"] for r in rows} >= {"+REF2"} and {r["payment_ref"] for r in rows} == {"=PAY1"}
     assert not any(v.startswith("'") for r in rows for v in r.values() if v)
