@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from cashbook.access import Role, require
 from cashbook.db import Database
 from cashbook.db import erp_sync_sql as sql
 from cashbook.db import ledger_sql
@@ -47,6 +48,7 @@ class ErpSyncService:
         """Close a document's open conflict: ``reverse`` Cashbook's allocations the ERP has not booked
         (reversing ledger entries), or ``accept_erp`` (the ERP's figure stands: what Cashbook exported
         counts as booked). Refused, with nothing written, if the document would still disagree."""
+        require(self.db, self.user, Role.SUPERVISOR, "resolving a conflict with the ERP")
         if action not in RESOLUTIONS:
             raise AllocationError(f"resolve a conflict by reverse or accept_erp; not {action!r}")
         self._require_supervisor(f"resolving the ERP conflict on {doc_no}")
