@@ -247,7 +247,7 @@ def run(ws: Workspace, erp: SimulatedErp, op: tuple, folder: Path, step: int) ->
             pass
     elif kind == "export":
         path = folder / f"postings{step}.csv"
-        report = ws.ledger.export_postings(path)
+        report = ws.postings.export(path)
         if report.journals:
             erp.receive(path.read_text(encoding="utf-8"))
     elif kind == "sync":
