@@ -574,6 +574,6 @@ def _detail_lines(payment: ParsedPayment, minor: int, type_code: str) -> list[st
             raise ValueError(f"text {text!r} holds a slash and a record code; it would split the record")
     head = f"16,{type_code},{minor},{funds},{_plain(payment.bank_ref or '')},{_plain(payment.payment_ref or '')},"
     lines = [f"{head}{segments[0]}/\n", *(f"88,{text}/\n" for text in segments[1:])]
-    if payment.payer_name and read_payer(segments).name != payment.payer_name:
+    if payment.payer_name and payment.payer_name.strip() and read_payer(segments).name != payment.payer_name:
         lines.append(f"88,B/O: {' '.join(payment.payer_name.split())}/\n")
     return lines

@@ -72,7 +72,7 @@ def _by_cli(path: Path, receipt: str, doc: str, amount: str, capsys: pytest.Capt
 
 
 def _by_app(at: AppTest, receipt: str, doc: str, amount: str) -> tuple[str | None, tuple]:
-    at.text_input(key="alloc_find").input(receipt).run()
+    at.text_input(key="alloc_search").input(receipt).run()
     at.text_input(key="alloc_doc").input(doc)
     at.text_input(key="alloc_amount").input(amount)
     at.button(key="FormSubmitter:alloc_manual_form-Apply").click().run()

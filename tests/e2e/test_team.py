@@ -161,12 +161,12 @@ def test_batch_runs_beside_the_open_app(team, context, tmp_path) -> None:
     page = open_page(context(), url)
     sign_in(page, "alice", PASSWORDS["alice"])
     page.get_by_text("Signed in as").wait_for()
-    box = page.get_by_label("Open a receipt by id or payment reference").last
+    box = page.get_by_role("textbox", name="Search", exact=True)
     box.fill("BATCH-E2E-1")
     box.press("Enter")
     wait_idle(page)
     page.get_by_text(re.compile("BATCH-E2E-1")).first.wait_for()  # not found yet
-    assert page.get_by_text(re.compile(r"^Receipt #\d+:")).count() == 0
+    assert page.get_by_text(re.compile(r"^Receipt #\d+ · ")).count() == 0
 
     # a scheduled job, in another process, while alice's session is open
     file = tmp_path / "overnight.xml"
@@ -184,11 +184,11 @@ def test_batch_runs_beside_the_open_app(team, context, tmp_path) -> None:
 
     # without anyone touching the page, it redraws with the batch's results
     page.get_by_text(re.compile(r"Updated: cashbook match by batch finished")).wait_for(timeout=30_000)
-    box = page.get_by_label("Open a receipt by id or payment reference").last
+    box = page.get_by_role("textbox", name="Search", exact=True)
     box.fill("BATCH-E2E-2")
     box.press("Enter")
     wait_idle(page)
-    page.get_by_text(re.compile(r"^Receipt #\d+:")).first.wait_for()
+    page.get_by_text(re.compile(r"^Receipt #\d+ · ")).first.wait_for()
     with Workspace.open(db, user="ada") as ws:
         made_by = ws.db.rows("SELECT imported_by FROM import_batch WHERE file_name = 'overnight.xml'")
     assert made_by == [("batch",)]
