@@ -17,6 +17,7 @@ from cashbook.db.hierarchy_sql import bucket_sql, days_overdue_sql, scope_sql
 from cashbook.db.ledger_sql import live_entries_sql, open_items_now_sql, receipt_allocated_sql
 from cashbook.db.matching_sql import notices_sql
 from cashbook.db.postings_sql import journal_lines_sql
+from cashbook.db.workspace_sql import table_exists_sql  # noqa: F401  (the views ask it too)
 
 Built = tuple[str, dict[str, Any]]
 
@@ -24,10 +25,6 @@ Built = tuple[str, dict[str, Any]]
 VERSION_TABLES = (("import_batch", "import_id"), ("allocation_entry", "entry_id"), ("hierarchy_audit", "audit_id"),
                   ("posting_export", "export_id"))
 OPTIONAL_VERSION_TABLES = (("proposal", "proposal_id"), ("proposal_decision", "decision_id"))
-
-
-def table_exists_sql() -> str:
-    return "SELECT count(*) FROM information_schema.tables WHERE table_name = ?"
 
 
 def version_sql(present: Collection[str] = ()) -> str:
