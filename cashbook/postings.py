@@ -254,30 +254,30 @@ def postings_bytes(db: Database, user: str, settings: Settings, fmt: str, file_n
     if not drafts and not netted:
         return table_bytes(EXPORT_COLUMNS, [], fmt, for_machine=True), PostingsReport(None, file_name or f"postings.{fmt}", (), 0)
     now = datetime.now().replace(microsecond=0)
-    export_id = int(db.scalar("SELECT nextval('posting_export_seq')"))
+    export_id = int(db.scalar(sql.next_export_id_sql()))
     name = file_name or f"postings_{export_id}.{fmt}"
-    seq = int(db.scalar("SELECT coalesce(max(seq), 0) FROM posting_journal"))
+    seq = int(db.scalar(sql.last_journal_seq_sql()))
     journals = []
     for draft in drafts:
         seq += 1
         journals.append(replace(draft, journal_no=journal_number(settings, seq)))
-    db.execute("INSERT INTO posting_export VALUES (?, ?, ?, ?, ?)", [export_id, now, user, name, len(journals)])
+    db.execute(sql.insert_export_sql(), [export_id, now, user, name, len(journals)])
     seq -= len(journals)
     journal_rows = [[j.journal_no, seq + offset, export_id, j.journal_type, j.receipt_id, j.source_doc_no,
                      j.posting_date, j.debit] for offset, j in enumerate(journals, start=1)]
     if journal_rows:
-        db.executemany("INSERT INTO posting_journal VALUES (?, ?, ?, ?, ?, ?, ?, ?)", journal_rows)
+        db.executemany(sql.insert_journal_sql(), journal_rows)
     line_rows = [[j.journal_no, n, line.account, line.customer_no, line.doc_no, line.debit, line.credit, line.description]
                  for j in journals for n, line in enumerate(j.lines, start=1)]
     entry_rows = [[entry_id, export_id, j.journal_no] for j in journals for entry_id in j.entry_ids]
     entry_rows += [[entry_id, export_id, NETTED] for entry_id in netted]
     event_rows = [[event_id, export_id, j.journal_no] for j in journals for event_id in j.event_ids]
     if line_rows:
-        db.executemany("INSERT INTO posting_line VALUES (?, ?, ?, ?, ?, ?, ?, ?)", line_rows)
+        db.executemany(sql.insert_line_sql(), line_rows)
     if entry_rows:
-        db.executemany("INSERT INTO posted_entry VALUES (?, ?, ?)", entry_rows)
+        db.executemany(sql.insert_posted_entry_sql(), entry_rows)
     if event_rows:
-        db.executemany("INSERT INTO posted_deduction_event VALUES (?, ?, ?)", event_rows)
+        db.executemany(sql.insert_posted_event_sql(), event_rows)
     # For the ERP: references exactly as received, no apostrophe against formulas (a file for a machine).
     data = table_bytes(EXPORT_COLUMNS, _rows(journals), fmt, for_machine=True)  # a failure rolls the records back
     return data, PostingsReport(export_id, name, tuple(journals), len(netted))

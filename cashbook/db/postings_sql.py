@@ -66,3 +66,32 @@ def unbalanced_journals_sql() -> str:
     return """
         SELECT journal_no, sum(debit) AS debit, sum(credit) AS credit FROM posting_line
         GROUP BY journal_no HAVING sum(debit) <> sum(credit)"""
+
+
+def next_export_id_sql() -> str:
+    return "SELECT nextval('posting_export_seq')"
+
+
+def last_journal_seq_sql() -> str:
+    return "SELECT coalesce(max(seq), 0) FROM posting_journal"
+
+
+def insert_export_sql() -> str:
+    """Parameters: export id, when, by whom, file name, journals."""
+    return "INSERT INTO posting_export VALUES (?, ?, ?, ?, ?)"
+
+
+def insert_journal_sql() -> str:
+    return "INSERT INTO posting_journal VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+
+
+def insert_line_sql() -> str:
+    return "INSERT INTO posting_line VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+
+
+def insert_posted_entry_sql() -> str:
+    return "INSERT INTO posted_entry VALUES (?, ?, ?)"
+
+
+def insert_posted_event_sql() -> str:
+    return "INSERT INTO posted_deduction_event VALUES (?, ?, ?)"
