@@ -370,10 +370,15 @@ def insert_traces_sql(source: str) -> str:
 
 
 def set_payers_from_sql(source: str) -> str:
-    """The payer a run identified, kept on the receipt (``source`` holds receipt_id, payer_customer_no)."""
-    return (f"UPDATE receipt r SET payer_customer_no = t.payer_customer_no FROM {source} t "
+    """The payer a run identified, kept on the receipt (``source`` holds receipt_id, payer_customer_no).
+
+    A receipt whose files state no currency and whose payer the import could not name (a payer
+    found only in bank text, by a fuzzy name) takes its payer's currency from the master now."""
+    return (f"UPDATE receipt r SET payer_customer_no = t.payer_customer_no, "
+            "currency = coalesce(r.currency, (SELECT c.currency FROM customer c WHERE c.customer_no = t.payer_customer_no)) "
+            f"FROM {source} t "
             "WHERE t.receipt_id = r.receipt_id AND t.payer_customer_no IS NOT NULL "
-            "AND r.payer_customer_no IS DISTINCT FROM t.payer_customer_no")
+            "AND (r.payer_customer_no IS DISTINCT FROM t.payer_customer_no OR r.currency IS NULL)")
 
 
 def temp_table_from_sql(name: str, source: str) -> str:
