@@ -143,16 +143,3 @@ def test_a_receipt_without_currency_takes_its_payers_when_matching_identifies_th
     assert ws.db.scalar("SELECT currency FROM receipt") is None
     ws.matching.run()
     assert ws.db.rows("SELECT currency, payer_customer_no FROM receipt") == [("EUR", "C1")]
-
-
-@pytest.mark.parametrize("currency, applied", [("EUR", True), ("GBP", False)])
-def test_matching_applies_cash_only_to_documents_in_the_receipts_currency(ws, currency, applied):
-    bank = ParsedPayment(kind="bank", payment_ref="PAY-50", value_date=date(2026, 11, 3), amount=Decimal("500.00"),
-                         currency=currency, payer_name="Zenith Foods SA", bank_ref="B50", account="FR76BANK",
-                         bank_text="INVOICE INV-100")
-    (report,) = ws.receipts.import_files([(camt.render([bank]), "bank.xml")])
-    assert report.ok, report.problems
-    ws.matching.run()
-    documents = ws.db.rows("SELECT doc_no, amount FROM allocation_entry WHERE kind = 'document'")
-    # Zenith's one open document has exactly that amount, in EUR: pounds never pay it.
-    assert documents == ([("INV-100", Decimal("500.00"))] if applied else [])

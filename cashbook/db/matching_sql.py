@@ -70,7 +70,7 @@ def pending_sql() -> str:
     """Receipts not yet decided: money seen on the bank, nothing in the ledger, no proposal waiting or applied."""
     return f"""
         CREATE OR REPLACE TEMP TABLE m_pending AS
-        SELECT r.receipt_id, r.payment_ref, r.value_date, CAST(r.amount * 100 AS BIGINT) AS amount_cents, r.currency,
+        SELECT r.receipt_id, r.payment_ref, r.value_date, CAST(r.amount * 100 AS BIGINT) AS amount_cents,
                r.payer_name, r.payer_account, r.payer_id, coalesce(r.bank_text, '') AS bank_text,
                {squash_sql('r.payer_account')} AS account_key, {squash_sql('r.payer_id')} AS payer_id_key,
                EXISTS (SELECT 1 FROM remittance_line l WHERE l.receipt_id = r.receipt_id) AS has_lines
@@ -149,8 +149,7 @@ def items_sql() -> str:
                {normalize_ref_sql('oi.po_number')} AS po_norm, oi.discount_pct, oi.discount_days,
                coalesce(s.scope_key, 'C:' || oi.customer_no) AS scope_key,
                coalesce(s.primary_no, oi.customer_no) AS primary_no,
-               oi.doc_no IN (SELECT doc_no FROM ({open_conflicts_sql()})) AS erp_conflict,
-               oi.currency
+               oi.doc_no IN (SELECT doc_no FROM ({open_conflicts_sql()})) AS erp_conflict
         FROM ({now}) oi LEFT JOIN m_scope s ON s.customer_no = oi.customer_no"""
 
 
@@ -273,7 +272,7 @@ def fuzzy_pairs_sql() -> str:
 
 
 ITEM_COLUMNS = ("doc_no", "doc_type", "customer_no", "doc_date", "amount_cents", "open_cents", "scope_key",
-                "primary_no", "discount_pct", "discount_days", "erp_conflict", "currency")
+                "primary_no", "discount_pct", "discount_days", "erp_conflict")
 
 
 def documents_sql() -> str:

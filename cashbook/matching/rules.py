@@ -51,7 +51,6 @@ class Doc(NamedTuple):
     discount_pct: Decimal | None = None
     discount_days: int | None = None
     erp_conflict: bool = False  # on the Exceptions list: the ERP and Cashbook disagree, nothing is applied to it
-    currency: str | None = None  # cash applies only within one currency
 
 
 @dataclass(frozen=True)
@@ -106,11 +105,6 @@ class Case:
     hits: tuple[Hit, ...] = ()
     contested: Mapping[str, tuple[int, ...]] = field(default_factory=dict)  # doc -> other receipts, same date
     rejected: frozenset[str] = frozenset()  # documents a clerk rejected for this receipt
-    currency: str | None = None  # the receipt's; None when no file and no master says it
-
-    def same_currency(self, doc: Doc) -> bool:
-        """Whether cash of this receipt may apply to the document (unknown on either side: yes)."""
-        return not (self.currency and doc.currency and self.currency != doc.currency)
 
 
 @dataclass(frozen=True)
@@ -416,8 +410,6 @@ def _payer_line(payer: Payer) -> str:
 
 def _doc_ok_for_payer(case: Case, doc: Doc) -> tuple[bool, str]:
     payer = case.payer
-    if not case.same_currency(doc):
-        return False, f"{doc.doc_no} is in {doc.currency} and the receipt in {case.currency}"
     if payer.known:
         if doc.scope_key == payer.scope_key:
             return True, ""
@@ -562,8 +554,10 @@ def _mistyped(case: Case, ref: Ref, hits: list[Hit], docs: Mapping[str, Doc], op
     named = {h.doc_no for h in strong}
     near = [h for h in hits if h.tier == "fuzzy" and h.doc_no not in named and h.distance > 0
             and h.distance <= settings.fuzzy_ref_max_distance and _doc_ok_for_payer(case, docs[h.doc_no])[0]]
+    if not near or not (case.payer.known or case.payer.scopes):
+        return strong
     paid = ref.paid if ref.source == "line" else _implied_text_paid(case, ref)
-    if not near or paid is None or not (case.payer.known or case.payer.scopes):
+    if paid is None:
         return strong
 
     def agrees(h: Hit) -> bool:
@@ -732,8 +726,8 @@ def _choose(case: Case, ref: Ref, tier: str, hits: list[Hit], docs: Mapping[str,
 
 def _implied_text_paid(case: Case, ref: Ref) -> int | None:
     """A receipt whose bank text holds one reference pays that reference with all of its money."""
-    windows = [r for r in case.refs if r.source == "text"]
-    return case.amount if len({r.key for r in windows if any(h.ref_key == r.key for h in case.hits)}) <= 1 else None
+    hit_keys = {h.ref_key for h in case.hits}
+    return case.amount if sum(1 for r in case.refs if r.source == "text" and r.key in hit_keys) <= 1 else None
 
 
 def _reconcile(case: Case, pieces: list[_Piece], suggestions: list[_Piece], on_account_cash: int, text_only: bool,
@@ -869,8 +863,7 @@ def _unknown(case: Case, trace: list[str]) -> Decision:
 def _ambiguous_by_amount(case: Case, docs: Mapping[str, Doc], book: OpenBook, settings: Settings,
                          trace: list[str]) -> Decision | None:
     """A payer name shared by several customers: the one open document of all their scopes with that amount."""
-    equal = [docs[d] for key in case.payer.scopes for d in book.equal(key, case.amount, case.rejected)[1]
-             if case.same_currency(docs[d])]
+    equal = [docs[d] for key in case.payer.scopes for d in book.equal(key, case.amount, case.rejected)[1]]
     trace.append(f"pass amounts: {len(equal)} open documents of the candidate payers have exactly {money_text(case.amount)}")
     if not equal:
         count, members = 0, []
@@ -911,7 +904,7 @@ def _dates_named(text: str, candidates: Sequence[date]) -> set[date]:
 def _by_amount(case: Case, docs: Mapping[str, Doc], book: OpenBook, settings: Settings, trace: list[str]) -> Decision:
     payer = case.payer
     live_count, equal_nos = book.equal(payer.scope_key or "", case.amount, case.rejected)
-    equal = [docs[d] for d in equal_nos if case.same_currency(docs[d])]
+    equal = [docs[d] for d in equal_nos]
     trace.append(f"pass amounts: {live_count} open documents in scope, {len(equal)} with exactly "
                  f"{money_text(case.amount)} open")
     if payer.customer_type == "walk_in" and equal:
@@ -982,7 +975,6 @@ def _by_combination(case: Case, docs: Mapping[str, Doc], member_count: int,
     solutions: list[list[tuple[Doc, int]]] = []
     complete = True
     skipped = []
-    members = [(m, [(d, o) for d, o in items if case.same_currency(docs[d])]) for m, items in members]
     for member, member_items in members:
         items = [(docs[d], o) for d, o in member_items]
         result = subset_solutions([o for _, o in items], case.amount, max_items=settings.subset_max_items,

@@ -139,9 +139,9 @@ class MatchingService:
     def _run(self, run_id: int, report: MatchReport, step: Callable[[str], None]) -> None:
         db, settings = self.db, self.settings
         pending = _columns(_arrow(db,
-            "SELECT receipt_id, payment_ref, value_date, amount_cents, payer_name, payer_account, bank_text, has_lines, "
-            "currency FROM m_pending"))
-        receipt_ids, refs_p, dates, amounts, names, accounts, texts, has_lines, currencies = pending
+            "SELECT receipt_id, payment_ref, value_date, amount_cents, payer_name, payer_account, bank_text, has_lines "
+            "FROM m_pending"))
+        receipt_ids, refs_p, dates, amounts, names, accounts, texts, has_lines = pending
         payers = self._payers(receipt_ids, names, accounts)
         step("payers")
         scope_rows = [(rid, p.scope_key) for rid, p in payers.items() if p.scope_key] + \
@@ -187,7 +187,6 @@ class MatchingService:
             rejected.setdefault(rid, set()).add(doc_no)
         step("load")
         info = {rid: (pref, d, amt, text) for rid, pref, d, amt, text in zip(receipt_ids, refs_p, dates, amounts, texts)}
-        receipt_currency = dict(zip(receipt_ids, currencies))
         contested = _contested(info, refs, hits, docs, payers)
         # Value-date order; receipts of one day by their payment reference and amount, not by import
         # order, so that the same receipts arriving in another order are decided the same way.
@@ -202,7 +201,7 @@ class MatchingService:
             pref, value_date, amount, text = info[rid]
             case = rules.Case(rid, pref, value_date or date.min, amount, text or "", payers[rid],
                               tuple(refs.get(rid, ())), tuple(hits.get(rid, ())), contested.get(rid, {}),
-                              frozenset(rejected[rid]) if rid in rejected else no_rejections, receipt_currency[rid])
+                              frozenset(rejected[rid]) if rid in rejected else no_rejections)
             decision = rules.decide(case, docs, open_now, book, settings)
             problems = decision_problems(decision, amount, docs, open_now)
             if problems:  # one receipt never stops the run: this one goes to a clerk, the rest is written
