@@ -59,9 +59,9 @@ def run_one(workspace: Path) -> dict:
     prints: dict[str, dict] = {}
     for table, sql in QUERIES.items():
         rows = db.rows(sql)
-        if table == "match_run":  # the counts JSON holds the run's own seconds
-            rows = [(*r[:3], json.dumps({k: v for k, v in json.loads(r[3] or "{}").items() if k != "seconds"},
-                                        sort_keys=True)) for r in rows]
+        if table == "match_run":  # the counts JSON holds the run's own seconds and timings
+            rows = [(*r[:3], json.dumps({k: v for k, v in json.loads(r[3] or "{}").items()
+                                         if k not in ("seconds", "timings")}, sort_keys=True)) for r in rows]
         digest = hashlib.sha256()
         for row in rows:
             digest.update(repr(row).encode("utf-8"))
