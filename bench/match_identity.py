@@ -70,8 +70,8 @@ def run_one(workspace: Path) -> dict:
     return {"seconds": seconds, "steps": report.timings, "receipts": report.receipts, "tables": prints}
 
 
-def _in_tree(tree: Path, workspace: Path, out: Path) -> dict:
-    env = {**os.environ, "PYTHONPATH": str(tree)}
+def _in_tree(tree: Path, workspace: Path, out: Path, settings: Path) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(tree), "CASHBOOK_SETTINGS": str(settings)}
     subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", str(workspace), "--out", str(out)],
                    check=True, env=env, cwd=tree)
     return json.loads(out.read_text())
@@ -82,6 +82,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("workspace", type=Path, help="a prepared, not yet matched workspace (bench_match's bench.duckdb)")
     parser.add_argument("--base", default="main", help="the revision to compare with (default: main)")
     parser.add_argument("--only-current", action="store_true", help="time this tree's run only, compare nothing")
+    parser.add_argument("--subset-time-limit", type=float, default=30.0,
+                        help="seconds a combination search may take per receipt, in both runs (default 30)")
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="keep both matched workspaces in this folder (base.duckdb, current.duckdb) to look into")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -89,6 +93,10 @@ def main(argv: list[str] | None = None) -> int:
         args.out.write_text(json.dumps(run_one(args.workspace)))
         return 0
     scratch = Path(tempfile.mkdtemp(prefix="cashbook-identity-"))
+    # The combination search stops after subset_time_limit seconds per receipt: on a busy machine one
+    # run may finish a search the other abandons. Both runs get time enough, so only code differs.
+    settings = scratch / "cashbook.toml"
+    settings.write_text(f"subset_time_limit = {args.subset_time_limit}\n", encoding="utf-8")
     try:
         results = {}
         trees = [("current", ROOT)]
@@ -101,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
             for label, tree in trees:
                 copy = scratch / f"{label.split()[0]}.duckdb"
                 shutil.copy(args.workspace, copy)
-                results[label] = _in_tree(tree, copy, scratch / f"{label.split()[0]}.json")
+                results[label] = _in_tree(tree, copy, scratch / f"{label.split()[0]}.json", settings)
                 r = results[label]
                 print(f"{label}: {r['receipts']:,} receipts matched in {r['seconds']:.2f}s; "
                       + ", ".join(f"{k} {v:.2f}s" for k, v in r["steps"].items()))
@@ -109,6 +117,10 @@ def main(argv: list[str] | None = None) -> int:
             if not args.only_current:
                 subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(scratch / "base")],
                                check=False, capture_output=True)
+        if args.keep:
+            args.keep.mkdir(parents=True, exist_ok=True)
+            for label in results:
+                shutil.copy(scratch / f"{label.split()[0]}.duckdb", args.keep / f"{label.split()[0]}.duckdb")
         if args.only_current:
             return 0
         base, current = results.values()

@@ -18,6 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 from cashbook.db import Database
@@ -100,6 +101,11 @@ class Proposal:
 
 
 PROPOSAL_COLUMNS = msql.PROPOSAL_COLUMNS
+
+
+# A proposal row as the run writes it; the first twelve are a CentsEntry's fields, in its order.
+_ROW_KEYS = ("receipt_id", "kind", "doc_no", "customer_no", "amount", "discount", "write_off", "deduction",
+             "reason_code", "rule", "score", "evidence", "status")
 
 
 class MatchingService:
@@ -278,9 +284,7 @@ class MatchingService:
 
     def _write(self, run_id: int, decisions: Sequence[rules.Decision], report: MatchReport) -> None:
         db = self.db
-        rows: dict[str, list[Any]] = {k: [] for k in ("receipt_id", "kind", "doc_no", "customer_no", "amount", "discount",
-                                                      "write_off", "deduction", "reason_code", "rule", "score",
-                                                      "evidence", "status")}
+        flat: list[tuple[Any, ...]] = []  # one row per draft, in _ROW_KEYS order
         certain_at: list[int] = []  # positions of the applied drafts among the rows
         for d in decisions:
             report.by_status[d.status] = report.by_status.get(d.status, 0) + 1
@@ -290,16 +294,12 @@ class MatchingService:
             for draft in d.drafts:
                 report.by_rule[draft.rule] = report.by_rule.get(draft.rule, 0) + 1
                 if d.certain:
-                    certain_at.append(len(rows["rule"]))
-                for key, value in (("receipt_id", d.receipt_id), ("kind", draft.kind), ("doc_no", draft.doc_no),
-                                   ("customer_no", draft.customer_no), ("amount", draft.amount),
-                                   ("discount", draft.discount), ("write_off", draft.write_off),
-                                   ("deduction", draft.deduction), ("reason_code", draft.reason_code),
-                                   ("rule", draft.rule), ("score", draft.score),
-                                   ("evidence", json.dumps(dict(draft.evidence), default=str, sort_keys=True)),
-                                   ("status", status)):
-                    rows[key].append(value)
-        entries = [CentsEntry(*(rows[k][i] for k in CentsEntry._fields)) for i in certain_at]
+                    certain_at.append(len(flat))
+                flat.append((d.receipt_id, draft.kind, draft.doc_no, draft.customer_no, draft.amount, draft.discount,
+                             draft.write_off, draft.deduction, draft.reason_code, draft.rule, draft.score,
+                             json.dumps(dict(draft.evidence), default=str, sort_keys=True), status))
+        rows: dict[str, list[Any]] = {k: [row[i] for row in flat] for i, k in enumerate(_ROW_KEYS)}
+        entries = [CentsEntry._make(flat[i][:len(CentsEntry._fields)]) for i in certain_at]
         entry_ids = Ledger(db, self.user).apply_cents(entries, msql.run_open_cents_sql())
         entry_lists: list[list[int] | None] = [None] * len(rows["rule"])
         for i, entry_id in zip(certain_at, entry_ids):
@@ -461,8 +461,16 @@ def _pylist(column: pa.ChunkedArray | pa.Array) -> list[Any]:
     """An Arrow column as Python values, the same ``to_pylist`` gives, faster where that is slow:
     dates through numpy, decimals (discount percents: a handful of distinct values) through a dictionary."""
     kind = column.type
-    if pa.types.is_date32(kind):
-        return column.to_numpy(zero_copy_only=False).astype(object).tolist()
+    if pa.types.is_date32(kind):  # days since 1970 through numpy (a chunked column's to_numpy would load pandas)
+        days = pa.concat_arrays(column.chunks) if isinstance(column, pa.ChunkedArray) else column
+        if not len(days):
+            return []
+        values = days.cast(pa.int32()).fill_null(0).to_numpy(zero_copy_only=False)
+        out = (np.datetime64("1970-01-01", "D") + values.astype("timedelta64[D]")).astype(object).tolist()
+        if days.null_count:
+            for i in np.nonzero(days.is_null().to_numpy(zero_copy_only=False))[0].tolist():
+                out[i] = None
+        return out
     if pa.types.is_decimal(kind):
         encoded = column.dictionary_encode()
         chunks = encoded.chunks if isinstance(encoded, pa.ChunkedArray) else [encoded]
