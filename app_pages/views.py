@@ -36,14 +36,9 @@ FETCH_ROWS = 5_000
 
 
 # -- the cache token --------------------------------------------------------------------------------
-def _table_exists(ws: Workspace, table: str) -> bool:
-    return bool(ws.db.scalar(sql.table_exists_sql(), [table]))
-
-
 def version(ws: Workspace) -> str:
     """Changes whenever an import, ledger entry, proposal, decision, group change, export or setting lands."""
-    present = [table for table, _ in sql.OPTIONAL_VERSION_TABLES if _table_exists(ws, table)]
-    row = ws.db.one(sql.version_sql(present))
+    row = ws.db.one(sql.version_sql())
     return ".".join(str(v) for v in row or ())
 
 

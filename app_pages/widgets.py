@@ -88,8 +88,14 @@ def cached(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def _cached_page(path: str, token: str, query: views.Query, limit: int, offset: int, _ws: Any) -> tuple[Any, int]:
-    return views.page(_ws, query, limit, offset), views.count(_ws, query)
+def _cached_page(path: str, token: str, query: views.Query, limit: int, offset: int, _ws: Any) -> Any:
+    return views.page(_ws, query, limit, offset)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def _cached_count(path: str, token: str, query: views.Query, _ws: Any) -> int:
+    """A query's row count, apart from its pages: counting a big query is as dear as reading it, so once."""
+    return views.count(_ws, query)
 
 
 def paged_table(key: str, query: views.Query, *, page_size: int = PAGE_SIZE, selection: str | None = None,
@@ -99,7 +105,7 @@ def paged_table(key: str, query: views.Query, *, page_size: int = PAGE_SIZE, sel
     selected rows' positions."""
     ws = workspace()
     token = views.version(ws)
-    _, total = _cached_page(ws.path, token, query, 1, 0, ws)
+    total = _cached_count(ws.path, token, query, ws)
     pages = max(1, math.ceil(total / page_size))
     with st.container(key=key):  # a stable name for the table, whatever its grid's widget key
         number = 1
@@ -109,7 +115,7 @@ def paged_table(key: str, query: views.Query, *, page_size: int = PAGE_SIZE, sel
             right.caption(f"{total:,} {plural(total, 'row')}, {page_size} a page; page {number} of {pages}")
         else:
             st.caption(f"{total:,} {plural(total, 'row')}")
-        frame, _ = _cached_page(ws.path, token, query, page_size, (number - 1) * page_size, ws)
+        frame = _cached_page(ws.path, token, query, page_size, (number - 1) * page_size, ws)
         # A selection belongs to the rows it was made on: once the workspace changes, the grid starts afresh.
         grid_key = f"{key}_{token.replace('.', '_')}" if selection else key + "_grid"
         picked = grid(frame, grid_key, selection=selection, height=height, hide=hide, money=money,
@@ -198,11 +204,12 @@ def require_area(module: str, what: str) -> None:
 
 
 def frame_download(key: str, frame: Any, stem: str) -> None:
-    """A table already on screen (small), as .xlsx or .csv."""
+    """A table already on screen, as .xlsx or .csv. The file is written when the button is clicked, not on
+    every run of the page: writing a few thousand rows as .xlsx costs seconds a clerk would wait on each click."""
     cols = st.columns([1, 3])
     fmt = cols[0].selectbox("Format", ["xlsx", "csv"], key=f"{key}_fmt", label_visibility="collapsed")
-    cols[1].download_button(f"Download {stem}.{fmt}", data=views.frame_bytes(frame, fmt), file_name=f"{stem}.{fmt}",
-                            key=f"{key}_download")
+    cols[1].download_button(f"Download {stem}.{fmt}", data=lambda: views.frame_bytes(frame, fmt),
+                            file_name=f"{stem}.{fmt}", key=f"{key}_download")
 
 
 def money_bars(where: Any, labels: list[Any], amounts: list[Decimal], label: str, value: str, *,

@@ -138,21 +138,21 @@ def refresh_holds(db: Database, user: str, settings: Settings, today: date | Non
             changes.append(HoldChange(row["customer_no"], should_hold, reason, row["balance"]))
         now = datetime.now()
         for change in changes:
-            db.execute("INSERT INTO hold_event VALUES (nextval('hold_event_seq'), ?, ?, ?, ?, ?, ?)",
+            db.execute(sql.insert_hold_event_sql(),
                        [change.customer_no, change.on_hold, change.reason, change.balance, now, user])
     return changes
 
 
 def hold_history(db: Database, customer_no: str | None = None) -> list[dict[str, Any]]:
     if customer_no is None:
-        return db.dicts("SELECT * FROM hold_event ORDER BY event_id")
-    return db.dicts("SELECT * FROM hold_event WHERE customer_no = ? ORDER BY event_id", [customer_no])
+        return db.dicts(sql.hold_history_sql(one_customer=False))
+    return db.dicts(sql.hold_history_sql(one_customer=True), [customer_no])
 
 
 def statement_rows(db: Database, customer_no: str, date_from: date | None = None, date_to: date | None = None,
                    today: date | None = None) -> list[dict[str, Any]]:
     """Open invoices, open credits and unallocated cash, oldest first, with a running balance."""
-    exists = db.scalar("SELECT count(*) FROM customer WHERE customer_no = ?", [customer_no])
+    exists = db.scalar(sql.customer_exists_sql(), [customer_no])
     if not exists:
         raise NotFound(f"customer {customer_no} is not in the customer master")
     return db.dicts(sql.statement_sql(), {"customer_no": customer_no, "date_from": date_from, "date_to": date_to,

@@ -24,7 +24,7 @@ from typing import Any
 from cashbook import accounts as acct
 from cashbook.access import Role, has_users, require, role_of
 from cashbook.db import Database
-from cashbook.db import ledger_sql
+from cashbook.db import allocation_sql as sql
 from cashbook.db import matching_sql as msql
 from cashbook.errors import (AllocationError, CurrencyMismatch, DocumentSettled, NotFound, OutsideGroup, OverAllocation,
                              ReasonMissing, SuggestionOutOfDate, ToleranceExceeded)
@@ -35,7 +35,7 @@ from cashbook.matching.service import MatchingService, Proposal
 from cashbook.model import EntryKind, ProposalStatus
 from cashbook.money import ZERO, money, round_money
 from cashbook.receipts import ReceiptService
-from cashbook.settings import Settings
+from cashbook.settings import Settings, SettingsSource, UsesSettings
 
 # Payer methods that already identify the payer: a clerk's placement teaches nothing new then.
 IDENTIFYING_METHODS = ("payer_id", "bank_account", "alias", "name")
@@ -53,35 +53,37 @@ def to_amount(value: Decimal | int | str | None, name: str) -> Decimal:
     return money(result)
 
 
-class AllocationService:
+class AllocationService(UsesSettings):
     """Every action a clerk takes on receipts' cash, in one workspace for one clerk."""
 
-    def __init__(self, db: Database, user: str, settings: Settings) -> None:
+    def __init__(self, db: Database, user: str, settings: Settings | SettingsSource) -> None:
         self.db = db
         self.user = user
-        self.settings = settings
+        self._use_settings(settings)
         self.ledger = Ledger(db, user)
-        self.matching = MatchingService(db, user, settings)
+
+    @property
+    def matching(self) -> MatchingService:
+        """The proposals' reader, with the settings of now."""
+        return MatchingService(self.db, self.user, self.settings)
 
     # -- lookups ------------------------------------------------------------------------------------
     def receipt_id(self, receipt_ref: str | int) -> int:
         """A receipt id from an id, '#17', or a payment or bank reference."""
         if isinstance(receipt_ref, int):
-            if self.db.scalar("SELECT count(*) FROM receipt WHERE receipt_id = ?", [receipt_ref]) == 0:
+            if self.db.scalar(sql.receipt_count_sql(), [receipt_ref]) == 0:
                 raise NotFound(f"there is no receipt #{receipt_ref}")
             return receipt_ref
         return ReceiptService(self.db, self.user).find(receipt_ref)
 
     def _receipt(self, receipt_id: int) -> dict[str, Any]:
-        rows = self.db.dicts("SELECT receipt_id, payment_ref, amount, currency, payer_customer_no, value_date "
-                             "FROM receipt WHERE receipt_id = ?", [receipt_id])
+        rows = self.db.dicts(sql.receipt_sql(), [receipt_id])
         if not rows:
             raise NotFound(f"there is no receipt #{receipt_id}")
         return rows[0]
 
     def _document(self, doc_no: str) -> dict[str, Any]:
-        rows = self.db.dicts("SELECT doc_no, doc_type, customer_no, currency, amount, status FROM open_item "
-                             "WHERE doc_no = ?", [doc_no.strip()])
+        rows = self.db.dicts(sql.document_sql(), [doc_no.strip()])
         if not rows:
             raise NotFound(f"document {doc_no} is not an open item of this workspace")
         return rows[0]
@@ -97,8 +99,9 @@ class AllocationService:
 
     def write_off_limit(self, doc_amount: Decimal) -> Decimal:
         """The largest write-off allowed on a document: the amount tolerance, and at most a percent of it."""
-        by_percent = round_money(abs(doc_amount) * self.settings.write_off_percent / Decimal(100))
-        return min(self.settings.write_off_amount, by_percent)
+        settings = self.settings
+        by_percent = round_money(abs(doc_amount) * settings.write_off_percent / Decimal(100))
+        return min(settings.write_off_amount, by_percent)
 
     def unallocated(self, receipt_id: int) -> Decimal:
         return self.ledger.receipt_balance(receipt_id).unallocated
@@ -360,11 +363,9 @@ class AllocationService:
 
     def _record_manual(self, request: AllocationRequest, entry_id: int) -> None:
         """The clerk's choice, kept as an applied proposal: the receipt counts as decided for the next run."""
-        pid = int(self.db.rows("SELECT nextval('proposal_seq')")[0][0])
+        pid = int(self.db.rows(sql.next_proposal_id_sql())[0][0])
         self.db.execute(
-            "INSERT INTO proposal (proposal_id, run_id, receipt_id, kind, doc_no, customer_no, amount, discount, "
-            "write_off, deduction, reason_code, rule, score, evidence, status, entry_ids, created_at, created_by) "
-            "VALUES (?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'manual', 1.0, ?, 'applied', ?, ?, ?)",
+            sql.insert_manual_proposal_sql(),
             [pid, request.receipt_id, request.kind, request.doc_no, request.customer_no, request.amount,
              request.discount, request.write_off, request.deduction, request.reason_code,
              json.dumps(request.evidence), [entry_id], datetime.now(), self.user])
@@ -399,7 +400,7 @@ class AllocationService:
 
     def _decide(self, proposal_id: int, status: ProposalStatus, entry_ids: list[int] | None, amount: Decimal | None,
                 note: str | None = None) -> None:
-        self.db.execute("INSERT INTO proposal_decision VALUES (nextval('proposal_decision_seq'), ?, ?, ?, ?, ?, ?, ?)",
+        self.db.execute(sql.insert_decision_sql(),
                         [proposal_id, status, money(amount) if amount is not None else None, entry_ids, datetime.now(),
                          self.user, note])
 
@@ -412,29 +413,25 @@ class AllocationService:
 
     def _learn_alias(self, receipt_id: int, customer_no: str) -> None:
         """A clerk placed this payer's cash: remember its name and account, unless they already identify it."""
-        row = self.db.one("SELECT r.payer_name, r.payer_account, t.payer_method FROM receipt r "
-                          "LEFT JOIN (SELECT receipt_id, arg_max(payer_method, run_id) AS payer_method FROM match_trace "
-                          "GROUP BY receipt_id) t ON t.receipt_id = r.receipt_id WHERE r.receipt_id = ?", [receipt_id])
+        row = self.db.one(sql.payer_of_receipt_sql(), [receipt_id])
         if row is None or row[2] in IDENTIFYING_METHODS:
             return
         for key in alias_keys(row[0], row[1]):
-            current = self.db.scalar("SELECT arg_max(customer_no, created_at) FROM payer_alias WHERE alias_key = ?", [key])
+            current = self.db.scalar(sql.alias_customer_sql(), [key])
             if current != customer_no:
-                self.db.execute("INSERT INTO payer_alias VALUES (?, ?, ?, ?, ?)",
+                self.db.execute(sql.insert_alias_sql(),
                                 [key, customer_no, receipt_id, self.user, datetime.now()])
-        self.db.execute("UPDATE receipt SET payer_customer_no = ? WHERE receipt_id = ? AND payer_customer_no IS NULL",
-                        [customer_no, receipt_id])
+        self.db.execute(sql.set_receipt_payer_sql(), [customer_no, receipt_id])
 
     def _require_customer(self, customer_no: str) -> None:
-        if not self.db.scalar("SELECT count(*) FROM customer WHERE customer_no = ? AND active", [customer_no.strip()]):
+        if not self.db.scalar(sql.active_customer_sql(), [customer_no.strip()]):
             raise NotFound(f"customer {customer_no} is not in the customer master")
 
     def _refuse_resolved_deductions(self, live: Iterable[Entry]) -> None:
         ids = [e.entry_id for e in live if e.deduction > 0]
         if not ids:
             return
-        resolved = self.db.rows("SELECT entry_id, arg_max(action, event_id) FROM deduction_event "
-                                "WHERE list_contains(?, entry_id) GROUP BY entry_id", [ids])
+        resolved = self.db.rows(sql.resolved_deductions_sql(), [ids])
         if resolved:
             listed = ", ".join(f"#{i} ({action.replace('_', ' ')})" for i, action in resolved)
             raise AllocationError(f"deductions {listed} of this allocation were already resolved; "
@@ -446,9 +443,7 @@ class AllocationService:
         receipts = sorted({e.receipt_id for e in reversed_entries if e.receipt_id is not None})
         problems = []
         if docs:
-            for doc, amount, open_now in self.db.rows(
-                    f"SELECT doc_no, amount, open_now FROM ({ledger_sql.open_items_now_sql('list_contains($docs, oi.doc_no)')})",
-                    {"docs": docs}):
+            for doc, amount, open_now in self.db.rows(sql.documents_open_now_sql(), {"docs": docs}):
                 if (amount >= 0 and open_now < 0) or (amount < 0 and open_now > 0):
                     problems.append(f"{doc} would be over-applied by {abs(open_now):,.2f}; unapply what else settles "
                                     f"it first")
@@ -471,5 +466,4 @@ class AllocationService:
     def _customers_of(self, docs: Sequence[str]) -> set[str]:
         if not docs:
             return set()
-        return {c for (c,) in self.db.rows("SELECT DISTINCT customer_no FROM open_item WHERE list_contains(?, doc_no)",
-                                           [list(docs)])}
+        return {c for (c,) in self.db.rows(sql.customers_of_documents_sql(), [list(docs)])}

@@ -50,7 +50,7 @@ def credit_memo(db: Database, doc_no: str) -> CreditMemo:
 
 def _document(db: Database, doc_no: str) -> tuple[str, str, Decimal, str]:
     """(customer_no, currency, amount, status) of a document, or NotFound."""
-    row = db.one("SELECT customer_no, currency, amount, status FROM open_item WHERE doc_no = ?", [doc_no])
+    row = db.one(sql.document_sql(), [doc_no])
     if row is None:
         raise NotFound(f"document {doc_no} is not an open item of this workspace")
     return row

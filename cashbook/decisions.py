@@ -22,7 +22,8 @@ from typing import Any, Protocol
 import xlsxwriter
 
 from cashbook.db import Database
-from cashbook.db.decisions_sql import SUGGESTION_COLUMNS, SUGGESTIONS_ORDER, suggestions_sql
+from cashbook.db import decisions_sql as sql
+from cashbook.db.decisions_sql import SUGGESTION_COLUMNS
 from cashbook.errors import CashbookError, DecisionsRefused, FileRefused, Problem
 from cashbook.exports import escape_text
 from cashbook.formats.tabular import TableReadError, read_sheet
@@ -108,7 +109,7 @@ def why_text(evidence: str | None) -> str:
 
 
 def suggestion_rows(db: Database) -> list[tuple]:
-    return db.rows(f"SELECT * FROM ({suggestions_sql()}) q ORDER BY {SUGGESTIONS_ORDER}")
+    return db.rows(sql.suggestion_rows_sql())
 
 
 def suggestions_xlsx(db: Database) -> bytes:
@@ -186,7 +187,7 @@ def read_decisions(db: Database, data: bytes, file: str) -> tuple[list[Decision]
         raise DecisionsRefused(f"{file} has no {', '.join(repr(m.capitalize()) for m in missing)} column; "
                                "upload the suggestions workbook downloaded from Cashbook, with your decisions")
     at = {key: header.index(name) for key, name in wanted.items()}
-    known = {row[0]: row for row in db.rows("SELECT proposal_id, receipt_id, doc_no FROM proposal")}
+    known = {row[0]: row for row in db.rows(sql.proposal_keys_sql())}
     problems: list[Problem] = []
     decisions: list[Decision] = []
     seen: dict[int, int] = {}
@@ -253,7 +254,7 @@ def _read_decision(text: str, row: int, pid: int, receipt_id: int,
 def _unknown_documents(db: Database, decisions: list[Decision]) -> list[Decision]:
     if not decisions:
         return []
-    known = {row[0] for row in db.rows("SELECT upper(doc_no) FROM open_item WHERE list_contains($docs, upper(doc_no))",
+    known = {row[0] for row in db.rows(sql.known_documents_sql(),
                                        {"docs": sorted({d.doc_no or "" for d in decisions})})}
     return [d for d in decisions if d.doc_no not in known]
 

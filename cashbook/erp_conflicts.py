@@ -11,23 +11,22 @@ from typing import Any
 from cashbook.access import Role, require
 from cashbook.db import Database
 from cashbook.db import erp_sync_sql as sql
-from cashbook.db import ledger_sql
 from cashbook.erp_sync import conflicted
 from cashbook.errors import AllocationError, NotFound
 from cashbook.ledger import workspace_lock
 from cashbook.allocation import AllocationService
-from cashbook.settings import Settings
+from cashbook.settings import Settings, SettingsSource, UsesSettings
 
 RESOLUTIONS = ("reverse", "accept_erp")
 
 
-class ErpSyncService:
+class ErpSyncService(UsesSettings):
     """The Exceptions list of ERP conflicts (``ws.erp_sync``): read by anyone, resolved by a supervisor."""
 
-    def __init__(self, db: Database, user: str, settings: Settings) -> None:
+    def __init__(self, db: Database, user: str, settings: Settings | SettingsSource) -> None:
         self.db = db
         self.user = user
-        self.settings = settings
+        self._use_settings(settings)
 
     def conflicts(self, *, open_only: bool = True, doc_no: str | None = None) -> list[dict[str, Any]]:
         """Conflicts (by default the open ones) with each document's position now."""
@@ -61,7 +60,7 @@ class ErpSyncService:
             now = datetime.now()
             entry_ids: list[int] = []
             if action == "reverse":
-                allocation = AllocationService(self.db, self.user, self.settings)
+                allocation = AllocationService(self.db, self.user, self._settings_source)
                 ids = [int(i) for (i,) in self.db.rows(sql.unbooked_live_entries_sql(), {"doc": doc})]
                 if not ids:
                     raise AllocationError(f"Cashbook holds nothing on {doc} that the ERP has not booked; "
@@ -69,19 +68,18 @@ class ErpSyncService:
                 entry_ids = allocation.reverse(allocation.ledger.live_by_ids(ids),
                                                reason=f"ERP conflict #{conflict_id} on {doc} reversed by {self.user}")
             else:
-                units = self.db.rows(ledger_sql.pending_units_sql("SELECT $doc"), {"doc": doc})
+                units = self.db.rows(sql.pending_units_of_document_sql(), {"doc": doc})
                 rows = [[journal, doc, amount, "accepted", None, conflict_id, now, self.user]
                         for _doc, journal, amount, _seq in units]
                 if rows:
-                    self.db.cursor().executemany(sql.insert_booking_sql(), rows)
+                    self.db.executemany(sql.insert_booking_sql(), rows)
             self._refuse_if_still_disagree(doc, action)
             self.db.execute(sql.insert_resolution_sql(),
                             [conflict_id, action, ",".join(map(str, entry_ids)) or None, note, now, self.user])
         return self.conflicts(open_only=False, doc_no=doc)[-1]
 
     def _refuse_if_still_disagree(self, doc: str, action: str) -> None:
-        rows = self.db.dicts(f"SELECT * FROM ({ledger_sql.document_positions_sql('oi.doc_no = $doc')}) p "
-                             f"WHERE {ledger_sql.in_conflict_sql('p')}", {"doc": doc})
+        rows = self.db.dicts(sql.disagreeing_position_sql(), {"doc": doc})
         if not rows:
             return
         p = rows[0]

@@ -21,7 +21,6 @@ from typing import Any
 
 from cashbook.db import Database
 from cashbook.db import erp_sync_sql as sql
-from cashbook.db import ledger_sql
 from cashbook.money import ZERO
 
 MAX_EXACT_UNITS = 12  # beyond this many pending journals on one document, book greedily in export order
@@ -115,7 +114,7 @@ def book_exports(db: Database, import_id: int, user: str, now: datetime) -> int:
         for unit in choose_booked(units[doc_no], fall):
             booked.append([unit.journal_no, doc_no, unit.amount, how, import_id, None, now, user])
     if booked:
-        db.cursor().executemany(sql.insert_booking_sql(), booked)
+        db.executemany(sql.insert_booking_sql(), booked)
     return len(booked)
 
 

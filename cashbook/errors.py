@@ -54,6 +54,19 @@ class WorkspaceError(CashbookError):
     title = "Workspace problem"
 
 
+class InputUnreadable(CashbookError):
+    """DuckDB could not read a user's file (a CSV it reads itself); ``reason`` is its first line.
+
+    The importing code turns it into the file's refusal (FileRefused), naming the file.
+    """
+
+    title = "File unreadable"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 class NotFound(CashbookError):
     title = "Not found"
 

@@ -208,19 +208,18 @@ class HierarchyService:
         found = self._load([text])
         if text in found:
             return found[text]
-        same = [n for (n,) in self.db.rows("SELECT group_name FROM customer_group WHERE valid_to IS NULL "
-                                           "AND lower(group_name) = lower(?)", [text])]
+        same = [n for (n,) in self.db.rows(hsql.groups_named_sql(), [text])]
         hint = f"; did you mean '{same[0]}'?" if same else "; create it with `cashbook hierarchy create`"
         raise HierarchyError(f"there is no group '{text}'{hint}")
 
     def _membership(self, customer_no: str) -> tuple[str, Group] | None:
-        name = self._value("SELECT group_name FROM group_member WHERE valid_to IS NULL AND customer_no = ?",
+        name = self._value(hsql.group_of_sql(),
                               [customer_no])
         return None if name is None else (name, self._load([name])[name])
 
     def _require_known(self, customers: Iterable[str]) -> None:
         wanted = sorted({c for c in customers if c})
-        known = {c for (c,) in self.db.rows("SELECT customer_no FROM customer WHERE customer_no IN (SELECT unnest(?))",
+        known = {c for (c,) in self.db.rows(hsql.known_customers_sql(),
                                             [wanted])}
         unknown = [c for c in wanted if c not in known]
         if unknown:
@@ -230,7 +229,7 @@ class HierarchyService:
     def _now(self) -> datetime:
         """The clock, kept strictly after the last change so that history orders and as-of views are exact."""
         now = self._clock()
-        last = self._value("SELECT max(changed_at) FROM hierarchy_audit")
+        last = self._value(hsql.last_change_sql())
         if last is not None and now <= last:
             now = last + timedelta(microseconds=1)
         return now
@@ -304,12 +303,11 @@ class HierarchyService:
             self.db.execute(hsql.insert_audit_sql(), {"now": now, "user": self.user, "import_id": import_id})
 
     def _insert_group(self, now: datetime, group_id: int, name: str, import_id: int | None) -> None:
-        self.db.execute("INSERT INTO customer_group VALUES (?, ?, ?, NULL, ?, ?)",
+        self.db.execute(hsql.insert_group_sql(),
                         [group_id, name, now, self.user, import_id])
 
     def _refuse_taken(self, name: str, except_id: int | None = None) -> None:
-        taken = self.db.rows("SELECT group_id, group_name FROM customer_group WHERE valid_to IS NULL "
-                             "AND lower(group_name) = lower(?)", [name])
+        taken = self.db.rows(hsql.groups_named_sql(), [name])
         for gid, existing in taken:
             if gid != except_id:
                 same = "exists already" if existing == name else f"exists already as '{existing}' (names ignore case)"
@@ -323,7 +321,7 @@ class HierarchyService:
         with self.db.transaction():
             self._refuse_taken(name)
             now = self._now()
-            group_id = int(self._value("SELECT coalesce(max(group_id), 0) + 1 FROM customer_group"))
+            group_id = int(self._value(hsql.next_group_id_sql()))
             self._insert_group(now, group_id, name, None)
             self._audit(now, [("create", group_id, name, None, None, json.dumps({"group": name}))], None)
         return [f"created group '{name}'"]
@@ -355,7 +353,7 @@ class HierarchyService:
             return self._commit(target, after)
 
     def _outside_message(self, parent: str, group: str) -> str:
-        other = self._value("SELECT group_name FROM group_member WHERE valid_to IS NULL AND customer_no = ?",
+        other = self._value(hsql.group_of_sql(),
                                [parent])
         where = f"it is in group '{other}'" if other else "it is in no group"
         return f"parent {parent} is not a member of group '{group}' ({where}); a parent must be in the same group"
@@ -425,16 +423,12 @@ class HierarchyService:
             self._refuse_taken(new, except_id=target.group_id)
             now = self._now()
             params = {"now": now, "gid": target.group_id, "new": new, "user": self.user}
-            self.db.execute("UPDATE customer_group SET valid_to = $now WHERE group_id = $gid AND valid_to IS NULL",
+            self.db.execute(hsql.close_group_sql(),
                             {"now": now, "gid": target.group_id})
             self._insert_group(now, target.group_id, new, None)
-            self.db.execute("UPDATE group_member SET valid_to = $now WHERE group_id = $gid AND valid_to IS NULL",
+            self.db.execute(hsql.close_group_members_sql(),
                             {"now": now, "gid": target.group_id})
-            self.db.execute(
-                "INSERT INTO group_member (group_id, group_name, customer_no, parent_customer_no, is_primary, "
-                "valid_from, valid_to, changed_by, import_id) "
-                "SELECT group_id, $new, customer_no, parent_customer_no, is_primary, $now, NULL, $user, NULL "
-                "FROM group_member WHERE group_id = $gid AND valid_to = $now", params)
+            self.db.execute(hsql.renamed_members_sql(), params)
             self._audit(now, [("rename", target.group_id, new, None, json.dumps({"group": target.name}),
                                json.dumps({"group": new}))], None)
         return [f"renamed group '{target.name}' to '{new}'"]
@@ -461,7 +455,7 @@ class HierarchyService:
             now = self._now()
             new_groups: list[str] = []
             changes: list[Change] = []
-            next_id = int(self._value("SELECT coalesce(max(group_id), 0) + 1 FROM customer_group"))
+            next_id = int(self._value(hsql.next_group_id_sql()))
             for name, after in targets.items():
                 group = current.get(name)
                 if group is None:
@@ -495,7 +489,7 @@ class HierarchyService:
 
     def _staged_rows(self) -> list[tuple]:
         """(rn, line, group, customer_no, parent, PRIMARY TEXT) of the staged file, blanks as None."""
-        cur = self.db.execute("SELECT * FROM stage ORDER BY rn")
+        cur = self.db.execute(hsql.staged_rows_sql())
         names = [d[0].removeprefix("raw_") for d in cur.description]
         out = []
         for row in cur.fetchall():
@@ -542,21 +536,20 @@ class HierarchyService:
             targets.setdefault(group, {})[customer] = member
             typed.append((group, customer, parent, member.primary))
         known = {c for (c,) in self.db.rows(
-            "SELECT customer_no FROM customer WHERE customer_no IN (SELECT unnest(?))",
+            hsql.known_customers_sql(),
             [sorted(set(where) | {m.parent for ms in targets.values() for m in ms.values() if m.parent})])}
         for customer, (rn, line) in where.items():
             if customer not in known:
                 problem(rn, line, "customer_no", f"unknown customer {customer}: not in the customer master; "
                                                  f"import customers first")
-        current = self.db.rows(f"SELECT customer_no, group_name FROM ({hsql.members_sql()}) "
-                               f"WHERE customer_no IN (SELECT unnest(?))", [sorted(where)])
+        current = self.db.rows(hsql.groups_of_sql(), [sorted(where)])
         for customer, other in current:
             if other not in targets:
                 rn, line = where[customer]
                 problem(rn, line, "customer_no", f"{customer} stays in group '{other}', which this file does not name; "
                                                  f"a customer is in at most one group. Remove it there or add group "
                                                  f"'{other}' to the file")
-        existing = self.db.rows("SELECT group_name FROM customer_group WHERE valid_to IS NULL")
+        existing = self.db.rows(hsql.group_names_sql())
         for (name,) in existing:
             for group, (rn, line) in group_rows.items():
                 if group != name and group.lower() == name.lower():
@@ -610,7 +603,7 @@ class HierarchyService:
         return self.db.dicts(hsql.tree_sql(True), {"group": name, "as_of": moment})
 
     def group_of(self, customer_no: str) -> str | None:
-        return self._value("SELECT group_name FROM group_member WHERE valid_to IS NULL AND customer_no = ?",
+        return self._value(hsql.group_of_sql(),
                               [(customer_no or "").strip()])
 
     def scope(self, customer_no: str) -> list[str]:
@@ -620,9 +613,7 @@ class HierarchyService:
     def primary_of(self, customer_no: str) -> str:
         """Who receives the unallocated cash of this customer's group (the customer itself outside groups)."""
         customer_no = (customer_no or "").strip()
-        primary = self._value(
-            "SELECT p.customer_no FROM group_member m JOIN group_member p ON p.group_id = m.group_id "
-            "AND p.valid_to IS NULL AND p.is_primary WHERE m.valid_to IS NULL AND m.customer_no = ?", [customer_no])
+        primary = self._value(hsql.primary_of_sql(), [customer_no])
         return primary or customer_no
 
     def members_sql(self, as_of: bool = False) -> str:

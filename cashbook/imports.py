@@ -19,14 +19,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 
 from cashbook import erp_sync
 from cashbook.batches import ImportReport, previous_import, record_import
 from cashbook.db import Database
 from cashbook.db import import_sql as sql
-from cashbook.errors import FileRefused, Problem
+from cashbook.errors import FileRefused, InputUnreadable, Problem
 from cashbook.formats.tabular import Sheet, TableReadError, decode_text, is_xlsx, looks_binary, read_sheet
 from cashbook.formats.base import MAX_FILE_BYTES, utf8_from_bom
 from cashbook.formats.detect import detect_format
@@ -165,17 +164,9 @@ def _stage_rows(db: Database, data: bytes, file: str, template: Template, profil
             columns[name].append(value or None)
     table = pa.table({"rn": pa.array(rn, pa.int64()), "line": pa.array(line, pa.int64()),
                       **{f"raw_{name}": pa.array(values, pa.string()) for name, values in columns.items()}})
-    cur = db.cursor()
-    cur.register("staged_arrow", table)
-    cur.execute("CREATE OR REPLACE TEMP TABLE stage AS SELECT * FROM staged_arrow")
-    cur.unregister("staged_arrow")
+    with db.registered(sql.STAGED_ARROW, table):
+        db.execute(sql.stage_from_arrow_sql())
     return Staged(rows=len(rn), mapping=mapping, header_line=header_index + 1, notes=sheet.notes)
-
-
-def _clean_sql(column: str) -> str:
-    """A cell trimmed and NULL when blank; trim() only runs on the rare padded cell."""
-    return (f"CASE WHEN {column} = '' THEN NULL WHEN {column} LIKE ' %' OR {column} LIKE '% ' "
-            f"OR {column} LIKE '\t%' THEN nullif(trim({column}), '') ELSE {column} END")
 
 
 def _stage_csv_with_duckdb(db: Database, data: bytes, file: str, template: Template,
@@ -193,26 +184,17 @@ def _stage_csv_with_duckdb(db: Database, data: bytes, file: str, template: Templ
     source = _safe_source(data, path)
     if source is None:  # no folder whose name DuckDB reads literally: the exact Python reader is right, if slower
         return _stage_rows(db, data, file, template, profile)
-    width = len(head_rows[header_index])
-    names = {f"column{i}": "VARCHAR" for i in range(width)}
-    selects = ", ".join(
-        f"{_clean_sql(f'column{mapping[name]}')} AS \"raw_{name}\"" if name in mapping
-        else f"CAST(NULL AS VARCHAR) AS \"raw_{name}\""
-        for name in template.names
-    )
     skip = header_index + 1
-    reader = (f"""SELECT {selects}
-                FROM read_csv('{_sql_path(source)}', header = false, skip = {skip}, delim = '{delimiter}', quote = '"',
-                              escape = '"', columns = {names!r}, null_padding = true, encoding = '{encoding}',
-                              strict_mode = false, parallel = true)""")
+    reader = sql.csv_stage_sql(source, names=tuple(template.names), mapping=mapping, width=len(head_rows[header_index]),
+                               skip=skip, delimiter=delimiter, encoding=encoding)
     if lazy:
-        db.cursor().execute(f"CREATE OR REPLACE TEMP VIEW stage AS {reader}")
+        db.execute(sql.temp_view_sql("stage", reader))
         return Staged(rows=-1, mapping=mapping, header_line=header_index + 1, lazy=True, temp_file=source)
     try:
-        db.cursor().execute(f"CREATE OR REPLACE TEMP TABLE stage_raw AS {reader}")
-        base, rows = db.cursor().execute("SELECT min(rowid), count(*) FROM stage_raw").fetchone()
-        db.cursor().execute(f"CREATE OR REPLACE TEMP VIEW stage AS {numbered_sql('stage_raw', int(base or 0), skip)}")
-    except duckdb.Error as exc:
+        db.read_input(sql.temp_table_sql("stage_raw", reader))
+        base, rows = db.one(sql.span_sql("stage_raw"))
+        db.execute(sql.temp_view_sql("stage", sql.numbered_sql("stage_raw", int(base or 0), skip)))
+    except InputUnreadable as exc:
         raise FileRefused(file, [_unreadable_csv(file, exc)]) from exc
     finally:
         _remove_source(source)
@@ -225,21 +207,6 @@ def _is_utf8(data: bytes) -> bool:
     except UnicodeDecodeError:
         return False
     return True
-
-
-def numbered_sql(table: str, base: int, skip: int) -> str:
-    """Rows of a table made from a file, with their data row number and file line.
-
-    DuckDB keeps the file's row order and numbers a new table's rows consecutively from a base
-    that depends on the transaction, so rowid less that base is the row number: no window
-    function has to serialize a million-row read.
-    """
-    return f"SELECT rowid - {base} + 1 AS rn, rowid - {base} + {skip + 1} AS line, * FROM {table}"
-
-
-def _sql_path(path: str) -> str:
-    """A file path as a SQL string literal (read_csv in a view cannot take a bound parameter)."""
-    return path.replace("'", "''")
 
 
 # DuckDB's readers take a path as a pattern (``[ ]``, ``*``, ``?``, ``{ }``, a leading ``~``, URL
@@ -273,16 +240,15 @@ def _remove_source(source: str) -> None:
     os.rmdir(os.path.dirname(source))
 
 
-def _unreadable_csv(file: str, exc: duckdb.Error) -> Problem:
-    return Problem(file, "", "", f"the CSV cannot be read: {str(exc).splitlines()[0]}")
+def _unreadable_csv(file: str, exc: InputUnreadable) -> Problem:
+    return Problem(file, "", "", f"the CSV cannot be read: {exc.reason}")
 
 
 # -- validation ---------------------------------------------------------------------------------
 def _collect(db: Database, file: str, row_checks: list[sql.Check], file_checks: list[str],
              line_kind: str) -> list[Problem]:
     """Every problem of the typed file: one scan for the row checks, one query per cross-row check."""
-    query = " UNION ALL ".join(f"({c})" for c in [sql.row_checks_sql(row_checks), *file_checks])
-    found = db.cursor().execute(f"SELECT * FROM ({query}) ORDER BY 1, 3 LIMIT {MAX_PROBLEMS + 1}").fetchall()
+    found = db.rows(sql.problems_sql(row_checks, file_checks, MAX_PROBLEMS + 1))
     problems = [Problem(file, f"{rn}", col, f"{msg} ({line_kind} {line})") for rn, line, col, msg in found[:MAX_PROBLEMS]]
     if len(found) > MAX_PROBLEMS:
         problems.append(Problem(file, "", "", f"more than {MAX_PROBLEMS} problems; fix these first"))
@@ -294,7 +260,7 @@ def _date_formats(db: Database, file: str, columns: list[str], profile: MappingP
     """The date formats of the file: the profile's, else day- or month-first as its slash dates show."""
     if profile and profile.date_format:
         return [profile.date_format, "%Y-%m-%d"], []
-    day_first, month_first = db.cursor().execute(sql.slash_order_sql(relation, columns)).fetchone()
+    day_first, month_first = db.one(sql.slash_order_sql(relation, columns))
     if day_first and month_first:
         return sql.DATE_FORMATS_DAY_FIRST, [Problem(
             file, "", ", ".join(columns),
@@ -311,10 +277,10 @@ def _line_kind(data: bytes) -> str:
 
 # -- the imports --------------------------------------------------------------------------------
 def _report_changes(db: Database, report: ImportReport) -> None:
-    counts = dict(db.cursor().execute("SELECT change, count(*) FROM diff GROUP BY change ORDER BY change").fetchall())
+    counts = dict(db.rows(sql.change_counts_sql()))
     report.counts = {k: int(counts.get(k, 0)) for k in ("new", "changed", "returned", "merged", "vanished") if counts.get(k)}
     for change in report.counts:
-        keys = db.cursor().execute("SELECT key FROM diff WHERE change = ? ORDER BY key LIMIT 10", [change]).fetchall()
+        keys = db.rows(sql.change_samples_sql(10), [change])
         report.samples[change] = [k for (k,) in keys]
 
 
@@ -350,7 +316,7 @@ def import_table(db: Database, kind: str, data: bytes, file: str, *, profile: Ma
                 raise FileRefused(file, problems)
             report.sha256 = sha = digest.result()
             step(0.7, "comparing with the workspace")
-            db.cursor().execute(sql.customer_diff_sql() if kind == "customers" else sql.item_diff_sql())
+            db.execute(sql.customer_diff_sql() if kind == "customers" else sql.item_diff_sql())
             _report_changes(db, report)
             if not report.counts:
                 report.noop = True
@@ -364,7 +330,7 @@ def import_table(db: Database, kind: str, data: bytes, file: str, *, profile: Ma
                 report.booked = erp_sync.book_exports(db, report.import_id, user, now)
             params = {"import_id": report.import_id, "now": now}
             for statement in (sql.apply_customers_sql() if kind == "customers" else sql.apply_items_sql()):
-                db.cursor().execute(statement, {k: v for k, v in params.items() if f"${k}" in statement})
+                db.execute(statement, {k: v for k, v in params.items() if f"${k}" in statement})
             if kind == "items":
                 report.conflicts = [c.line() for c in erp_sync.record_conflicts(db, report.import_id, user, now)]
     finally:
@@ -389,22 +355,24 @@ def _type_and_check(db: Database, kind: str, file: str, staged: Staged, profile:
         problems += order_problems
     elif kind == "items" and profile and profile.date_format:
         formats = [profile.date_format, "%Y-%m-%d"]
-    create = sql.typed_customers_sql() if kind == "customers" else sql.typed_items_sql(formats)
+    def create(table: str) -> str:
+        return sql.typed_customers_sql(table) if kind == "customers" else sql.typed_items_sql(formats, table)
+
     if staged.lazy:
         try:
-            db.cursor().execute(create.replace("TEMP TABLE typed AS", "TEMP TABLE typed_raw AS", 1))
-        except duckdb.Error as exc:
+            db.read_input(create("typed_raw"))
+        except InputUnreadable as exc:
             raise FileRefused(file, [_unreadable_csv(file, exc)]) from exc
-        base, rows = db.cursor().execute("SELECT min(rowid), count(*) FROM typed_raw").fetchone()
-        db.cursor().execute(f"CREATE OR REPLACE TEMP VIEW typed AS {numbered_sql('typed_raw', int(base or 0), staged.header_line)}")
+        base, rows = db.one(sql.span_sql("typed_raw"))
+        db.execute(sql.temp_view_sql("typed", sql.numbered_sql("typed_raw", int(base or 0), staged.header_line)))
         staged.rows = int(rows)
         if kind == "items" and not (profile and profile.date_format):
             formats, order_problems = _date_formats(db, file, date_columns, profile, "typed_raw")
             problems += order_problems
             if formats is sql.DATE_FORMATS_MONTH_FIRST:
-                db.cursor().execute(sql.retype_item_dates_sql("typed_raw", formats))
+                db.execute(sql.retype_item_dates_sql("typed_raw", formats))
     else:
-        db.cursor().execute(create)
+        db.execute(create("typed"))
     if staged.rows == 0:
         raise FileRefused(file, [Problem(file, "", "", "the file has a header but no data rows")])
     if kind == "customers":

@@ -27,20 +27,20 @@ from cashbook.exports import write_table
 from cashbook.ledger import AllocationRequest, Ledger, workspace_lock
 from cashbook.model import DeductionAction, EntryKind
 from cashbook.money import ZERO
-from cashbook.settings import Settings
+from cashbook.settings import Settings, SettingsSource, UsesSettings
 
 DEDUCTION_ACTIONS = tuple(DeductionAction)
 
 
-class CreditService:
+class CreditService(UsesSettings):
     """Credit memos (apply, unapply, refund) and deductions (list, resolve) of one workspace for one clerk."""
 
-    def __init__(self, db: Database, user: str, settings: Settings) -> None:
+    def __init__(self, db: Database, user: str, settings: Settings | SettingsSource) -> None:
         self.db = db
         self.user = user
-        self.settings = settings
+        self._use_settings(settings)
         self.ledger = Ledger(db, user)
-        self.allocation = AllocationService(db, user, settings)
+        self.allocation = AllocationService(db, user, self._settings_source)
 
     # -- credit centre ------------------------------------------------------------------------------
     def apply(self, crn: str, doc_no: str, amount: Decimal | None = None) -> list[int]:
@@ -113,21 +113,21 @@ class CreditService:
                     customer_no=item["customer_no"], deduction=-item["amount"], reason_code=item["reason_code"],
                     rule="deduction_reinstated", evidence={"deduction": int(deduction_id), "by": self.user})
                 reinstate_id = self.ledger.apply([request])[0]  # the limit checks: never open beyond its amount
-            event_id = int(self.db.scalar("SELECT nextval('deduction_event_seq')"))
-            self.db.execute("INSERT INTO deduction_event VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            event_id = int(self.db.scalar(credits_sql.next_deduction_event_sql()))
+            self.db.execute(credits_sql.insert_deduction_event_sql(),
                             [event_id, int(deduction_id), action, item["amount"], (new_doc_no or "").strip() or None,
                              reinstate_id, note, datetime.now(), self.user])
             self.allocation.refresh_holds_for([item["customer_no"]])
         return event_id
 
 
-class AccountService:
+class AccountService(UsesSettings):
     """Customers' accounts, holds and statements, and customers missing from the ERP's master."""
 
-    def __init__(self, db: Database, user: str, settings: Settings) -> None:
+    def __init__(self, db: Database, user: str, settings: Settings | SettingsSource) -> None:
         self.db = db
         self.user = user
-        self.settings = settings
+        self._use_settings(settings)
 
     # -- accounts -----------------------------------------------------------------------------------
     def account(self, customer_no: str, today: date | None = None) -> acct.AccountSummary:
@@ -170,13 +170,13 @@ class AccountService:
         return provisional.export_new_customers(self.db, path)
 
 
-class PostingService:
+class PostingService(UsesSettings):
     """Journals for the ERP: each ledger entry posted once, in files recorded with what they carried."""
 
-    def __init__(self, db: Database, user: str, settings: Settings) -> None:
+    def __init__(self, db: Database, user: str, settings: Settings | SettingsSource) -> None:
         self.db = db
         self.user = user
-        self.settings = settings
+        self._use_settings(settings)
         self.ledger = Ledger(db, user)
 
     # -- postings -----------------------------------------------------------------------------------
@@ -228,8 +228,7 @@ class LedgerService:
                             f"holds {unexported:,.2f} not yet exported and {pending:,.2f} exported but not booked"
                             f"{listed})")
         for receipt_id, amount, allocated in self.db.rows(
-                f"SELECT r.receipt_id, r.amount, a.allocated FROM receipt r JOIN ({ledger_sql.receipt_allocated_sql()}) a "
-                "ON a.receipt_id = r.receipt_id WHERE a.allocated > coalesce(r.amount, 0) OR a.allocated < 0"):
+                ledger_sql.receipts_over_allocated_sql()):
             problems.append(f"receipt #{receipt_id} allocates {allocated:,.2f} of {amount:,.2f}")
         for journal_no, debit, credit in postings.unbalanced_journals(self.db):
             problems.append(f"journal {journal_no} does not balance: {debit:,.2f} debit, {credit:,.2f} credit")

@@ -13,6 +13,8 @@ from datetime import datetime
 from pathlib import Path
 
 from cashbook.db import Database
+from cashbook.db import provisional_sql as sql
+from cashbook.db.workspace_sql import table_exists_sql
 from cashbook.errors import AllocationError, CashbookError
 from cashbook.exports import write_table
 from cashbook.settings import Settings
@@ -40,52 +42,37 @@ def _squash(text: str | None) -> str:
 
 
 def _table_exists(db: Database, table: str) -> bool:
-    return bool(db.scalar("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]))
+    return bool(db.scalar(table_exists_sql(), [table]))
 
 
 def missing_customers(db: Database) -> list[MissingCustomer]:
     """Payers and documents that name a customer unknown to the master (provisional ones already made excluded)."""
     found: dict[str, MissingCustomer] = {}
-    known = "SELECT customer_no FROM customer WHERE active"
     if _table_exists(db, "missing_customer"):  # the matching engine's payers without a customer
-        for key, number, name, account, receipt_id in db.rows(
-                f"SELECT payer_key, proposed_customer_no, payer_name, payer_account, first_receipt_id "
-                f"FROM missing_customer WHERE proposed_customer_no NOT IN ({known}) ORDER BY payer_key"):
+        for key, number, name, account, receipt_id in db.rows(sql.missing_payers_sql()):
             found[key] = MissingCustomer("payer", key, number, name, account, None, f"first seen on receipt #{receipt_id}")
-    for number, name, account, currency, count in db.rows(
-            f"SELECT payer_customer_no, any_value(payer_name), any_value(payer_account), any_value(currency), count(*) "
-            f"FROM receipt WHERE payer_customer_no IS NOT NULL AND payer_customer_no NOT IN ({known}) "
-            "GROUP BY payer_customer_no ORDER BY payer_customer_no"):
+    for number, name, account, currency, count in db.rows(sql.missing_receipt_payers_sql()):
         found.setdefault(f"C:{number}", MissingCustomer("receipt", f"C:{number}", number, name, account, currency,
                                                         f"named as payer of {count} receipts"))
-    for receipt_id, ref, name, account, currency in db.rows(
-            "SELECT r.receipt_id, r.payment_ref, r.payer_name, r.payer_account, r.currency FROM receipt r "
-            "WHERE r.payer_customer_no IS NULL AND coalesce(r.payer_name, r.payer_account) IS NOT NULL "
-            "AND (SELECT coalesce(sum(amount), 0) FROM allocation_entry e "
-            "     WHERE e.receipt_id = r.receipt_id AND e.kind = 'unidentified') > 0 "
-            "AND NOT EXISTS (SELECT 1 FROM customer_bank_account b "
-            "                WHERE b.account_norm = regexp_replace(upper(coalesce(r.payer_account, '')), '[^A-Z0-9]', '', 'g')) "
-            "ORDER BY r.receipt_id"):
+    for receipt_id, ref, name, account, currency in db.rows(sql.unknown_suspense_payers_sql()):
         key = f"A:{_squash(account)}" if _squash(account) else f"N:{_squash(name)}"
         if key not in found and not _made_for(db, key):
             found[key] = MissingCustomer("suspense", key, None, name, account, currency,
                                          f"cash of receipt #{receipt_id} ({ref or 'no reference'}) is in suspense")
-    for number, count in db.rows(
-            f"SELECT customer_no, count(*) FROM open_item WHERE status = 'open' AND customer_no NOT IN ({known}) "
-            "GROUP BY customer_no ORDER BY customer_no"):
+    for number, count in db.rows(sql.missing_document_customers_sql()):
         found.setdefault(f"C:{number}", MissingCustomer("document", f"C:{number}", number, None, None, None,
                                                         f"{count} open items name it; the ERP master no longer lists it"))
     return list(found.values())
 
 
 def _made_for(db: Database, key: str) -> bool:
-    return bool(db.scalar("SELECT count(*) FROM provisional_customer WHERE origin_key = ?", [key]))
+    return bool(db.scalar(sql.made_for_sql(), [key]))
 
 
 def _next_number(db: Database) -> str:
-    used = db.scalar("SELECT count(*) FROM provisional_customer") or 0
+    used = db.scalar(sql.provisional_count_sql()) or 0
     n = int(used) + 1
-    while db.scalar("SELECT count(*) FROM customer WHERE customer_no = ?", [f"{PROVISIONAL_PREFIX}{n:05d}"]):
+    while db.scalar(sql.customer_exists_sql(), [f"{PROVISIONAL_PREFIX}{n:05d}"]):
         n += 1
     return f"{PROVISIONAL_PREFIX}{n:05d}"
 
@@ -99,22 +86,20 @@ def create_provisional(db: Database, user: str, settings: Settings, *, name: str
         raise AllocationError("a provisional customer needs a name", title="Customer refused")
     with db.transaction():
         number = (customer_no or "").strip() or _next_number(db)
-        row = db.one("SELECT active, provisional FROM customer WHERE customer_no = ?", [number])
+        row = db.one(sql.customer_state_sql(), [number])
         now = datetime.now().replace(microsecond=0)
         accounts = _squash(account)
         if row is not None and row[0]:
             raise CashbookError(f"customer {number} already exists"
                                 + (" (provisional)" if row[1] else " in the ERP master"), title="Customer refused")
         if row is not None:  # vanished from the master but still named: bring it back provisionally
-            db.execute("UPDATE customer SET active = true, provisional = true, updated_at = ? WHERE customer_no = ?",
-                       [now, number])
+            db.execute(sql.reactivate_customer_sql(), [now, number])
         else:
-            db.execute("INSERT INTO customer (customer_no, name, currency, bank_accounts, active, provisional, updated_at) "
-                       "VALUES (?, ?, ?, ?, true, true, ?)",
+            db.execute(sql.insert_customer_sql(),
                        [number, name, currency or settings.currency, accounts, now])
             if accounts:
-                db.execute("INSERT INTO customer_bank_account VALUES (?, ?)", [accounts, number])
-        db.execute("INSERT INTO provisional_customer VALUES (?, ?, ?, ?, ?, NULL)",
+                db.execute(sql.insert_bank_account_sql(), [accounts, number])
+        db.execute(sql.insert_provisional_sql(),
                    [number, origin, origin_key, now, user])
     return number
 
@@ -135,12 +120,7 @@ def create_missing(db: Database, user: str, settings: Settings) -> list[str]:
 
 
 def provisional_rows(db: Database, pending_only: bool = True) -> list[tuple]:
-    where = "c.provisional" if pending_only else "true"
-    return db.rows(
-        "SELECT c.customer_no, c.name, c.parent_no, c.currency, c.credit_limit, c.on_hold, c.customer_type, "
-        "replace(c.bank_accounts, ';', '; '), c.email, c.city, p.origin, p.origin_key, p.created_at, p.created_by "
-        f"FROM provisional_customer p JOIN customer c ON c.customer_no = p.customer_no WHERE {where} "
-        "ORDER BY c.customer_no")
+    return db.rows(sql.provisional_rows_sql(pending_only))
 
 
 def export_new_customers(db: Database, path: str | Path) -> int:
@@ -149,6 +129,6 @@ def export_new_customers(db: Database, path: str | Path) -> int:
         rows = provisional_rows(db)
         count = write_table(path, NEW_CUSTOMER_COLUMNS, rows)
         if rows:
-            db.execute("UPDATE provisional_customer SET exported_at = ? WHERE list_contains(?, customer_no)",
+            db.execute(sql.mark_exported_sql(),
                        [datetime.now().replace(microsecond=0), [r[0] for r in rows]])
     return count

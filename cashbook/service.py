@@ -18,6 +18,7 @@ from cashbook.access import Role
 from cashbook.allocation import AllocationService
 from cashbook.batch_runs import announce
 from cashbook.db import Database, open_database
+from cashbook.db import workspace_sql as sql
 from cashbook.erp_conflicts import ErpSyncService
 from cashbook.errors import CashbookError, FileRefused, Problem
 from cashbook.decisions import DecisionReport, apply_decisions, read_decisions, suggestions_xlsx
@@ -30,7 +31,7 @@ from cashbook.matching.service import MatchingService
 from cashbook.model import ImportKind
 from cashbook.names import shown_file_name
 from cashbook.receipts import ReceiptService
-from cashbook.settings import Settings, checked_user, current_user, load_settings
+from cashbook.settings import Settings, checked_user, current_user, load_settings, settings_file
 from cashbook.templates import MappingProfile
 
 if TYPE_CHECKING:
@@ -95,6 +96,7 @@ class Workspace:
     user: str
 
     _batch: ExitStack | None = field(default=None, repr=False, compare=False)
+    _settings_read: tuple[tuple, Settings] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def open(cls, path: str | Path | None = None, *, user: str | None = None, read_only: bool = False,
@@ -199,29 +201,36 @@ class Workspace:
     def receipts(self) -> ReceiptService:
         return ReceiptService(self.db, self.user)
 
-    @cached_property
+    @property
     def matching(self) -> MatchingService:
+        """Matching, with the settings of now (MatchingService keeps them as a plain attribute)."""
+        service = self._matching
+        service.settings = self.settings
+        return service
+
+    @cached_property
+    def _matching(self) -> MatchingService:
         return MatchingService(self.db, self.user, self.settings)
 
     @cached_property
     def allocation(self) -> AllocationService:
         """Every clerk action on receipts' cash: apply, on account, suspense, unapply, accept, reject."""
-        return AllocationService(self.db, self.user, self.settings)
+        return AllocationService(self.db, self.user, self._current_settings)
 
     @cached_property
     def credits(self) -> CreditService:
         """Credit memos and deductions."""
-        return CreditService(self.db, self.user, self.settings)
+        return CreditService(self.db, self.user, self._current_settings)
 
     @cached_property
     def accounts(self) -> AccountService:
         """Customers' accounts, holds, statements, and customers missing from the master."""
-        return AccountService(self.db, self.user, self.settings)
+        return AccountService(self.db, self.user, self._current_settings)
 
     @cached_property
     def postings(self) -> PostingService:
         """Journals for the ERP."""
-        return PostingService(self.db, self.user, self.settings)
+        return PostingService(self.db, self.user, self._current_settings)
 
     @cached_property
     def ledger(self) -> LedgerService:
@@ -230,13 +239,13 @@ class Workspace:
 
     @cached_property
     def erp_sync(self) -> ErpSyncService:
-        return ErpSyncService(self.db, self.user, self.settings)
+        return ErpSyncService(self.db, self.user, self._current_settings)
 
     @cached_property
     def users(self) -> "UserService":
         from cashbook.users import UserService  # argon2 loads only for user work
 
-        return UserService(self.db, self.user, self.settings)
+        return UserService(self.db, self.user, self._current_settings)
 
     @property
     def role(self) -> Role | None:
@@ -249,9 +258,27 @@ class Workspace:
 
     @property
     def settings(self) -> Settings:
-        """The settings file's values with the workspace's own overrides (read fresh: clerks change them)."""
-        overrides = dict(self.db.rows("SELECT key, value FROM setting"))
-        return load_settings(self.path, overrides)
+        """The settings file's values with the workspace's own overrides, read at every use: a clerk, or
+        another program, may change them while this workspace is open. The areas read them here too.
+
+        Cheap: one small query and a look at the file's time; the file is parsed again only after a change.
+        """
+        overrides = tuple(sorted(self.db.rows(sql.settings_sql())))
+        path = settings_file(self.path)
+        try:
+            stamp = path.stat().st_mtime_ns if path is not None else None
+        except OSError:
+            stamp = None  # load_settings says what is wrong with the file
+        key = (overrides, str(path), stamp)
+        read = self._settings_read
+        if read is not None and read[0] == key:
+            return read[1]
+        settings = load_settings(self.path, dict(overrides))
+        self._settings_read = (key, settings)
+        return settings
+
+    def _current_settings(self) -> Settings:
+        return self.settings
 
     def set_setting(self, key: str, value: str) -> Settings:
         """Keep a setting in the workspace; refused when the key or value is not valid.
@@ -262,10 +289,10 @@ class Workspace:
             access.require(self.db, self.user, Role.ADMIN, f"changing the sign-in setting {key}")
         else:
             access.require(self.db, self.user, Role.SUPERVISOR, "changing settings")
-        overrides = dict(self.db.rows("SELECT key, value FROM setting"))
+        overrides = dict(self.db.rows(sql.settings_sql()))
         overrides[key] = value
         checked = load_settings(self.path, overrides)
-        self.db.execute("INSERT OR REPLACE INTO setting VALUES (?, ?)", [key, value])
+        self.db.execute(sql.set_setting_sql(), [key, value])
         return checked
 
     # -- deciding in Excel ------------------------------------------------------------------
@@ -287,36 +314,31 @@ class Workspace:
         """Counts of what the workspace holds and the last imports, for `cashbook status`."""
         db = self.db
         counts = {
-            "customers": db.scalar("SELECT count(*) FROM customer WHERE active"),
-            "open_items": db.scalar("SELECT count(*) FROM open_item WHERE status = 'open'"),
+            "customers": db.scalar(sql.active_customers_count_sql()),
+            "open_items": db.scalar(sql.open_items_count_sql()),
             "group_members": _count_if_table(db, "group_member", "valid_to IS NULL"),
             "groups": _count_if_table(db, "customer_group", "valid_to IS NULL"),
             "payments": _count_if_table(db, "receipt", "true"),
         }
-        last = db.dicts(
-            "SELECT import_id, kind, file_name, sha256, rows, imported_at, imported_by, summary FROM import_batch "
-            "ORDER BY import_id DESC LIMIT 10")
+        last = db.dicts(sql.last_imports_sql(10))
         for row in last:
             row["imported_at"] = row["imported_at"].isoformat(sep=" ")
         return {**{k: int(v or 0) for k, v in counts.items()}, "workspace": self.path,
                 "schema_version": db.schema_version(), "last_imports": last}
 
     def import_history(self):
-        return self.db.frame("SELECT import_id, kind, file_name, rows, imported_at, imported_by, format, sha256, summary "
-                             "FROM import_batch ORDER BY import_id DESC")
+        return self.db.frame(sql.import_history_sql())
 
     def customers_frame(self, limit: int = 1000, offset: int = 0):
-        return self.db.frame("SELECT * EXCLUDE (import_id) FROM customer ORDER BY customer_no LIMIT ? OFFSET ?",
-                             [limit, offset])
+        return self.db.frame(sql.customers_page_sql(), [limit, offset])
 
     def items_frame(self, limit: int = 1000, offset: int = 0):
-        return self.db.frame("SELECT * EXCLUDE (import_id, doc_no_norm) FROM open_item ORDER BY doc_no LIMIT ? OFFSET ?",
-                             [limit, offset])
+        return self.db.frame(sql.items_page_sql(), [limit, offset])
 
 
 def _count_if_table(db: Database, table: str, condition: str) -> int:
-    exists = db.scalar("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table])
-    return int(db.scalar(f"SELECT count(*) FROM {table} WHERE {condition}") or 0) if exists else 0
+    exists = db.scalar(sql.table_exists_sql(), [table])
+    return int(db.scalar(sql.count_sql(table, condition)) or 0) if exists else 0
 
 
 def _profile(mapping: MappingProfile | str | Path | None) -> MappingProfile | None:

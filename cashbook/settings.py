@@ -10,6 +10,7 @@ from __future__ import annotations
 import getpass
 import os
 import tomllib
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -171,3 +172,24 @@ def load_settings(db_path: str | None = None, overrides: dict[str, Any] | None =
         if accounts:
             settings = replace(settings, accounts=replace(settings.accounts, **accounts))
     return settings
+
+
+SettingsSource = Callable[[], Settings]
+
+
+class UsesSettings:
+    """A service whose ``settings`` are read when used, from the source the facade gives it.
+
+    A long-lived workspace (the app, a notebook) then applies a changed setting at once; a plain
+    ``Settings`` (a test, a script) stays as given. The facade's source reads cheaply (see
+    ``Workspace.settings``); a method reads ``self.settings`` once and keeps it for its work.
+    """
+
+    _settings_source: SettingsSource
+
+    def _use_settings(self, settings: Settings | SettingsSource) -> None:
+        self._settings_source = settings if callable(settings) else (lambda: settings)
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings_source()

@@ -21,7 +21,7 @@ from cashbook.access import Role
 from cashbook.db import Database
 from cashbook.db import users_sql
 from cashbook.errors import AccessRefused, NotFound, SignInRefused
-from cashbook.settings import Settings
+from cashbook.settings import Settings, SettingsSource, UsesSettings
 
 MIN_PASSWORD = 8
 _HASHER = PasswordHasher()
@@ -62,13 +62,13 @@ def check_password(password: str | None) -> str | None:
     return password
 
 
-class UserService:
+class UserService(UsesSettings):
     """The users of one workspace, changed by ``by`` (an admin, or anyone adding the very first admin)."""
 
-    def __init__(self, db: Database, by: str, settings: Settings) -> None:
+    def __init__(self, db: Database, by: str, settings: Settings | SettingsSource) -> None:
         self.db = db
         self.by = by
-        self.settings = settings
+        self._use_settings(settings)
 
     # -- reading ------------------------------------------------------------------------------------
     def list(self) -> list[User]:

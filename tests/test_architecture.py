@@ -9,11 +9,14 @@ from __future__ import annotations
 import ast
 import io
 import os
+import re
 import subprocess
 import sys
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
+
+import duckdb
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -186,6 +189,129 @@ def test_the_rules_see_a_violation(tmp_path: Path) -> None:
     assert layer_of("cashbook.service") > layer_of("cashbook.db.ledger_sql")
     assert _cycles({"a": {"b"}, "b": {"a"}, "c": {"a"}}) == [["a", "b"]]
     assert _comment_lines("x = 1  # why\n") == {1}
+
+
+# -- SQL and cursors live in cashbook/db/ ------------------------------------------------------
+# Files still holding SQL text or a raw cursor outside cashbook/db/, and whose they are: the engineers
+# rewriting them for speed move their statements into db/*_sql.py builders and empty this list.
+# It may only shrink: the test fails when an entry has nothing left to excuse. Nothing else may join it.
+SQL_OUTSIDE_DB: dict[str, str] = {
+    "cashbook/receipts.py": "engineer `import` (remittance import speed, issue 13)",
+    "cashbook/matching/": "engineer `run` (the matching run set-wise, issue 13)",
+}
+
+SQL_KEYWORDS = ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH", "CREATE", "DROP", "ALTER", "COPY", "ATTACH",
+                "DETACH", "PRAGMA", "BEGIN", "COMMIT", "ROLLBACK", "CHECKPOINT", "INSTALL", "LOAD", "EXPORT",
+                "IMPORT", "DESCRIBE", "SHOW", "SUMMARIZE", "TRUNCATE", "VACUUM", "SET", "RESET", "CALL", "EXPLAIN",
+                "USE", "MERGE", "PIVOT", "UNPIVOT")
+_STARTS_SQL = re.compile(rf"^({'|'.join(SQL_KEYWORDS)})\b")
+_CLAUSE = re.compile(r"\b(FROM|INTO|SET|TABLE|VIEW|AS|VALUES|WHERE)\b")
+
+
+def _string_texts(tree: ast.AST) -> list[tuple[int, str, str]]:
+    """(line, literal text, text with each f-string hole as ``x``) of every string constant and f-string."""
+    inner = {id(v) for node in ast.walk(tree) if isinstance(node, ast.JoinedStr) for v in node.values}
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in inner:
+            found.append((node.lineno, node.value, node.value))
+        elif isinstance(node, ast.JoinedStr):
+            parts = [v.value if isinstance(v, ast.Constant) else None for v in node.values]
+            found.append((node.lineno, "".join(p if p is not None else "{}" for p in parts),
+                          "".join(p if p is not None else "x" for p in parts)))
+    return found
+
+
+def is_sql(text: str, filled: str) -> bool:
+    """A statement's text: it opens with a statement keyword, upper-cased as SQL is written here, or the
+    text (in any case; three words or more, one a clause word such as FROM or INTO) is a statement DuckDB's
+    own parser accepts.
+
+    So "SELECT x FROM t" and "select x from t" count; a label such as "Show", "Set primary" or
+    "Select rows to decide them" does not.
+    """
+    stripped = text.strip()
+    if not _STARTS_SQL.match(stripped.upper()):
+        return False
+    if _STARTS_SQL.match(stripped):
+        return True
+    if len(filled.split()) < 3 or not _CLAUSE.search(filled.upper()):
+        return False
+    try:
+        return bool(duckdb.extract_statements(filled))
+    except duckdb.Error:
+        return False
+
+
+def _excused(relative: str) -> str | None:
+    return next((key for key in SQL_OUTSIDE_DB if relative == key or (key.endswith("/") and relative.startswith(key))),
+                None)
+
+
+def _outside_db() -> dict[str, ast.AST]:
+    trees = {}
+    for path in project_files().values():
+        relative = path.relative_to(ROOT).as_posix()
+        if not relative.startswith("cashbook/db/"):
+            trees[relative] = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    return trees
+
+
+def _sql_found(tree: ast.AST) -> list[tuple[int, str]]:
+    return [(line, text.strip()[:60]) for line, text, filled in _string_texts(tree) if is_sql(text, filled)]
+
+
+def _cursors_found(tree: ast.AST) -> list[int]:
+    """Lines that take a raw DuckDB cursor: ``.cursor()``, or a transaction's cursor bound with ``as``."""
+    lines = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "cursor":
+            lines.append(node.lineno)
+        if isinstance(node, (ast.With, ast.AsyncWith)):
+            for item in node.items:
+                call = item.context_expr
+                if (item.optional_vars is not None and isinstance(call, ast.Call)
+                        and isinstance(call.func, ast.Attribute) and call.func.attr == "transaction"):
+                    lines.append(node.lineno)
+    return lines
+
+
+def test_sql_text_lives_in_db() -> None:
+    """Statements are built by cashbook/db/*_sql.py functions and run by Database; the pages and the CLI hold none."""
+    found, used = [], set()
+    for relative, tree in _outside_db().items():
+        hits = _sql_found(tree)
+        key = _excused(relative)
+        if hits and key is not None:
+            used.add(key)
+            continue
+        found += [f"{relative}:{line}: {text!r}" for line, text in hits]
+    assert not found, ("SQL text outside cashbook/db/; build it in a db/*_sql.py function and run it through "
+                       "Database:\n" + "\n".join(found))
+    stale = sorted(set(SQL_OUTSIDE_DB) - used - _excused_for_cursors())
+    assert not stale, f"no SQL or cursor left there: remove from SQL_OUTSIDE_DB: {stale}"
+
+
+def _excused_for_cursors() -> set[str]:
+    return {key for relative, tree in _outside_db().items() if (key := _excused(relative)) and _cursors_found(tree)}
+
+
+def test_no_raw_cursor_outside_db() -> None:
+    """Only Database (cashbook/db/) holds DuckDB cursors: elsewhere rows, one, execute, arrow, registered, read_input."""
+    found = [f"{relative}:{line}" for relative, tree in _outside_db().items() if _excused(relative) is None
+             for line in _cursors_found(tree)]
+    assert not found, "raw cursors outside cashbook/db/; ask Database for what you need instead: " + ", ".join(found)
+
+
+def test_the_sql_rules_see_a_violation() -> None:
+    """The readers themselves: SQL in any case and f-strings are seen, labels are not, cursors are seen."""
+    source = ('x = "SELECT a FROM t WHERE b = ?"\ny = f"UPDATE {t} SET a = 1"\nz = "select a from t"\n'
+              'w = "insert into t values (1)"\nlabel = "Show"\nhelp = "Set primary"\nhint = "Select rows to decide them"\n'
+              'tip = "Drop customer files here"\nc = db.cursor()\nwith db.transaction() as cur:\n    pass\n'
+              'with db.transaction():\n    pass\n')
+    tree = ast.parse(source)
+    assert [line for line, _ in _sql_found(tree)] == [1, 2, 3, 4]
+    assert sorted(_cursors_found(tree)) == [9, 10]
 
 
 def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:

@@ -106,7 +106,6 @@ def test_write_off_tolerance_amount_and_percent(ws: Workspace) -> None:
     ws.allocation.apply_manual("PAY1", "INV1", D("495.00"), write_off=D("5.00"))
     assert open_now(ws, "INV1") == D("0.00")
     ws.set_setting("write_off_amount", "2.00")
-    ws.allocation.settings = ws.settings
     with pytest.raises(AllocationError, match="tolerance of 2.00"):
         ws.allocation.apply_manual("PAY1", "INV2", D("297.00"), write_off=D("3.00"))
 
@@ -315,7 +314,6 @@ def test_missing_customers_become_provisional_and_merge(ws: Workspace, tmp_path:
     with pytest.raises(Exception, match="create_missing_customers"):
         ws.accounts.create_missing()
     ws.set_setting("create_missing_customers", "true")
-    ws.accounts.settings = ws.settings
     [number] = ws.accounts.create_missing()
     assert ws.accounts.missing_customers() == []
     ws.allocation.reassign_suspense("PAY3", customer_no=number)
@@ -329,3 +327,24 @@ def test_missing_customers_become_provisional_and_merge(ws: Workspace, tmp_path:
     assert report.counts.get("merged") == 1
     assert ws.db.scalar("SELECT provisional FROM customer WHERE customer_no = ?", [number]) is False
     assert ws.accounts.export_new_customers(tmp_path / "none.csv") == 0
+
+
+def test_a_changed_setting_applies_on_an_open_workspace(ws: Workspace, tmp_path: Path) -> None:
+    """The app and notebooks keep one Workspace open: a setting changed meanwhile (here, or by another
+    program on the same file) is the rule at the next action, in every area already handed out."""
+    allocation, accounts = ws.allocation, ws.accounts  # areas made before the change, as the app holds them
+    with pytest.raises(ToleranceExceeded, match="over the tolerance of 5.00"):
+        allocation.apply_manual("PAY1", "INV1", D("490.00"), write_off=D("10.00"))
+    ws.set_setting("write_off_amount", "2.00")
+    with pytest.raises(ToleranceExceeded, match="over the tolerance of 2.00"):
+        allocation.apply_manual("PAY1", "INV1", D("497.00"), write_off=D("3.00"))
+    other = Workspace.open(ws.path, user="alice")  # another program's change reaches this open workspace too
+    try:
+        other.set_setting("write_off_percent", "3")
+        other.set_setting("write_off_amount", "20.00")
+    finally:
+        other.close()
+    allocation.apply_manual("PAY1", "INV1", D("490.00"), write_off=D("10.00"))  # 3% of 500 = 15.00 now allowed
+    assert open_now(ws, "INV1") == D("0.00")
+    assert accounts.settings.write_off_amount == D("20.00") and ws.matching.settings.write_off_percent == D("3")
+    assert ws.allocation is allocation  # the same area object, not a new one

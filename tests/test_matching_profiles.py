@@ -61,7 +61,6 @@ def test_default_profile_applies_as_a_clerk_would(world):
 def test_cautious_profile_suggests_all_of_them(world):
     refs = _clerk_cases(world)
     world.ws.set_setting("decision_profile", "cautious")
-    world.ws.matching.settings = world.ws.settings
     world.ws.matching.run()
     ws = world.ws
     for case in ("partial", "bank_charge", "write_off", "overpaid", "discount"):

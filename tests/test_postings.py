@@ -85,7 +85,6 @@ def test_credit_refund_and_deduction_journals_xlsx(ws: Workspace, tmp_path: Path
     ws.set_setting("journal_prefix", "AR")
     ws.set_setting("journal_digits", "4")
     ws.set_setting("accounts.refunds", "2999")
-    ws.postings.settings = ws.settings
     ws.credits.apply("CRN1", "INV1", D("60.00"))
     ws.credits.refund("CRN1", D("40.00"))
     ws.allocation.apply_manual("PAY1", "INV2", D("270.00"), deduction=D("30.00"), reason_code="PRICING")

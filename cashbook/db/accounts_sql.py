@@ -89,3 +89,20 @@ def statement_sql() -> str:
         WHERE (CAST($date_from AS DATE) IS NULL OR doc_date >= CAST($date_from AS DATE))
           AND (CAST($date_to AS DATE) IS NULL OR doc_date <= CAST($date_to AS DATE))
         ORDER BY doc_date, doc_no"""
+
+
+def insert_hold_event_sql() -> str:
+    """Parameters: customer number, on hold, reason, balance, when, by whom."""
+    return "INSERT INTO hold_event VALUES (nextval('hold_event_seq'), ?, ?, ?, ?, ?, ?)"
+
+
+def hold_history_sql(one_customer: bool) -> str:
+    """Hold events in order; with ``one_customer`` the customer number is the parameter."""
+    if one_customer:
+        return "SELECT * FROM hold_event WHERE customer_no = ? ORDER BY event_id"
+    return "SELECT * FROM hold_event ORDER BY event_id"
+
+
+def customer_exists_sql() -> str:
+    """Parameter: the customer number."""
+    return "SELECT count(*) FROM customer WHERE customer_no = ?"

@@ -16,7 +16,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from cashbook.errors import WorkspaceError
+from cashbook.errors import InputUnreadable, WorkspaceError
 
 LOCK_WAIT_SECONDS = 30.0
 HEADER_BYTES = 3 * 4096  # DuckDB's file header and its two database headers, before the first block
@@ -84,6 +84,15 @@ class Database:
             if failure.title != "Workspace problem":  # disk full, permission, damage: the sentence is the message
                 raise failure from exc
             raise WorkspaceError(f"{exc}\nin: {sql.strip()[:400]}", title="Database error") from exc
+
+    def read_input(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> None:
+        """Run a statement that reads a user's file (DuckDB's CSV reader): any failure is the file's fault,
+        raised as InputUnreadable with DuckDB's first line, for the import to refuse the file by name."""
+        cur = self.cursor()
+        try:
+            cur.execute(sql, params) if params is not None else cur.execute(sql)
+        except duckdb.Error as exc:
+            raise InputUnreadable(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
 
     def rows(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> list[tuple]:
         return self.execute(sql, params).fetchall()

@@ -79,3 +79,17 @@ def deductions_sql(where: str = "true") -> str:
 
 
 DOCUMENT_AMOUNT_SQL = "SELECT amount FROM open_item WHERE doc_no = ?"  # a deduction's document, for its write-off tolerance
+
+
+def document_sql() -> str:
+    """Parameter: doc_no; (customer_no, currency, amount, status) of a document."""
+    return "SELECT customer_no, currency, amount, status FROM open_item WHERE doc_no = ?"
+
+
+def next_deduction_event_sql() -> str:
+    return "SELECT nextval('deduction_event_seq')"
+
+
+def insert_deduction_event_sql() -> str:
+    """Parameters: event id, deduction id, action, amount, new doc_no, reinstating entry, note, when, by whom."""
+    return "INSERT INTO deduction_event VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"

@@ -18,3 +18,17 @@ def suggestions_sql() -> str:
                p.reason_code, p.rule, p.score, p.evidence
         FROM ({proposal_now_sql()}) p JOIN receipt r ON r.receipt_id = p.receipt_id
         WHERE p.status_now = 'suggested'"""
+
+
+def suggestion_rows_sql() -> str:
+    """Every suggestion waiting, in the workbook's order."""
+    return f"SELECT * FROM ({suggestions_sql()}) q ORDER BY {SUGGESTIONS_ORDER}"
+
+
+def proposal_keys_sql() -> str:
+    return "SELECT proposal_id, receipt_id, doc_no FROM proposal"
+
+
+def known_documents_sql() -> str:
+    """Parameter ``$docs`` (upper-cased doc_nos): those the workspace holds, upper-cased."""
+    return "SELECT upper(doc_no) FROM open_item WHERE list_contains($docs, upper(doc_no))"

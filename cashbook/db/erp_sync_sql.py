@@ -85,3 +85,13 @@ def unbooked_live_entries_sql() -> str:
 
 def insert_resolution_sql() -> str:
     return "INSERT INTO erp_conflict_resolution VALUES (?, ?, ?, ?, ?, ?)"
+
+
+def pending_units_of_document_sql() -> str:
+    """Parameter ``$doc``: the exported units of one document the ERP has not booked yet."""
+    return pending_units_sql("SELECT $doc")
+
+
+def disagreeing_position_sql() -> str:
+    """Parameter ``$doc``: the document's position when the ERP and Cashbook still disagree on it (else no row)."""
+    return f"SELECT * FROM ({document_positions_sql('oi.doc_no = $doc')}) p WHERE {in_conflict_sql('p')}"

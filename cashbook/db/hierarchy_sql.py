@@ -238,3 +238,71 @@ def master_sync_sql() -> str:
 def insert_file_rows_sql(source: str) -> str:
     """The rows of a hierarchy file as imported (``source``: a registered Arrow table), for import ``?``."""
     return f"INSERT INTO hierarchy_row SELECT group_name, customer_no, parent_customer_no, is_primary, ? FROM {source}"
+
+
+def groups_named_sql() -> str:
+    """Parameter: a name; current groups of that name in any case, as (group_id, group_name)."""
+    return ("SELECT group_id, group_name FROM customer_group WHERE valid_to IS NULL "
+            "AND lower(group_name) = lower(?)")
+
+
+def group_names_sql() -> str:
+    """The names of the current groups."""
+    return "SELECT group_name FROM customer_group WHERE valid_to IS NULL"
+
+
+def group_of_sql() -> str:
+    """Parameter: customer number; the name of its current group."""
+    return "SELECT group_name FROM group_member WHERE valid_to IS NULL AND customer_no = ?"
+
+
+def groups_of_sql() -> str:
+    """Parameter: a list of customer numbers; (customer_no, group_name) of those in a group now."""
+    return f"SELECT customer_no, group_name FROM ({members_sql()}) WHERE customer_no IN (SELECT unnest(?))"
+
+
+def primary_of_sql() -> str:
+    """Parameter: customer number; the primary of its current group."""
+    return ("SELECT p.customer_no FROM group_member m JOIN group_member p ON p.group_id = m.group_id "
+            "AND p.valid_to IS NULL AND p.is_primary WHERE m.valid_to IS NULL AND m.customer_no = ?")
+
+
+def known_customers_sql() -> str:
+    """Parameter: a list of customer numbers; those the master holds."""
+    return "SELECT customer_no FROM customer WHERE customer_no IN (SELECT unnest(?))"
+
+
+def last_change_sql() -> str:
+    return "SELECT max(changed_at) FROM hierarchy_audit"
+
+
+def next_group_id_sql() -> str:
+    return "SELECT coalesce(max(group_id), 0) + 1 FROM customer_group"
+
+
+def insert_group_sql() -> str:
+    """Parameters: group id, name, valid from, by whom, import id."""
+    return "INSERT INTO customer_group VALUES (?, ?, ?, NULL, ?, ?)"
+
+
+def close_group_sql() -> str:
+    """Parameters ``$now``, ``$gid``: the group's current row ends."""
+    return "UPDATE customer_group SET valid_to = $now WHERE group_id = $gid AND valid_to IS NULL"
+
+
+def close_group_members_sql() -> str:
+    """Parameters ``$now``, ``$gid``: every current member row of the group ends."""
+    return "UPDATE group_member SET valid_to = $now WHERE group_id = $gid AND valid_to IS NULL"
+
+
+def renamed_members_sql() -> str:
+    """Parameters ``$new``, ``$now``, ``$user``, ``$gid``: the members just closed, again under the group's new name."""
+    return ("INSERT INTO group_member (group_id, group_name, customer_no, parent_customer_no, is_primary, "
+            "valid_from, valid_to, changed_by, import_id) "
+            "SELECT group_id, $new, customer_no, parent_customer_no, is_primary, $now, NULL, $user, NULL "
+            "FROM group_member WHERE group_id = $gid AND valid_to = $now")
+
+
+def staged_rows_sql() -> str:
+    """The staged hierarchy file's rows (temp table ``stage``) in file order."""
+    return "SELECT * FROM stage ORDER BY rn"

@@ -177,10 +177,10 @@ def duplicate_check(key: str, label: str) -> str:
 
 
 # -- customers ----------------------------------------------------------------------------------
-def typed_customers_sql() -> str:
+def typed_customers_sql(table: str = "typed") -> str:
     """The file with its raw cells (raw_*) and converted values; bad cells convert to NULL."""
     return f"""
-        CREATE OR REPLACE TEMP TABLE typed AS
+        CREATE OR REPLACE TEMP TABLE {table} AS
         SELECT s.*, {cell('customer_no')} AS customer_no, {cell('name')} AS name,
                {cell('parent_no')} AS parent_no, upper({cell('currency')}) AS currency,
                {money_sql(cell('credit_limit'))} AS credit_limit,
@@ -279,10 +279,10 @@ def apply_customers_sql() -> list[str]:
 
 
 # -- open items ---------------------------------------------------------------------------------
-def typed_items_sql(formats: list[str]) -> str:
+def typed_items_sql(formats: list[str], table: str = "typed") -> str:
     """The file with its raw cells (raw_*) and converted values; bad cells convert to NULL."""
     return f"""
-        CREATE OR REPLACE TEMP TABLE typed AS
+        CREATE OR REPLACE TEMP TABLE {table} AS
         SELECT s.*, {cell('doc_no')} AS doc_no,
                {enum_sql(cell('doc_type'), DOC_TYPE_SYNONYMS)} AS doc_type,
                {cell('customer_no')} AS customer_no,
@@ -402,3 +402,78 @@ def apply_items_sql() -> list[str]:
             FROM diff d WHERE d.key = i.doc_no AND d.change = 'vanished'""",
         "INSERT INTO master_change SELECT $import_id, 'item', key, change, detail FROM diff WHERE change <> 'new'",
     ]
+
+
+# -- staging and the import's own bookkeeping ---------------------------------------------------
+STAGED_ARROW = "staged_arrow"  # the name a file's rows, read in Python, are registered under
+
+
+def stage_from_arrow_sql() -> str:
+    """The temp table ``stage`` from the Arrow table registered as STAGED_ARROW."""
+    return f"CREATE OR REPLACE TEMP TABLE stage AS SELECT * FROM {STAGED_ARROW}"
+
+
+def clean_sql(column: str) -> str:
+    """A cell trimmed and NULL when blank; trim() only runs on the rare padded cell."""
+    return (f"CASE WHEN {column} = '' THEN NULL WHEN {column} LIKE ' %' OR {column} LIKE '% ' "
+            f"OR {column} LIKE '\t%' THEN nullif(trim({column}), '') ELSE {column} END")
+
+
+def csv_stage_sql(source: str, *, names: tuple[str, ...], mapping: dict[str, int], width: int, skip: int,
+                  delimiter: str, encoding: str) -> str:
+    """The data rows of a CSV as raw_* text cells, read by DuckDB's own reader.
+
+    ``source`` is a private literal path (see imports._safe_source); a view over read_csv cannot take
+    a bound parameter, so it is quoted here. ``delimiter`` and ``encoding`` come from code's short lists.
+    """
+    columns = {f"column{i}": "VARCHAR" for i in range(width)}
+    selects = ", ".join(
+        f"{clean_sql(f'column{mapping[name]}')} AS \"raw_{name}\"" if name in mapping
+        else f"CAST(NULL AS VARCHAR) AS \"raw_{name}\""
+        for name in names
+    )
+    return (f"""SELECT {selects}
+                FROM read_csv({q(source)}, header = false, skip = {int(skip)}, delim = {q(delimiter)}, quote = '"',
+                              escape = '"', columns = {columns!r}, null_padding = true, encoding = {q(encoding)},
+                              strict_mode = false, parallel = true)""")
+
+
+def temp_view_sql(name: str, query: str) -> str:
+    """A temp view ``name`` (from code) over ``query``."""
+    return f"CREATE OR REPLACE TEMP VIEW {name} AS {query}"
+
+
+def temp_table_sql(name: str, query: str) -> str:
+    """A temp table ``name`` (from code) made from ``query``."""
+    return f"CREATE OR REPLACE TEMP TABLE {name} AS {query}"
+
+
+def span_sql(table: str) -> str:
+    """(first rowid, rows) of a table made from a file."""
+    return f"SELECT min(rowid), count(*) FROM {table}"
+
+
+def numbered_sql(table: str, base: int, skip: int) -> str:
+    """Rows of a table made from a file, with their data row number and file line.
+
+    DuckDB keeps the file's row order and numbers a new table's rows consecutively from a base
+    that depends on the transaction, so rowid less that base is the row number: no window
+    function has to serialize a million-row read.
+    """
+    return f"SELECT rowid - {int(base)} + 1 AS rn, rowid - {int(base)} + {int(skip) + 1} AS line, * FROM {table}"
+
+
+def problems_sql(row_checks: list[Check], file_checks: list[str], limit: int) -> str:
+    """Every problem of the typed file, (rn, line, column, message), in row order, at most ``limit``."""
+    query = " UNION ALL ".join(f"({c})" for c in [row_checks_sql(row_checks), *file_checks])
+    return f"SELECT * FROM ({query}) ORDER BY 1, 3 LIMIT {int(limit)}"
+
+
+def change_counts_sql() -> str:
+    """How many keys of the temp table ``diff`` each change has."""
+    return "SELECT change, count(*) FROM diff GROUP BY change ORDER BY change"
+
+
+def change_samples_sql(limit: int = 10) -> str:
+    """Parameter: a change; the first keys of it, for the report."""
+    return f"SELECT key FROM diff WHERE change = ? ORDER BY key LIMIT {int(limit)}"

@@ -300,3 +300,9 @@ def receipt_limits_sql() -> str:
         SELECT receipt_id, amount, CASE WHEN missing THEN NULL ELSE unallocated END
         FROM b WHERE missing OR amount > unallocated OR unallocated - amount > receipt_amount
         ORDER BY receipt_id LIMIT 21"""
+
+
+def receipts_over_allocated_sql() -> str:
+    """Receipts whose live entries allocate more than the receipt, or less than nothing."""
+    return (f"SELECT r.receipt_id, r.amount, a.allocated FROM receipt r JOIN ({receipt_allocated_sql()}) a "
+            "ON a.receipt_id = r.receipt_id WHERE a.allocated > coalesce(r.amount, 0) OR a.allocated < 0")

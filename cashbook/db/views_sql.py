@@ -7,14 +7,14 @@ Identifiers and ORDER BY lists come only from the constants of this module, neve
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from cashbook.db.credits_sql import credits_sql
 from cashbook.db.hierarchy_sql import bucket_sql, days_overdue_sql, scope_sql
-from cashbook.db.ledger_sql import live_entries_sql, open_items_now_sql, receipt_allocated_sql
+from cashbook.db.ledger_sql import document_movements_sql, live_entries_sql, open_items_now_sql, receipt_allocated_sql
 from cashbook.db.matching_sql import notices_sql
 from cashbook.db.postings_sql import journal_lines_sql
 
@@ -22,21 +22,14 @@ Built = tuple[str, dict[str, Any]]
 
 # -- the cache token ----------------------------------------------------------------------------------
 VERSION_TABLES = (("import_batch", "import_id"), ("allocation_entry", "entry_id"), ("hierarchy_audit", "audit_id"),
-                  ("posting_export", "export_id"))
-OPTIONAL_VERSION_TABLES = (("proposal", "proposal_id"), ("proposal_decision", "decision_id"))
+                  ("posting_export", "export_id"), ("proposal", "proposal_id"), ("proposal_decision", "decision_id"))
 
 
-def table_exists_sql() -> str:
-    return "SELECT count(*) FROM information_schema.tables WHERE table_name = ?"
-
-
-def version_sql(present: Collection[str] = ()) -> str:
-    """One row of numbers that grow with every change; optional tables count only when ``present``."""
+def version_sql() -> str:
+    """One row of numbers that grow with every change (every table here exists once migrations ran)."""
     parts = [f"(SELECT coalesce(max({column}), 0) FROM {table})" for table, column in VERSION_TABLES]
     parts.append("(SELECT count(*) FROM setting)")
     parts.append("(SELECT count(*) FROM erp_conflict_resolution)")  # resolving by accepting the ERP adds no entry
-    parts += [f"(SELECT coalesce(max({column}), 0) FROM {table})"
-              for table, column in OPTIONAL_VERSION_TABLES if table in present]
     return "SELECT " + ", ".join(parts)
 
 
@@ -207,7 +200,8 @@ CLAIMED_TWICE_ORDER = "doc_no"
 
 
 def claimed_twice_sql() -> str:
-    """Documents that two or more receipts claim: in remittance lines, or applied in the ledger."""
+    """Documents that two or more receipts claim: in remittance lines, or applied in the ledger. The few
+    documents claimed twice are found first, so only they are joined to the open items and aggregated."""
     return """
         WITH claims AS (
             SELECT oi.doc_no, l.receipt_id, 'remittance' AS how FROM remittance_line l
@@ -215,12 +209,14 @@ def claimed_twice_sql() -> str:
             UNION
             SELECT doc_no, receipt_id, 'applied' FROM allocation_entry
             WHERE kind = 'document' AND receipt_id IS NOT NULL AND reverses IS NULL
-              AND entry_id NOT IN (SELECT reverses FROM allocation_entry WHERE reverses IS NOT NULL))
+              AND entry_id NOT IN (SELECT reverses FROM allocation_entry WHERE reverses IS NOT NULL)),
+        twice AS (SELECT doc_no FROM claims GROUP BY doc_no HAVING count(DISTINCT receipt_id) > 1),
+        claimed AS (SELECT c.* FROM claims c SEMI JOIN twice t ON t.doc_no = c.doc_no)
         SELECT c.doc_no, oi.customer_no, oi.amount, count(DISTINCT c.receipt_id) AS receipts,
-               string_agg(DISTINCT CAST(c.receipt_id AS VARCHAR), ', ') AS receipt_ids,
-               string_agg(DISTINCT c.how, ', ') AS claimed_by
-        FROM claims c JOIN open_item oi ON oi.doc_no = c.doc_no
-        GROUP BY c.doc_no, oi.customer_no, oi.amount HAVING count(DISTINCT c.receipt_id) > 1"""
+               array_to_string(list_sort(list(DISTINCT c.receipt_id)), ', ') AS receipt_ids,
+               array_to_string(list_sort(list(DISTINCT c.how)), ', ') AS claimed_by
+        FROM claimed c JOIN open_item oi ON oi.doc_no = c.doc_no
+        GROUP BY c.doc_no, oi.customer_no, oi.amount"""
 
 
 POSSIBLE_DUPLICATES_ORDER = "notice_id DESC"
@@ -264,11 +260,24 @@ def receipt_volumes_sql() -> str:
 
 
 def aging_buckets_sql() -> str:
-    """Open A/R after the ledger per aging bucket at ``$today`` (display floats for the chart)."""
-    days = days_overdue_sql("due_date")
+    """Open A/R after the ledger per aging bucket at ``$today`` (display floats for the chart).
+
+    The ERP's open amounts are bucketed straight from the open items; the ledger's movements not yet
+    in the ERP (a small set beside 1.5M documents) are bucketed apart and subtracted. Joining every
+    open item to the movements gave the same figures at about twice the time."""
+    bucket = bucket_sql(days_overdue_sql("oi.due_date"))
     return f"""
-        SELECT {bucket_sql(days)} AS bucket, count(*) AS items, CAST(sum(open_now) AS DOUBLE) AS open_amount
-        FROM ({open_items_now_sql("oi.status = 'open'")}) WHERE open_now <> 0 GROUP BY 1"""
+        WITH m AS (SELECT doc_no, settled FROM ({document_movements_sql()})),
+        erp AS (SELECT {bucket} AS bucket, count(*) FILTER (WHERE oi.open_amount <> 0) AS items,
+                       sum(oi.open_amount) AS amount
+                FROM open_item oi WHERE oi.status = 'open' GROUP BY 1),
+        ledger AS (SELECT {bucket} AS bucket,
+                          count(*) FILTER (WHERE oi.open_amount - m.settled <> 0)
+                            - count(*) FILTER (WHERE oi.open_amount <> 0) AS items,
+                          -sum(m.settled) AS amount
+                   FROM m JOIN open_item oi ON oi.doc_no = m.doc_no WHERE oi.status = 'open' GROUP BY 1)
+        SELECT bucket, CAST(sum(items) AS BIGINT) AS items, CAST(sum(amount) AS DOUBLE) AS open_amount
+        FROM (SELECT * FROM erp UNION ALL SELECT * FROM ledger) GROUP BY 1 HAVING sum(items) <> 0"""
 
 
 def unapplied_by_customer_sql() -> str:

@@ -181,3 +181,11 @@ def test_customer_payment_history_and_dashboard(morning: Morning, page, tmp_path
     wait_idle(page)
     page.get_by_text(re.compile(r"^Log scale:")).wait_for()
     shot(page, "dashboard", tmp_path)
+    # A table on screen downloads as it shows; the file is written when the button is clicked.
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Download aging.xlsx").click()
+    aging = tmp_path / "aging.xlsx"
+    info.value.save_as(aging)
+    sheet = openpyxl.load_workbook(aging).worksheets[0]
+    assert [c.value for c in sheet[1]][:2] == ["bucket", "items"]
+    assert sheet.max_row >= 2
