@@ -304,8 +304,8 @@ def postings_bytes(db: Database, user: str, settings: Settings, fmt: str, file_n
 def _insert(db: Database, insert_sql: Callable[[str], str], columns: dict[str, pa.Array]) -> None:
     """One insert of many rows from Arrow columns (row-by-row inserts took minutes for a day's journals)."""
     table = pa.table(columns)
-    if table.num_rows:
-        with db.registered("postings_arrow", table):
+    if table.num_rows:  # a transaction (joined when one is open), so the insert sees the registered table
+        with db.transaction(), db.registered("postings_arrow", table):
             db.execute(insert_sql("postings_arrow"))
 
 
