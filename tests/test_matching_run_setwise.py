@@ -101,7 +101,8 @@ def test_arrow_columns_read_as_to_pylist_reads_them():
     percents = pa.chunked_array([pa.array([Decimal("2.0000"), None, Decimal("1.5000")], pa.decimal128(9, 4)),
                                  pa.array([Decimal("2.0000")], pa.decimal128(9, 4))])
     texts = pa.chunked_array([pa.array(["a", None]), pa.array(["é"])])
-    for column in (dates, percents, texts, pa.array([None], pa.date32()), pa.chunked_array([], pa.decimal128(9, 4))):
+    for column in (dates, percents, texts, pa.array([None], pa.date32()), pa.chunked_array([], pa.decimal128(9, 4)),
+                   pa.chunked_array([], pa.date32()), pa.array([], pa.date32())):  # a run with no dates at all
         assert _pylist(column) == column.to_pylist()
         assert [type(v) for v in _pylist(column)] == [type(v) for v in column.to_pylist()]
 

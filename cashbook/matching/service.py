@@ -462,9 +462,9 @@ def _pylist(column: pa.ChunkedArray | pa.Array) -> list[Any]:
     dates through numpy, decimals (discount percents: a handful of distinct values) through a dictionary."""
     kind = column.type
     if pa.types.is_date32(kind):  # days since 1970 through numpy (a chunked column's to_numpy would load pandas)
-        days = pa.concat_arrays(column.chunks) if isinstance(column, pa.ChunkedArray) else column
-        if not len(days):
+        if not len(column):
             return []
+        days = pa.concat_arrays(column.chunks) if isinstance(column, pa.ChunkedArray) else column
         values = days.cast(pa.int32()).fill_null(0).to_numpy(zero_copy_only=False)
         out = (np.datetime64("1970-01-01", "D") + values.astype("timedelta64[D]")).astype(object).tolist()
         if days.null_count:
