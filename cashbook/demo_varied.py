@@ -30,6 +30,9 @@ ADVICE_HABITS = ("none", "none", "x12_820", "remadv", "sheet", "sheet")
 SHEET_STYLES = ("plain", "preamble", "messy")
 FACTORS = ("Northwind Factoring Ltd", "Bibby Invoice Finance", "Paymaster Agency Services", "Close Brothers Factoring")
 SCENARIO_NEEDS_ADVICE = frozenset({"deduction"})  # a reason code travels only in an advice
+# Of the payers who pay several invoices without an advice, the share who pay their oldest open
+# invoices first (as their statement lists them); the others pick invoices in no order a clerk can see.
+OLDEST_FIRST_SHARE = 0.6
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,7 @@ class CustomerStyle:
     sheet_fmt: str
     noisy_refs: bool
     payer_id: str  # the id its bank prints (NACHA ORIG ID, tax id), not in the company's master
+    settles: str = "picks"  # paying several invoices without an advice: "oldest" first, or whichever it "picks"
 
 
 @dataclass
@@ -89,6 +93,7 @@ class Conventions:
                 sheet_fmt=rng.choice(("csv", "xlsx")),
                 noisy_refs=rng.random() < 0.25,
                 payer_id=f"{rng.randint(10**8, 10**9 - 1)}",
+                settles="oldest" if rng.random() < OLDEST_FIRST_SHARE else "picks",
             )
             self.customers[customer_no] = style
         return style

@@ -233,21 +233,38 @@ def hits_sql() -> str:
 
 
 def fuzzy_pairs_sql() -> str:
-    """The fuzzy pass's input: references no exact, normalized or PO pass found in the payer's scope
-    (an exact hit on another customer's document does not stop the search for a near miss of the
-    payer's own, which may agree on the amount), in receipts whose scope is known, each against every open document of that scope whose normalized length is
-    within $max_distance (an edit distance is never below the difference in length).
+    """The fuzzy pass's input: references of receipts whose scope is known that no exact, normalized
+    or PO pass found in the payer's scope (an exact hit on another customer's document does not stop
+    the search for a near miss of the payer's own, which may agree on the amount), or whose hits
+    there do not agree on the amount (a mistyped number often lands on another document of the
+    payer: a line whose paid amount closes none of its hits; bank text whose documents named in
+    the scope do not add up to the receipt). Each against every open document of that scope whose
+    normalized length is within $max_distance (an edit distance is never below the difference in length).
 
     Columns: receipt_id, ref_key, ref_norm, doc_no, doc_no_norm."""
     return f"""
-        WITH u AS (
+        WITH scoped AS (
+            SELECT DISTINCT h.receipt_id, h.ref_key, hi.doc_no, hi.open_cents
+            FROM m_hit h JOIN m_item hi ON hi.doc_no = h.doc_no
+            JOIN m_payer_scope s ON s.receipt_id = h.receipt_id AND hi.scope_key = s.scope_key),
+        text_explained AS (
+            SELECT x.receipt_id FROM (SELECT DISTINCT sc.receipt_id, sc.doc_no, sc.open_cents FROM scoped sc
+                                      JOIN m_ref r ON r.receipt_id = sc.receipt_id AND r.ref_key = sc.ref_key
+                                      WHERE r.source = 'text') x
+            JOIN m_pending p ON p.receipt_id = x.receipt_id
+            GROUP BY x.receipt_id HAVING sum(x.open_cents) = any_value(p.amount_cents)),
+        u AS (
             SELECT r.receipt_id, r.ref_key, CASE WHEN r.ref_norm_alt <> '' THEN r.ref_norm_alt ELSE r.ref_norm END AS norm,
                    s.scope_key
             FROM m_ref r JOIN m_payer_scope s ON s.receipt_id = r.receipt_id
             WHERE r.ref_norm <> '' AND length(r.ref_norm) >= {MIN_TEXT_DIGITS}
               AND (r.source = 'line' OR (r.width = 1 AND length(regexp_replace(r.reference, '[^0-9]', '', 'g')) >= 5))
-              AND NOT EXISTS (SELECT 1 FROM m_hit h JOIN m_item hi ON hi.doc_no = h.doc_no
-                              WHERE h.receipt_id = r.receipt_id AND h.ref_key = r.ref_key AND hi.scope_key = s.scope_key))
+              AND (NOT EXISTS (SELECT 1 FROM scoped sc WHERE sc.receipt_id = r.receipt_id AND sc.ref_key = r.ref_key)
+                   OR (r.source = 'line' AND NOT EXISTS (
+                           SELECT 1 FROM scoped sc WHERE sc.receipt_id = r.receipt_id AND sc.ref_key = r.ref_key
+                             AND sc.open_cents = r.paid_cents + coalesce(r.discount_cents, 0)
+                                                 + coalesce(r.adjustment_cents, 0)))
+                   OR (r.source = 'text' AND r.receipt_id NOT IN (SELECT receipt_id FROM text_explained))))
         SELECT u.receipt_id, u.ref_key, u.norm, i.doc_no, i.doc_no_norm
         FROM u JOIN m_item i ON i.scope_key = u.scope_key AND i.open_cents <> 0
         WHERE abs(length(i.doc_no_norm) - length(u.norm)) <= $max_distance

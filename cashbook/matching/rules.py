@@ -265,12 +265,12 @@ def shortfall_kind(short: int, open_cents: int, settings: Settings) -> str | Non
     """How a document paid ``short`` cents less than ``open_cents`` is closed without a clerk, if at all.
 
     ``bank_charge``: an intermediary bank's flat fee (usually 10 to 35 in the currency, whatever
-    the invoice's size), up to ``bank_charge_amount``, when the cash still covers at least half of
-    the document (a larger gap is a part payment, not a fee). ``write_off``: a small difference
+    the invoice's size), up to ``bank_charge_amount``, when the cash still covers three quarters of
+    the document (a larger gap is a part payment, not a fee: 32.05 of a 64.09 invoice is half of it). ``write_off``: a small difference
     within the write-off tolerance (absolute amount and percent of the document)."""
     if short <= 0:
         return None
-    if short <= int(settings.bank_charge_amount * 100) and 2 * short <= abs(open_cents):
+    if short <= int(settings.bank_charge_amount * 100) and 4 * short <= abs(open_cents):
         return "bank_charge"
     if write_off_allowed(short, open_cents, settings):
         return "write_off"
@@ -379,7 +379,7 @@ def _decide(case: Case, docs: Mapping[str, Doc], open_now: Mapping[str, int], bo
 
 
 # What the cautious profile leaves to a clerk: every settlement that is not "paid what was open".
-_CLERK_SETTLES = ("+partial", "+bank_charge", "+write_off", "+overpaid", "+discount")
+_CLERK_SETTLES = ("+partial", "+bank_charge", "+write_off", "+overpaid", "+discount", "+oldest_first")
 
 
 def _by_profile(decision: Decision, settings: Settings) -> Decision:
@@ -450,6 +450,7 @@ def _by_reference(case: Case, docs: Mapping[str, Doc], open_now: Mapping[str, in
                                   "no open credit note")
             continue
         hits = _own_first(case, ref, hits, docs, open_now, settings, trace)
+        hits = _mistyped(case, ref, hits, docs, open_now, settings, trace)
         tier = min((h.tier for h in hits), key=TIER_ORDER.index)
         tier_hits = sorted((h for h in hits if h.tier == tier), key=lambda h: (h.distance, h.doc_no))
         label = f"line {ref.key}" if ref.source == "line" else "bank text"
@@ -539,6 +540,39 @@ def _own_first(case: Case, ref: Ref, hits: list[Hit], docs: Mapping[str, Doc], o
     return own
 
 
+def _mistyped(case: Case, ref: Ref, hits: list[Hit], docs: Mapping[str, Doc], open_now: Mapping[str, int],
+              settings: Settings, trace: list[str]) -> list[Hit]:
+    """A reference that names a document exactly or in normalized form, and near misses of it.
+
+    A payer who swaps two digits often lands on another of its own documents. When none of the
+    documents the reference names agrees with what was paid, and exactly one near miss in the
+    payer's scope does, the near miss is the document meant (a clerk reads the amount, too);
+    otherwise the near misses are set aside and the named documents weighed as before."""
+    strong = [h for h in hits if h.tier != "fuzzy"]
+    if not strong:
+        return hits
+    named = {h.doc_no for h in strong}
+    near = [h for h in hits if h.tier == "fuzzy" and h.doc_no not in named and h.distance > 0
+            and h.distance <= settings.fuzzy_ref_max_distance and _doc_ok_for_payer(case, docs[h.doc_no])[0]]
+    paid = ref.paid if ref.source == "line" else _implied_text_paid(case, ref)
+    if not near or paid is None or not (case.payer.known or case.payer.scopes):
+        return strong
+
+    def agrees(h: Hit) -> bool:
+        doc = docs[h.doc_no]
+        return _agrees(ref, paid, doc, open_now.get(h.doc_no, doc.open_start), case, settings)
+
+    if any(agrees(h) for h in strong):
+        return strong
+    agreeing = [h for h in near if agrees(h)]
+    if len(agreeing) != 1:
+        return strong
+    trace.append(f"  '{ref.reference}' names {', '.join(sorted(named)[:3])}, whose amount disagrees with "
+                 f"{money_text(paid)}; {agreeing[0].doc_no}, {agreeing[0].distance} edit(s) away, agrees: "
+                 "taken for a mistyped number")
+    return agreeing
+
+
 def _weigh_text(case: Case, by_ref: dict[int, list[Hit]], docs: Mapping[str, Doc], open_now: Mapping[str, int],
                 settings: Settings, trace: list[str]) -> tuple[dict[int, list[Hit]], set[str]]:
     """Bank text holds numbers of every kind (accounts, dates, order ids) beside the references.
@@ -565,8 +599,11 @@ def _weigh_text(case: Case, by_ref: dict[int, list[Hit]], docs: Mapping[str, Doc
         if named and sum(opens[d] for d in named) == case.amount:
             chosen = named
             break
+    hit_of = {d: h for d, (h, _) in best.items()}
     if not chosen:
-        chosen = _fill_gap(case, best, opens)
+        filled = _fill_gap(case, best, by_ref, opens)
+        hit_of.update({h.doc_no: h for h in filled})
+        chosen = [h.doc_no for h in filled]
     if not chosen:
         agreeing = []
         for d, (h, _) in best.items():
@@ -579,7 +616,7 @@ def _weigh_text(case: Case, by_ref: dict[int, list[Hit]], docs: Mapping[str, Doc
         return by_ref, set()
     keep: dict[int, list[Hit]] = {}
     for d in chosen:
-        keep.setdefault(best[d][0].ref_key, []).append(best[d][0])
+        keep.setdefault(hit_of[d].ref_key, []).append(hit_of[d])
     decoys = sorted({r.reference for r in case.refs if by_ref.get(r.key) and r.key not in keep}
                     | {h.doc_no for k in keep for h in by_ref.get(k, ()) if h.doc_no not in chosen})
     if decoys:
@@ -588,26 +625,59 @@ def _weigh_text(case: Case, by_ref: dict[int, list[Hit]], docs: Mapping[str, Doc
     return keep, set(chosen)
 
 
-def _fill_gap(case: Case, best: Mapping[str, tuple[Hit, Ref]], opens: Mapping[str, int]) -> list[str]:
-    """The documents named exactly or normalized, and one or two near misses, each from a word of the
-    text that names nothing better, whose open amounts make up the rest of the receipt: the only such fill."""
+def _fill_gap(case: Case, best: Mapping[str, tuple[Hit, Ref]], by_ref: Mapping[int, Sequence[Hit]],
+              opens: Mapping[str, int]) -> list[Hit]:
+    """The documents named exactly or normalized, with at most two words of the text read as near
+    misses, whose open amounts make up the receipt: the only such reading with the fewest near misses.
+
+    A near miss either fills a word that names nothing better, or replaces the document a word
+    names when a mistyped number landed on another document (of the payer, or a credit note typed
+    as an invoice). Returns the hits so read, or nothing."""
     strong = [d for d, (h, _) in best.items() if h.tier in ("exact", "normalized") and opens[d]]
-    strong_keys = {best[d][1].key for d in strong}
-    gap = case.amount - sum(opens[d] for d in strong)
-    if gap <= 0:
-        return []
+    named_by: dict[int, list[str]] = {}  # a word of the text -> the documents it names
+    for d in strong:
+        named_by.setdefault(best[d][1].key, []).append(d)
     near: dict[int, list[str]] = {}
-    for d, (h, ref) in best.items():
-        if h.tier == "fuzzy" and ref.key not in strong_keys and opens[d] > 0 and d not in strong:
-            near.setdefault(ref.key, []).append(d)
-    fills = [[d] for docs_of in near.values() for d in docs_of if opens[d] == gap]
+    near_hit: dict[tuple[int, str], Hit] = {}
+    for key, hits in by_ref.items():
+        for h in hits:
+            if h.tier == "fuzzy" and h.distance > 0 and h.doc_no in best and opens[h.doc_no] and h.doc_no not in strong:
+                near.setdefault(key, []).append(h.doc_no)
+                near_hit[key, h.doc_no] = h
+    if not near:
+        return []
+    gap = case.amount - sum(opens[d] for d in strong)
+    # What reading a word as its near miss adds: the near miss, less the documents the word named.
+    value = {(k, d): opens[d] - sum(opens[x] for x in named_by.get(k, ())) for k, ds in near.items() for d in ds}
     keys = sorted(near)
-    for i, a in enumerate(keys):
-        for b in keys[i + 1:]:
-            fills += [[x, y] for x in near[a] for y in near[b] if x != y and opens[x] + opens[y] == gap]
-            if len(fills) > 1:
-                return []
-    return strong + fills[0] if len(fills) == 1 else []
+    for size in (1, 2):
+        found: list[tuple[tuple[int, str], ...]] = []
+        if size == 1:
+            found = [((k, d),) for k in keys for d in near[k] if value[k, d] == gap]
+        else:
+            for i, a in enumerate(keys):
+                later: dict[int, list[tuple[int, str]]] = {}
+                for b in keys[i + 1:]:
+                    for y in near[b]:
+                        later.setdefault(value[b, y], []).append((b, y))
+                found += [((a, x), other) for x in near[a] for other in later.get(gap - value[a, x], ())
+                          if other[1] != x]
+        # Two words each one edit from the other's document read the same documents either way:
+        # one reading, the closer assignment.
+        readings: dict[frozenset[str], tuple[tuple[int, str], ...]] = {}
+        for reading in found:
+            docs_read = frozenset(d for _, d in reading)
+            distance = sum(near_hit[k, d].distance for k, d in reading)
+            if docs_read not in readings or distance < sum(near_hit[k, d].distance for k, d in readings[docs_read]):
+                readings[docs_read] = reading
+        found = list(readings.values())
+        if len(found) > 1:
+            return []
+        if found:
+            replaced = {x for k, _ in found[0] for x in named_by.get(k, ())}
+            chosen = [best[d][0] for d in strong if d not in replaced] + [near_hit[k, d] for k, d in found[0]]
+            return chosen if len({h.doc_no for h in chosen}) == len(chosen) else []
+    return []
 
 
 def _agrees(ref: Ref, paid: int | None, doc: Doc, o: int, case: Case, settings: Settings) -> bool:
@@ -667,8 +737,10 @@ def _reconcile(case: Case, pieces: list[_Piece], suggestions: list[_Piece], on_a
         o = open_now.get(p.doc.doc_no, p.doc.open_start)
         s = settle(p.ref, case.amount, p.doc, o, case.value_date, settings)
         # A payer known, or one of the customers sharing its name (the document is theirs), pays it
-        # partly, with a fee, too much or twice; an unknown payer only when the amount agrees.
-        loose = p.tier == "exact" and (case.payer.known or bool(case.payer.scopes)
+        # partly, with a fee, too much or twice; an unknown payer only when the amount agrees. A
+        # normalized reference ("Inv 507 429") names its document as an exact one does: a near miss
+        # that agrees would have been taken instead (``_mistyped``).
+        loose = p.tier in ("exact", "normalized") and (case.payer.known or bool(case.payer.scopes)
                                        or s.how in ("bank_charge", "write_off"))
         if s.certain and (s.agrees or (loose and s.how in ("partial", "bank_charge", "write_off", "overpaid",
                                                          "already_settled"))):
@@ -864,6 +936,32 @@ def _by_amount(case: Case, docs: Mapping[str, Doc], book: OpenBook, settings: Se
     return _by_combination(case, docs, count, members, settings, trace)
 
 
+def _oldest_first(case: Case, docs: Mapping[str, Doc], members: Sequence[tuple[str, Sequence[tuple[str, int]]]],
+                  settings: Settings) -> list[tuple[Doc, int]] | None:
+    """The one member whose oldest open invoices (two or more, in document-date order, the last of them
+    older than any left out) add up to the receipt.
+
+    A payer who pays several invoices without an advice pays its oldest first (statements list them
+    so). When the subset search finds several combinations, or cannot prove one unique among a
+    member's many items, that habit decides as a clerk's would: the k oldest of one member summing
+    to the cent is a coincidence only about once in a million receipts, where any k of the member's
+    items are not. None when no member, or more than one, fits that way."""
+    found: list[list[tuple[Doc, int]]] = []
+    for _, member_items in members:
+        invoices = [(docs[d], o) for d, o in member_items if o > 0]
+        if len(invoices) < 2:
+            continue
+        sums = np.cumsum([o for _, o in invoices[:settings.subset_max_items]])
+        hit = np.nonzero(sums == case.amount)[0]
+        k = int(hit[0]) + 1 if len(hit) else 0
+        # "The k oldest" must be clear from the dates: none left out is as old as the last one taken.
+        if k >= 2 and (k == len(invoices) or invoices[k - 1][0].doc_date < invoices[k][0].doc_date):
+            found.append(invoices[:k])
+            if len(found) > 1:
+                return None
+    return found[0] if found else None
+
+
 def _by_combination(case: Case, docs: Mapping[str, Doc], member_count: int,
                     members: Sequence[tuple[str, Sequence[tuple[str, int]]]], settings: Settings, trace: list[str],
                     ambiguous: bool = False) -> Decision | None:
@@ -887,6 +985,18 @@ def _by_combination(case: Case, docs: Mapping[str, Doc], member_count: int,
             break
     trace.append(f"pass combinations: searched the open items of {member_count} members one member at a time; "
                  f"{len(solutions)} combination(s) fit" + (f"; not searched fully: {'; '.join(skipped[:5])}" if skipped else ""))
+    oldest = _oldest_first(case, docs, members, settings)
+    if not (len(solutions) == 1 and complete) and oldest is not None:
+        trace.append("  the oldest open invoices of " + oldest[0][0].customer_no + " add up to the receipt: "
+                     + ", ".join(f"{d.doc_no} {money_text(o)}" for d, o in oldest)
+                     + "; a payer paying without advice pays its oldest first; taken")
+        drafts = tuple(Draft(EntryKind.DOCUMENT, o, doc_no=d.doc_no, customer_no=d.customer_no,
+                             rule="combination+oldest_first", score=SCORES["combination"],
+                             evidence={"combination": [x.doc_no for x, _ in oldest], "oldest_first": True,
+                                       "other_combinations": len(solutions), "search_complete": complete})
+                       for d, o in oldest)
+        return Decision(case.receipt_id, True, drafts, tuple(trace + ["verdict: applied"]), case.payer,
+                        DecisionStatus.APPLIED)
     if len(solutions) == 1 and complete:
         combo = solutions[0]
         trace.append("  the only combination: " + ", ".join(f"{d.doc_no} {money_text(o)}" for d, o in combo) + "; taken")
