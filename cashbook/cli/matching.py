@@ -10,6 +10,7 @@ from cashbook.decisions import suggestion_rows
 from cashbook.errors import CashbookError
 from cashbook.imports import read_file
 from cashbook.cli.main import Parsers, print_json
+from cashbook.cli.progress import progress
 from cashbook.exports import write_table
 from cashbook.service import Workspace
 
@@ -50,7 +51,8 @@ def register(p: Parsers) -> None:
 
 
 def _match(ws: Workspace, args: argparse.Namespace) -> int:
-    report = ws.matching.run()
+    with progress("matching") as step:
+        report = ws.matching.run(progress=lambda stage, seconds: step(None, stage))
     if args.json:
         print_json(report.as_dict())
     else:
@@ -89,7 +91,9 @@ def _reject(ws: Workspace, args: argparse.Namespace) -> int:
 
 
 def _export(ws: Workspace, args: argparse.Namespace) -> int:
-    rows = ws.matching.export_allocations(args.file)
+    with progress(f"writing {args.file}") as step:
+        step(None, "allocations")
+        rows = ws.matching.export_allocations(args.file)
     print(f"wrote {rows:,} allocations to {args.file}")
     return 0
 
