@@ -17,7 +17,14 @@ s = state()
 st.title("Cash allocation")
 top = st.columns([1, 5])
 if top[0].button("Run matching", key="alloc_run", type="primary", help="Match every receipt not yet decided."):
-    run_action(lambda: ws.matching.run(), lambda report: " ".join(report.lines()[:2]))
+    bar = st.progress(0.0, text="Matching...")
+    stages: list[str] = []
+
+    def shown(stage: str, seconds: float) -> None:  # the run's stages, as they finish; how many is not known ahead
+        stages.append(stage)
+        bar.progress(1 - 0.8 ** len(stages), text=f"Matching: {stage} ({seconds:.0f}s)")
+
+    run_action(lambda: ws.matching.run(progress=shown), lambda report: " ".join(report.lines()[:2]))
 counts = cached(views.status_counts)
 top[1].caption(" · ".join(f"**{r.status.replace('_', ' ')}** {r.receipts:,}" for r in counts.itertuples()) or "No receipts yet")
 

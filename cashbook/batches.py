@@ -10,6 +10,9 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from collections.abc import Sequence
+
+import pyarrow as pa
 
 from cashbook.db import Database
 from cashbook.names import shown_file_name
@@ -74,6 +77,38 @@ def record_import(db: Database, report: ImportReport, user: str, now: datetime) 
                [import_id, report.kind, report.file, report.sha256, report.rows, now, user, report.format,
                 json.dumps({"counts": report.counts, "warnings": report.warnings})])
     return import_id
+
+
+def next_import_ids(db: Database, count: int) -> list[int]:
+    """``count`` fresh import ids: one command's files are numbered before they are written together."""
+    return [int(i) for (i,) in db.rows(sql.next_import_ids_sql(), {"n": count})] if count else []
+
+
+def record_imports(db: Database, rows: Sequence[tuple[int, ImportReport, dict[str, Any]]], user: str, now: datetime) -> None:
+    """The batch rows of many files at once, each (import id, report, summary): one insert, not one a file."""
+    if not rows:
+        return
+    table = pa.table({
+        "import_id": pa.array([i for i, _, _ in rows], pa.int32()),
+        "kind": pa.array([r.kind for _, r, _ in rows], pa.string()),
+        "file_name": pa.array([r.file for _, r, _ in rows], pa.string()),
+        "rows": pa.array([r.rows for _, r, _ in rows], pa.int32()),
+        "imported_at": pa.array([now] * len(rows), pa.timestamp("us")),
+        "imported_by": pa.array([user] * len(rows), pa.string()),
+        "format": pa.array([r.format for _, r, _ in rows], pa.string()),
+        "sha256": pa.array([r.sha256 for _, r, _ in rows], pa.string()),
+        "summary": pa.array([json.dumps(s) for _, _, s in rows], pa.string()),
+    })
+    with db.registered("new_batch", table):
+        db.rows(sql.insert_batches_sql())
+
+
+def previous_imports(db: Database, kind: str, shas: Sequence[str]) -> dict[str, str]:
+    """For each digest imported before (its first import), where, in words."""
+    if not shas:
+        return {}
+    return {sha: f"the same file was imported as {name} on {when:%Y-%m-%d %H:%M}"
+            for sha, name, when in db.rows(sql.previous_batches_sql(), {"kind": kind, "shas": list(shas)})}
 
 
 def set_summary(db: Database, import_id: int, summary: dict[str, Any]) -> None:

@@ -170,8 +170,14 @@ def third_party_payer(rng: random.Random) -> tuple[str, str]:
     return rng.choice(FACTORS), f"GB{rng.randint(10, 99)}LOYD{rng.randint(10**13, 10**14 - 1)}"
 
 
-def files(world) -> dict[str, bytes]:  # noqa: ANN001 - a demo World
-    """The varied world's bank and remittance files, one statement per bank, advices per customer habit."""
+def files(world, *, max_entries: int | None = None,  # noqa: ANN001 - a demo World
+          advices_per_file: int | None = None) -> dict[str, bytes]:
+    """The varied world's bank and remittance files, one statement per bank, advices per customer habit.
+
+    ``max_entries`` splits each bank's statement into parts of at most that many entries, and
+    ``advices_per_file`` the X12 820 and EDIFACT advices into files of that many: a day's folder
+    as a shared service centre receives it (the end-to-end benchmark, bench/bench_day.py).
+    """
 
     conventions: Conventions = world.conventions
     by_bank: dict[str, list[ParsedPayment]] = {}
@@ -185,16 +191,17 @@ def files(world) -> dict[str, bytes]:  # noqa: ANN001 - a demo World
     out: dict[str, bytes] = {}
     for code, entries in by_bank.items():
         bank = conventions.banks[code]
-        if bank.format == "camt053":
-            out[f"bank/{code}_camt053.xml"] = camt.render(entries)
-        elif bank.format == "bai2":
-            out[f"bank/{code}_bai2.bai"] = bai2.render(entries)
-        else:
-            out[f"bank/{code}_mt940.sta"] = mt940.render(entries, currency=bank.currency, details="text")
-    if advices.get("x12_820"):
-        out["remittance/x12_820_advices.edi"] = x12_820.render([a for _, a in advices["x12_820"]])
-    if advices.get("remadv"):
-        out["remittance/remadv.edi"] = edifact.render([a for _, a in advices["remadv"]])
+        for part, chunk in _parts(entries, max_entries):
+            if bank.format == "camt053":
+                out[f"bank/{code}{part}_camt053.xml"] = camt.render(chunk)
+            elif bank.format == "bai2":
+                out[f"bank/{code}{part}_bai2.bai"] = bai2.render(chunk)
+            else:
+                out[f"bank/{code}{part}_mt940.sta"] = mt940.render(chunk, currency=bank.currency, details="text")
+    for part, chunk in _parts([a for _, a in advices.get("x12_820", [])], advices_per_file):
+        out[f"remittance/x12_820_advices{part}.edi"] = x12_820.render(chunk)
+    for part, chunk in _parts([a for _, a in advices.get("remadv", [])], advices_per_file):
+        out[f"remittance/remadv{part}.edi"] = edifact.render(chunk)
     by_payer: dict[str, list[ParsedPayment]] = {}  # a customer sends one sheet for the payments of a run
     for payer_no, advice in advices.get("sheet", []):
         key = payer_no if len(advice.lines) < 500 else f"{payer_no} big"
@@ -204,6 +211,15 @@ def files(world) -> dict[str, bytes]:  # noqa: ANN001 - a demo World
         out[f"remittance/advice_{n:03d}.{style.sheet_fmt}"] = sheet.render(sheet_advices, fmt=style.sheet_fmt,
                                                                            style=style.sheet_style)
     return out
+
+
+def _parts(records: Sequence[ParsedPayment], size: int | None) -> list[tuple[str, Sequence[ParsedPayment]]]:
+    """(name suffix, records) of each part: one unnamed part without a size, else _001, _002..."""
+    if not records:
+        return []
+    if not size or len(records) <= size:
+        return [("", records)]
+    return [(f"_{n:03d}", records[start:start + size]) for n, start in enumerate(range(0, len(records), size), start=1)]
 
 
 def total(lines: Sequence[RemittanceLine]) -> Decimal:

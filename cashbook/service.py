@@ -158,7 +158,7 @@ class Workspace:
                                 "(customers, items, hierarchy or payments)", title="Unknown kind of file")
         if found == ImportKind.PAYMENTS:
             return [ImportOutcome(r.file, r.ok, tuple(r.lines()), tuple(r.problems))
-                    for r in self.receipts.import_files([(data, name)])]
+                    for r in self.receipts.import_files([(data, name)], progress)]
         try:
             if found == ImportKind.HIERARCHY:
                 report = self.import_hierarchy(data, file_name=name, mapping=mapping)

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from cashbook.cli.main import Parsers, print_json
+from cashbook.cli.progress import progress
 from cashbook.names import shown_file_name
 from cashbook.demo import build_demo_workspace, has_demo_files, write_demo
 from cashbook.errors import CashbookError
@@ -47,7 +48,8 @@ def register(p: Parsers) -> None:
 
 def _import_table(ws: Workspace, args: argparse.Namespace) -> int:
     method = ws.import_customers if args.table == "customers" else ws.import_items
-    report = method(args.file, mapping=args.mapping)
+    with progress(f"importing {args.file.name}") as step:
+        report = method(args.file, mapping=args.mapping, progress=step)
     if args.json:
         print_json(report.as_dict())
     else:
@@ -92,12 +94,17 @@ def _demo(ws: None, args: argparse.Namespace) -> int:
         if not has_demo_files(args.dir):
             raise CashbookError(f"{args.dir} holds no demo files (erp/customers.csv, erp/open_items.csv, "
                                 f"erp/hierarchy.csv); `cashbook demo {args.dir}` writes them", title="Demo refused")
-        for line in build_demo_workspace(args.dir, user=args.user, match=not args.no_match):
+        with progress(f"building the workspace from {args.dir}") as step:
+            step(None, "imports and a matching run")
+            summary = build_demo_workspace(args.dir, user=args.user, match=not args.no_match)
+        for line in summary:
             print(line)
         return 0
-    summary = write_demo(args.dir, seed=args.seed, customers=args.customers,
-                         workspace=not args.no_workspace, user=args.user, match=not args.no_match,
-                         conventions=args.conventions)
+    with progress(f"writing the demo world to {args.dir}") as step:
+        step(None, "files, imports and a matching run")
+        summary = write_demo(args.dir, seed=args.seed, customers=args.customers,
+                             workspace=not args.no_workspace, user=args.user, match=not args.no_match,
+                             conventions=args.conventions)
     for line in summary:
         print(line)
     return 0

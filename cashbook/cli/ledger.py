@@ -10,6 +10,7 @@ from pathlib import Path
 
 from cashbook import credits
 from cashbook.cli.main import Parsers, show
+from cashbook.cli.progress import progress
 from cashbook.errors import CashbookError
 from cashbook.money import MoneyFormatError, format_money, parse_money
 from cashbook.service import Workspace
@@ -251,7 +252,10 @@ def _verify(ws: Workspace, a: argparse.Namespace) -> int:
 
 
 def _export_postings(ws: Workspace, a: argparse.Namespace) -> int:
-    print(ws.postings.export(a.file).summary())
+    with progress(f"writing {a.file}") as step:
+        step(None, "postings")
+        report = ws.postings.export(a.file)
+    print(report.summary())
     return 0
 
 

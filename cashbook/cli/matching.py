@@ -10,13 +10,17 @@ from cashbook.decisions import suggestion_rows
 from cashbook.errors import CashbookError
 from cashbook.imports import read_file
 from cashbook.cli.main import Parsers, print_json
+from cashbook.cli.progress import progress
 from cashbook.exports import write_table
 from cashbook.service import Workspace
 
 
 def register(p: Parsers) -> None:
     match = p.commands.add_parser("match", help="match every receipt not yet decided; apply what is certain")
-    match.add_argument("--json", action="store_true", help="print the counts as JSON")
+    match.add_argument("--json", action="store_true", help="print the counts as JSON (with seconds per stage)")
+    match.add_argument("--timings", action="store_true",
+                       help="also print the seconds each stage of the run took (payers, candidates, fuzzy, load, "
+                            "decide, write)")
     match.set_defaults(handler=_match)
     explain = p.commands.add_parser("explain", help="why a receipt was matched as it was")
     explain.add_argument("payment_ref", help="a payment or bank reference, or a receipt id (#17)")
@@ -47,11 +51,14 @@ def register(p: Parsers) -> None:
 
 
 def _match(ws: Workspace, args: argparse.Namespace) -> int:
-    report = ws.matching.run()
+    with progress("matching") as step:
+        report = ws.matching.run(progress=lambda stage, seconds: step(None, stage))
     if args.json:
         print_json(report.as_dict())
     else:
         print("\n".join(report.lines()))
+        if args.timings:
+            print(report.timing_line())
     return 0
 
 
@@ -84,7 +91,9 @@ def _reject(ws: Workspace, args: argparse.Namespace) -> int:
 
 
 def _export(ws: Workspace, args: argparse.Namespace) -> int:
-    rows = ws.matching.export_allocations(args.file)
+    with progress(f"writing {args.file}") as step:
+        step(None, "allocations")
+        rows = ws.matching.export_allocations(args.file)
     print(f"wrote {rows:,} allocations to {args.file}")
     return 0
 

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from cashbook.cli.main import Parsers, print_json, show
+from cashbook.cli.progress import progress
 from cashbook.errors import CashbookError
 from cashbook.money import format_money
 from cashbook.names import shown_file_name
@@ -48,13 +49,13 @@ def register(p: Parsers) -> None:
 
 
 def _import_remittance(ws: Workspace, args: argparse.Namespace) -> int:
-    reports = []
-    for path in args.files:  # one file at a time, each report printed as soon as its file is done
-        done = ws.receipts.import_paths([path])
-        reports += done
-        if not args.json:
-            for report in done:
-                print("\n".join(report.lines()), file=sys.stdout if report.ok else sys.stderr, flush=True)
+    """The files in one batch (parsed together, written in one transaction); then each file's report."""
+    count = len(args.files)
+    with progress(f"importing {count} file{'s' if count != 1 else ''}") as step:
+        reports = ws.receipts.import_paths(args.files, progress=step)
+    if not args.json:
+        for report in reports:
+            print("\n".join(report.lines()), file=sys.stdout if report.ok else sys.stderr, flush=True)
     failed = [r.file for r in reports if not r.ok]
     if args.json:
         print_json({"reports": [r.as_dict() for r in reports], "failed": failed})

@@ -27,3 +27,19 @@ def history_sql(limit: int | None = None) -> str:
     """Every batch, newest first (at most ``limit``)."""
     return (f"SELECT {', '.join(BATCH_COLUMNS)} FROM import_batch ORDER BY import_id DESC"
             + (f" LIMIT {int(limit)}" if limit is not None else ""))
+
+
+def next_import_ids_sql() -> str:
+    """$n fresh import ids, in order (one command's files recorded together)."""
+    return "SELECT nextval('import_seq') FROM range($n) ORDER BY range"
+
+
+def insert_batches_sql() -> str:
+    """The rows of the registered table ``new_batch`` (BATCH_COLUMNS) into import_batch."""
+    return f"INSERT INTO import_batch ({', '.join(BATCH_COLUMNS)}) SELECT {', '.join(BATCH_COLUMNS)} FROM new_batch"
+
+
+def previous_batches_sql() -> str:
+    """(sha256, file_name, imported_at) of the first batch of a kind ($kind) for each digest of $shas imported before."""
+    return """SELECT sha256, arg_min(file_name, import_id), arg_min(imported_at, import_id) FROM import_batch
+              WHERE kind = $kind AND list_contains($shas, sha256) GROUP BY sha256"""

@@ -1,8 +1,9 @@
 """SQL for remittance imports: keys, duplicate detection, link candidates, receipt merging and reads.
 
 Every builder returns a statement whose values are bound (``$import_id``, ``$days``...);
-identifiers and constants come from code only. Temp tables used across statements:
-``staged_source``/``staged_line`` (the parsed file), ``open_advice``/``open_bank``, ``advice_term``/
+identifiers and constants come from code only. One command's files are written together: the
+batch's import ids are in the temp table ``batch_import``, and every step runs once over them all.
+Temp tables used across statements: ``staged_source``/``staged_line`` (the parsed files), ``open_advice``/``open_bank``, ``advice_term``/
 ``bank_term``/``advice_probe`` and ``candidate_pair`` (link candidates), ``link`` (the decided links),
 ``assign`` and ``merged``.
 """
@@ -16,6 +17,7 @@ SOURCE_FIELDS = ("kind", "format", "file_name", "location", "payment_ref", "valu
                  "payer_name", "payer_account", "payer_id", "bank_ref", "bank_text", "account", "line_count")
 LINE_FIELDS = ("reference", "paid_amount", "gross_amount", "discount", "adjustment", "reason_code",
                "adjustment_text", "doc_date", "ref_type", "po_number", "customer_ref")
+BATCH = "(SELECT import_id FROM batch_import)"  # this command's import ids (batch_import_sql)
 
 
 def _q(text: str) -> str:
@@ -38,11 +40,31 @@ def tokens_sql(expr: str) -> str:
     return f"(' ' || trim(regexp_replace(upper(coalesce({expr}, '')), '[^A-Z0-9]+', ' ', 'g')) || ' ')"
 
 
+def settings_sql() -> str:
+    """The settings kept in the workspace, as (key, value)."""
+    return "SELECT key, value FROM setting"
+
+
+def batch_import_sql() -> str:
+    """The temp table of this command's import ids ($ids), which every later step reads."""
+    return "CREATE OR REPLACE TEMP TABLE batch_import AS SELECT unnest($ids::INTEGER[]) AS import_id"
+
+
+def max_source_id_sql() -> str:
+    return "SELECT coalesce(max(source_id), 0) FROM payment_source"
+
+
+def max_receipt_id_sql() -> str:
+    return "SELECT coalesce(max(receipt_id), 0) FROM receipt"
+
+
 def insert_sources_sql() -> str:
-    """Staged payments into payment_source, numbered after the existing ones, keys computed."""
+    """Staged payments of every file into payment_source, numbered after the existing ones, keys computed.
+
+    ``row`` numbers the batch's payments, ``seq`` a payment's place in its own file."""
     return f"""
         INSERT INTO payment_source
-        SELECT $base + s.seq, $import_id, s.seq, {', '.join('s.' + f for f in SOURCE_FIELDS)},
+        SELECT $base + s.row, s.import_id, s.seq, {', '.join('s.' + f for f in SOURCE_FIELDS)},
                {ref_key_sql('s.payment_ref')}, {squash_sql('s.bank_ref')}, {tokens_sql('s.bank_text')},
                {squash_sql('s.payer_account')}, {squash_sql('s.payer_id')}, NULL, NULL
         FROM staged_source s"""
@@ -51,14 +73,15 @@ def insert_sources_sql() -> str:
 def insert_source_lines_sql() -> str:
     return f"""
         INSERT INTO payment_source_line
-        SELECT $base + l.seq, l.line_no, {', '.join('l.' + f for f in LINE_FIELDS)} FROM staged_line l"""
+        SELECT $base + l.row, l.line_no, {', '.join('l.' + f for f in LINE_FIELDS)} FROM staged_line l"""
 
 
 def mark_duplicates_sql() -> str:
     """A new payment already imported from another file (camt.053 and camt.054 of one entry) is a duplicate.
 
     Same kind, amount, value date and company account, and the same bank reference or the same
-    useful payment reference. The duplicate joins the original's receipt and adds nothing to it.
+    useful payment reference. The duplicate joins the original's receipt and adds nothing to it (an
+    original from an earlier file of the same command: once that has one, repeat_receipts_sql).
     """
     return """
         UPDATE payment_source n SET duplicate_of = d.original, receipt_id = d.receipt_id
@@ -67,7 +90,7 @@ def mark_duplicates_sql() -> str:
             FROM payment_source n JOIN payment_source e
               ON e.kind = n.kind AND e.amount = n.amount AND e.value_date IS NOT DISTINCT FROM n.value_date
              AND e.account IS NOT DISTINCT FROM n.account
-            WHERE n.import_id = $import_id AND e.import_id <> $import_id AND e.duplicate_of IS NULL
+            WHERE n.import_id IN (SELECT import_id FROM batch_import) AND e.import_id < n.import_id AND e.duplicate_of IS NULL
               AND ((n.bank_ref_key <> '' AND n.bank_ref_key = e.bank_ref_key) OR (n.ref_key <> '' AND n.ref_key = e.ref_key))
             GROUP BY n.source_id
         ) d
@@ -91,27 +114,28 @@ def mark_repeats_in_file_sql() -> str:
              AND e.value_date IS NOT DISTINCT FROM n.value_date AND e.currency IS NOT DISTINCT FROM n.currency
              AND e.account IS NOT DISTINCT FROM n.account AND e.payer_account_key = n.payer_account_key
              AND e.ref_key = n.ref_key AND e.duplicate_of IS NULL
-            WHERE n.import_id = $import_id AND n.kind = 'bank' AND n.bank_ref_key <> '' AND n.duplicate_of IS NULL
+            WHERE n.import_id IN (SELECT import_id FROM batch_import) AND n.kind = 'bank' AND n.bank_ref_key <> '' AND n.duplicate_of IS NULL
             GROUP BY n.source_id
         ) d
         WHERE n.source_id = d.source_id"""
 
 
 def repeat_receipts_sql() -> str:
-    """Repeated entries of a file join the receipt their first copy was given."""
+    """Repeated entries of a file, and duplicates of an earlier file of the command, join the receipt their
+    original was given."""
     return """
         UPDATE payment_source d SET receipt_id = o.receipt_id
         FROM payment_source o
-        WHERE d.duplicate_of = o.source_id AND d.import_id = $import_id AND o.import_id = $import_id"""
+        WHERE d.duplicate_of = o.source_id AND d.import_id IN (SELECT import_id FROM batch_import) AND o.import_id IN (SELECT import_id FROM batch_import)"""
 
 
 def repeats_in_file_sql() -> str:
-    """Each first copy of a repeated bank entry with the places of its repeats, for the report."""
+    """Each first copy of a repeated bank entry with the places of its repeats, for its file's report."""
     return """
-        SELECT o.location, o.bank_ref, o.amount, o.value_date, list(d.location ORDER BY d.source_id)
-        FROM payment_source d JOIN payment_source o ON o.source_id = d.duplicate_of
-        WHERE d.import_id = $import_id AND o.import_id = $import_id
-        GROUP BY o.source_id, o.location, o.bank_ref, o.amount, o.value_date
+        SELECT o.import_id, o.location, o.bank_ref, o.amount, o.value_date, list(d.location ORDER BY d.source_id)
+        FROM payment_source d JOIN payment_source o ON o.source_id = d.duplicate_of AND o.import_id = d.import_id
+        WHERE d.import_id IN (SELECT import_id FROM batch_import)
+        GROUP BY o.import_id, o.source_id, o.location, o.bank_ref, o.amount, o.value_date
         ORDER BY o.source_id"""
 
 
@@ -226,8 +250,8 @@ def involved_pairs_sql() -> str:
     """The candidate pairs that decide this import's links: those of a new source, and every other pair of
     the old sources these could link to (their other candidates decide whether a link is unique)."""
     return """
-        WITH new AS (SELECT source_id FROM open_advice WHERE import_id = $import_id
-                     UNION ALL SELECT source_id FROM open_bank WHERE import_id = $import_id),
+        WITH new AS (SELECT source_id FROM open_advice WHERE import_id IN (SELECT import_id FROM batch_import)
+                     UNION ALL SELECT source_id FROM open_bank WHERE import_id IN (SELECT import_id FROM batch_import)),
         touching AS (SELECT * FROM candidate_pair
                      WHERE advice_id IN (SELECT source_id FROM new) OR bank_id IN (SELECT source_id FROM new)),
         involved AS (SELECT advice_id AS source_id FROM touching UNION SELECT bank_id FROM touching)
@@ -242,7 +266,7 @@ def assign_sql() -> str:
     """
     return """
         CREATE OR REPLACE TEMP TABLE assign AS
-        WITH n AS (SELECT source_id FROM payment_source WHERE import_id = $import_id AND duplicate_of IS NULL),
+        WITH n AS (SELECT source_id FROM payment_source WHERE import_id IN (SELECT import_id FROM batch_import) AND duplicate_of IS NULL),
         partner AS (SELECT advice_id AS sid, bank_id AS other FROM link UNION ALL SELECT bank_id, advice_id FROM link),
         x AS (SELECT n.source_id, p.other, o.receipt_id AS other_receipt
               FROM n LEFT JOIN partner p ON p.sid = n.source_id LEFT JOIN payment_source o ON o.source_id = p.other)
@@ -290,7 +314,8 @@ def merged_sql() -> str:
             SELECT s.receipt_id,
                    min(s.source_id) FILTER (WHERE s.kind = 'bank') AS bank_id,
                    coalesce(list(s.source_id ORDER BY s.source_id) FILTER (WHERE s.kind = 'advice'), []) AS advice_ids,
-                   min(s.source_id) FILTER (WHERE s.kind = 'advice') AS advice_id
+                   min(s.source_id) FILTER (WHERE s.kind = 'advice') AS advice_id,
+                   arg_min(s.import_id, s.source_id) AS first_import_id, max(s.import_id) AS last_import_id
             FROM payment_source s JOIN touched t ON t.receipt_id = s.receipt_id
             WHERE s.duplicate_of IS NULL
             GROUP BY s.receipt_id)
@@ -308,7 +333,8 @@ def merged_sql() -> str:
                b.source_id AS bank_source_id,
                p.advice_ids AS advice_source_ids,
                a.amount AS advice_amount,
-               CASE WHEN a.line_count > 0 THEN a.source_id WHEN b.line_count > 0 THEN b.source_id END AS line_source_id
+               CASE WHEN a.line_count > 0 THEN a.source_id WHEN b.line_count > 0 THEN b.source_id END AS line_source_id,
+               p.first_import_id, p.last_import_id
         FROM parts p
         LEFT JOIN payment_source b ON b.source_id = p.bank_id
         LEFT JOIN payment_source a ON a.source_id = p.advice_id"""
@@ -328,9 +354,12 @@ def relined_sql() -> str:
 
 
 def attached_to_decided_sql() -> str:
-    """Existing receipts gaining a source after the matching engine already worked on them."""
-    return """SELECT r.receipt_id, r.status FROM receipt r JOIN merged m ON m.receipt_id = r.receipt_id
-              WHERE r.status <> 'unmatched' ORDER BY r.receipt_id"""
+    """Existing receipts gaining a source after the matching engine already worked on them, with the
+    import of each source joining them."""
+    return """SELECT DISTINCT r.receipt_id, r.status, s.import_id
+              FROM receipt r JOIN assign a ON a.receipt_id = r.receipt_id AND NOT a.new_receipt
+              JOIN payment_source s ON s.source_id = a.source_id
+              WHERE r.status <> 'unmatched' ORDER BY r.receipt_id, s.import_id"""
 
 
 def update_receipts_sql() -> list[str]:
@@ -342,7 +371,7 @@ def update_receipts_sql() -> list[str]:
     replaced = ", ".join(f"m.{f} AS {f}" for f in MERGED_FIELDS)
     return [
         f"""CREATE OR REPLACE TEMP TABLE rewritten AS
-            SELECT r.* REPLACE ({replaced}, $import_id AS updated_import_id)
+            SELECT r.* REPLACE ({replaced}, m.last_import_id AS updated_import_id)
             FROM receipt r JOIN merged m ON m.receipt_id = r.receipt_id""",
         "DELETE FROM receipt WHERE receipt_id IN (SELECT receipt_id FROM rewritten)",
         "INSERT INTO receipt SELECT * FROM rewritten",
@@ -352,12 +381,46 @@ def update_receipts_sql() -> list[str]:
 def insert_receipts_sql() -> str:
     return f"""
         INSERT INTO receipt (receipt_id, {', '.join(MERGED_FIELDS)}, import_id, updated_import_id)
-        SELECT m.receipt_id, {', '.join('m.' + f for f in MERGED_FIELDS)}, $import_id, $import_id
+        SELECT m.receipt_id, {', '.join('m.' + f for f in MERGED_FIELDS)}, m.first_import_id, m.last_import_id
         FROM merged m WHERE NOT EXISTS (SELECT 1 FROM receipt r WHERE r.receipt_id = m.receipt_id)"""
 
 
 def delete_lines_sql() -> str:
     return "DELETE FROM remittance_line WHERE receipt_id IN (SELECT receipt_id FROM relined)"
+
+
+def link_table_sql() -> str:
+    """The decided links (registered as ``link_arrow``) as the temp table ``link``."""
+    return "CREATE OR REPLACE TEMP TABLE link AS SELECT * FROM link_arrow"
+
+
+def batch_sources_sql() -> str:
+    """(source_id, import_id) of the batch's new payments that are not duplicates."""
+    return f"SELECT source_id, import_id FROM payment_source WHERE import_id IN {BATCH} AND duplicate_of IS NULL"
+
+
+def batch_counts_sql() -> str:
+    """Per file of the batch: payments written, the lines they carry, duplicates skipped."""
+    return f"""
+        SELECT import_id, count(*) FILTER (WHERE duplicate_of IS NULL),
+               coalesce(sum(line_count) FILTER (WHERE duplicate_of IS NULL), 0),
+               count(*) FILTER (WHERE duplicate_of IS NOT NULL)
+        FROM payment_source WHERE import_id IN {BATCH} GROUP BY import_id"""
+
+
+def new_receipts_sql() -> str:
+    """Per file: the new receipts whose first payment it brought."""
+    return """
+        SELECT s.import_id, count(*)
+        FROM (SELECT receipt_id, min(source_id) AS first FROM assign WHERE new_receipt GROUP BY receipt_id) a
+        JOIN payment_source s ON s.source_id = a.first GROUP BY s.import_id"""
+
+
+def source_places_sql() -> str:
+    """Where each of some sources ($ids) came from, and its amount, for the notes of a report."""
+    return """SELECT source_id, file_name || ' ' || location, amount,
+                     file_name || ' ' || location || coalesce(' (' || payment_ref || ')', '')
+              FROM payment_source WHERE list_contains($ids, source_id)"""
 
 
 def insert_lines_sql() -> str:
