@@ -116,6 +116,15 @@ class World:
     def group_members(self) -> list[Customer]:
         return [c for c in self.customers if c.group]
 
+    def currencies(self) -> dict[str, str]:
+        """Each customer's currency: the company's own, or in a varied world the currency of the bank
+        its payer (the group's primary, or itself) pays through."""
+        if self.conventions is None:
+            return {c.customer_no: CURRENCY for c in self.customers}
+        primaries = {c.group: c.customer_no for c in self.customers if c.primary}
+        return {c.customer_no: self.conventions.currency(primaries.get(c.group, c.customer_no) if c.group else c.customer_no)
+                for c in self.customers}
+
 
 # -- the world ----------------------------------------------------------------------------------
 def _money(rng: random.Random, low: int, high: int) -> Decimal:
@@ -280,7 +289,8 @@ def build_payments(rng: random.Random, world_customers: Sequence[Customer], item
     def bank(payer: Customer | None, amount: Decimal, ref: str, text: str = "",
              lines: tuple[RemittanceLine, ...] = (), name: str | None = None) -> ParsedPayment:
         day = as_of - timedelta(days=rng.randint(0, 20))
-        return ParsedPayment(kind="bank", payment_ref=ref, value_date=day, amount=amount, currency=CURRENCY,
+        currency = conventions.currency(payer.customer_no) if conventions is not None and payer else CURRENCY
+        return ParsedPayment(kind="bank", payment_ref=ref, value_date=day, amount=amount, currency=currency,
                              payer_name=name if name is not None else (payer.name if payer else None),
                              payer_account=(payer.bank_accounts[0] if payer and payer.bank_accounts else None),
                              bank_ref=f"BR{next(serial):08d}", bank_text=text, lines=lines, account=COMPANY_IBAN)
@@ -527,16 +537,18 @@ def _csv(header: Sequence[str], rows: Iterator[Sequence[object]] | Sequence[Sequ
 
 
 def customers_csv(world: World) -> bytes:
+    currency = world.currencies()
     return _csv(["customer_no", "name", "parent_no", "currency", "credit_limit", "on_hold", "customer_type",
                  "bank_accounts", "email", "city"],
-                ((c.customer_no, c.name, c.parent_no, CURRENCY, f"{c.credit_limit:.2f}", "N", c.customer_type,
+                ((c.customer_no, c.name, c.parent_no, currency[c.customer_no], f"{c.credit_limit:.2f}", "N", c.customer_type,
                   ";".join(c.bank_accounts), f"ap@{c.customer_no.lower()}.example", c.city) for c in world.customers))
 
 
 def items_csv(world: World) -> bytes:
+    currency = world.currencies()
     return _csv(["doc_no", "doc_type", "customer_no", "doc_date", "due_date", "currency", "amount", "open_amount",
                  "po_number", "discount_pct", "discount_days"],
-                ((i.doc_no, i.doc_type, i.customer_no, i.doc_date.isoformat(), i.due_date.isoformat(), CURRENCY,
+                ((i.doc_no, i.doc_type, i.customer_no, i.doc_date.isoformat(), i.due_date.isoformat(), currency[i.customer_no],
                   f"{i.amount:.2f}", f"{i.open_amount:.2f}", i.po_number,
                   "" if i.discount_pct is None else f"{i.discount_pct}", "" if i.discount_days is None else i.discount_days)
                  for i in world.items))
@@ -551,7 +563,7 @@ def payment_files(world: World, *, max_entries: int | None = None, advices_per_f
     """Bank and remittance files in every supported format, named as a bank or customer sends them
     (a varied world's statements and EDI advices split into parts when told: demo_varied.files)."""
     if world.conventions is not None:
-        return varied_files(world, CURRENCY, max_entries=max_entries, advices_per_file=advices_per_file)
+        return varied_files(world, max_entries=max_entries, advices_per_file=advices_per_file)
     by_channel: dict[str, list[DemoPayment]] = {}
     for p in world.payments:
         by_channel.setdefault(p.channel, []).append(p)

@@ -26,6 +26,9 @@ BANK_CONVENTIONS: dict[str, tuple[str, ...]] = {
     "bai2": ("ORIG CO NAME", "ORIG", "B/O", "ORG", "SENDER"),
     "mt940": ("AUFTRAGGEBER", "Platitor", "/ORDP/", "/NAME/", "/CNTP/", "?32"),
 }
+# The currency of each bank's account (by format, then by how many banks of that format came before):
+# a US bank keeps dollars, a continental one euros; the others sterling, the company's own currency.
+BANK_CURRENCIES: dict[str, tuple[str, ...]] = {"camt053": ("GBP",), "bai2": ("USD", "GBP"), "mt940": ("EUR", "GBP")}
 ADVICE_HABITS = ("none", "none", "x12_820", "remadv", "sheet", "sheet")
 SHEET_STYLES = ("plain", "preamble", "messy")
 FACTORS = ("Northwind Factoring Ltd", "Bibby Invoice Finance", "Paymaster Agency Services", "Close Brothers Factoring")
@@ -44,6 +47,8 @@ class BankStyle:
     convention: str  # "fields" or a payer_text convention
     account: str  # the company's account at this bank
     structured: bool = True  # camt: remittance as structured lines, else as free text
+    currency: str = "GBP"  # the account's currency; its customers invoice and pay in it
+    states_currency: bool = True  # False: a BAI2 bank that leaves the 02/03 currency blank (its country's default)
 
 
 @dataclass(frozen=True)
@@ -78,7 +83,10 @@ class Conventions:
             convention = rng.choice(BANK_CONVENTIONS[fmt])
             code = f"bank{n + 1}"
             account = f"GB{rng.randint(10, 99)}HSBC{rng.randint(10**13, 10**14 - 1)}"
-            banks[code] = BankStyle(code, fmt, convention, account, structured=rng.random() < 0.6)
+            choices = BANK_CURRENCIES[fmt]
+            currency = choices[(n // len(formats)) % len(choices)]
+            banks[code] = BankStyle(code, fmt, convention, account, structured=rng.random() < 0.6, currency=currency,
+                                    states_currency=not (fmt == "bai2" and currency == "USD"))
         return cls(seed, banks)
 
     def customer(self, customer_no: str) -> CustomerStyle:
@@ -97,6 +105,10 @@ class Conventions:
             )
             self.customers[customer_no] = style
         return style
+
+    def currency(self, payer_no: str) -> str:
+        """The currency a paying customer (and the group it pays for) invoices and pays in: its bank's."""
+        return self.banks[self.customer(payer_no).bank].currency
 
     def channel(self, scenario: str, payer_no: str) -> str:
         """``bankN+advice``: the bank the money arrives at and the advice that travels beside it."""
@@ -122,8 +134,9 @@ def bank_text_refs(rng: random.Random, lines: Sequence[RemittanceLine], noisy_re
 
 
 def as_written(bank: BankStyle, entry: ParsedPayment, payer_id: str | None) -> ParsedPayment:
-    """A bank entry as this bank writes it: the payer in fields, or only in the text by its convention."""
-    entry = replace(entry, account=bank.account)
+    """A bank entry as this bank writes it: its account and currency (none, if the bank leaves it
+    blank), the payer in fields, or only in the text by its convention."""
+    entry = replace(entry, account=bank.account, currency=bank.currency if bank.states_currency else None)
     if bank.convention == "fields" or not (entry.payer_name or entry.payer_account):
         if bank.format == "camt053" and not bank.structured and entry.lines:
             text = " ".join(filter(None, [entry.bank_text, *(line.reference for line in entry.lines)]))
@@ -157,7 +170,7 @@ def third_party_payer(rng: random.Random) -> tuple[str, str]:
     return rng.choice(FACTORS), f"GB{rng.randint(10, 99)}LOYD{rng.randint(10**13, 10**14 - 1)}"
 
 
-def files(world, currency: str, *, max_entries: int | None = None,  # noqa: ANN001 - a demo World
+def files(world, *, max_entries: int | None = None,  # noqa: ANN001 - a demo World
           advices_per_file: int | None = None) -> dict[str, bytes]:
     """The varied world's bank and remittance files, one statement per bank, advices per customer habit.
 
@@ -184,7 +197,7 @@ def files(world, currency: str, *, max_entries: int | None = None,  # noqa: ANN0
             elif bank.format == "bai2":
                 out[f"bank/{code}{part}_bai2.bai"] = bai2.render(chunk)
             else:
-                out[f"bank/{code}{part}_mt940.sta"] = mt940.render(chunk, currency=currency, details="text")
+                out[f"bank/{code}{part}_mt940.sta"] = mt940.render(chunk, currency=bank.currency, details="text")
     for part, chunk in _parts([a for _, a in advices.get("x12_820", [])], advices_per_file):
         out[f"remittance/x12_820_advices{part}.edi"] = x12_820.render(chunk)
     for part, chunk in _parts([a for _, a in advices.get("remadv", [])], advices_per_file):

@@ -39,11 +39,19 @@ def escape_text(value: str) -> str:
     return "'" + value if value.startswith(FORMULA_START) else value
 
 
+_CENT = Decimal("0.01")
+
+
 def _csv_value(value: object, escape: bool = True) -> object:
+    kind = value.__class__  # the commonest exact types first: a day's postings are a million cells
+    if kind is str:
+        return escape_text(value) if escape else value  # type: ignore[arg-type]
     if value is None:
         return ""
+    if kind is int:
+        return value
     if isinstance(value, Decimal):
-        return f"{value:.2f}" if value == value.quantize(Decimal("0.01")) else str(value)
+        return f"{value:.2f}" if value == value.quantize(_CENT) else str(value)
     if isinstance(value, datetime):
         return value.isoformat(sep=" ", timespec="seconds")
     if isinstance(value, date):

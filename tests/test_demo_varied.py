@@ -55,15 +55,47 @@ def test_varied_files_name_the_payer_in_text_and_advices_state_no_currency(varie
     assert Counter(p.scenario for p in varied.payments)["third_party"] > 0
 
 
-def test_varied_world_end_to_end(varied, tmp_path: Path):
-    with Workspace.open(tmp_path / "ws.duckdb", user="alice") as ws:
+@pytest.fixture(scope="module")
+def matched(varied, tmp_path_factory):
+    """The varied world imported from its files and matched once, for the tests that read the result."""
+    path = tmp_path_factory.mktemp("varied") / "ws.duckdb"
+    with Workspace.open(path, user="alice") as ws:
         load_world(ws, varied)
         report = ws.matching.run()
-        assert report.receipts > 150
         score = score_world(ws, varied)
+    return path, report, score
+
+
+def test_varied_world_end_to_end(varied, matched):
+    _, report, score = matched
+    assert report.receipts > 150
     assert score.payments == sum(1 for p in varied.payments if p.bank is not None)
     assert score.precision >= 0.99, score.wrong[:5]
     assert score.straight_through_rate >= 0.85, score.missed
+
+
+def test_varied_banks_keep_other_currencies_and_a_bai2_bank_states_none(varied):
+    banks = varied.conventions.banks.values()
+    assert {b.currency for b in banks} >= {"GBP", "EUR", "USD"}
+    blank = [b for b in banks if not b.states_currency]
+    assert blank and all(b.format == "bai2" for b in blank)
+    files = payment_files(varied)
+    for b in blank:
+        parsed = parse_payment_file(files[f"bank/{b.code}_bai2.bai"], f"{b.code}_bai2.bai")
+        assert parsed.payments and {p.currency for p in parsed.payments} == {None}
+
+
+def test_varied_receipts_take_a_currency_from_their_files_or_the_master_never_an_invented_one(matched):
+    path, _, _ = matched
+    with Workspace.open(path, user="alice") as ws:
+        currencies = dict(ws.db.rows("SELECT coalesce(currency, '?'), count(*) FROM receipt GROUP BY ALL"))
+        crossed = ws.db.rows("SELECT r.payment_ref, r.currency, o.doc_no, o.currency FROM allocation_entry e "
+                             "JOIN receipt r ON r.receipt_id = e.receipt_id JOIN open_item o ON o.doc_no = e.doc_no "
+                             "WHERE r.currency IS DISTINCT FROM o.currency")
+    assert set(currencies) >= {"GBP", "EUR", "USD"}, currencies
+    # Only payments nothing identifies (no file states a currency, no payer in the master) stay unknown.
+    assert currencies.get("?", 0) <= 0.05 * sum(currencies.values()), currencies
+    assert crossed == [], crossed[:5]
 
 
 def test_cli_writes_a_varied_demo(tmp_path: Path):

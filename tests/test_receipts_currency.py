@@ -93,3 +93,53 @@ def test_an_advice_short_of_its_bank_entry_by_a_bank_charge_links_with_a_warning
     (warning,) = second.warnings
     assert "500.00" in warning and "485.00" in warning and "short by 15.00, a bank charge?" in warning
     assert ws.db.rows("SELECT amount, advice_amount FROM receipt") == [(Decimal("485.00"), Decimal("500.00"))]
+
+
+BAI2_NO_CURRENCY = (b"01,BANK,COMPANY,261103,0900,1,,,2/\n"
+                    b"02,COMPANY,BANK,1,261103,2400,,2/\n"  # the group names no currency
+                    b"03,987654321,/\n"  # nor does the account
+                    b"16,195,50000,V,261103,,BR77,PAY-77/\n"
+                    b"88,ORIG CO NAME:ZENITH FOODS SA ORIG ID:FR1234/\n"
+                    b"49,50000,4/\n98,50000,1,6/\n99,50000,1,8/\n")
+
+
+def test_a_bai2_file_that_names_no_currency_states_none_not_usd():
+    from cashbook.formats import bai2
+    parsed = bai2.parse(BAI2_NO_CURRENCY, "statement.bai")
+    assert parsed.ok, parsed.problems
+    (payment,) = parsed.payments
+    assert (payment.amount, payment.currency) == (Decimal("500.00"), None)
+
+
+def test_a_bai2_entry_without_currency_takes_its_payers_master_currency(ws):
+    (report,) = ws.receipts.import_files([(BAI2_NO_CURRENCY, "statement.bai")])
+    assert report.ok, report.problems
+    assert ws.db.rows("SELECT currency, amount FROM receipt") == [("EUR", Decimal("500.00"))]
+
+
+def test_a_bai2_entry_without_currency_takes_the_currency_its_linked_advice_states(ws):
+    (bank,) = ws.receipts.import_files([(BAI2_NO_CURRENCY, "statement.bai")])
+    advice = _advice("PAY-77", "500.00", "INV-100", currency="EUR", payer_name="Someone Else")
+    (linked,) = ws.receipts.import_files([(x12_820.render([advice]), "advice.edi")])
+    assert bank.ok and linked.ok and linked.links == 1
+    assert ws.db.rows("SELECT currency, source_formats FROM receipt") == [("EUR", "bai2+x12_820")]
+
+
+def test_a_bai2_render_of_an_entry_without_currency_writes_a_blank_currency():
+    from cashbook.formats import bai2
+    entry = ParsedPayment(kind="bank", payment_ref="PAY-78", value_date=date(2026, 11, 3), amount=Decimal("12.34"),
+                          currency=None, payer_name="ACME WIDGETS", bank_ref="BR78", account="123")
+    data = bai2.render([entry])
+    assert b"\n03,123,/\n" in data
+    assert bai2.parse(data, "x.bai").payments[0].currency is None
+
+
+def test_a_receipt_without_currency_takes_its_payers_when_matching_identifies_the_payer(ws):
+    # "ZENITH FOODS" is no master name as written (the master says "Zenith Foods SA"): the import
+    # leaves the currency unknown; the matcher finds the payer by name and gives the receipt EUR.
+    data = BAI2_NO_CURRENCY.replace(b"ORIG CO NAME:ZENITH FOODS SA", b"ORIG CO NAME:ZENITH FOODS   ")
+    (report,) = ws.receipts.import_files([(data, "statement.bai")])
+    assert report.ok, report.problems
+    assert ws.db.scalar("SELECT currency FROM receipt") is None
+    ws.matching.run()
+    assert ws.db.rows("SELECT currency, payer_customer_no FROM receipt") == [("EUR", "C1")]

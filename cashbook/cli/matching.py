@@ -17,7 +17,10 @@ from cashbook.service import Workspace
 
 def register(p: Parsers) -> None:
     match = p.commands.add_parser("match", help="match every receipt not yet decided; apply what is certain")
-    match.add_argument("--json", action="store_true", help="print the counts as JSON")
+    match.add_argument("--json", action="store_true", help="print the counts as JSON (with seconds per stage)")
+    match.add_argument("--timings", action="store_true",
+                       help="also print the seconds each stage of the run took (payers, candidates, fuzzy, load, "
+                            "decide, write)")
     match.set_defaults(handler=_match)
     explain = p.commands.add_parser("explain", help="why a receipt was matched as it was")
     explain.add_argument("payment_ref", help="a payment or bank reference, or a receipt id (#17)")
@@ -54,6 +57,8 @@ def _match(ws: Workspace, args: argparse.Namespace) -> int:
         print_json(report.as_dict())
     else:
         print("\n".join(report.lines()))
+        if args.timings:
+            print(report.timing_line())
     return 0
 
 

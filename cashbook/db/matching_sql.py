@@ -206,16 +206,25 @@ def hits_sql() -> str:
     normalized and PO numbers only inside the payer's scope (the temp table m_payer_scope:
     receipt_id -> scope key), since short normalized forms and PO numbers repeat across customers;
     for a payer nobody knows, a normalized reference that names exactly one document of them all.
+    Normalized and PO pairs are joined on the number first (few rows) and kept where the scope is the
+    payer's: joining on the scope first paired every reference with every document of a large group.
     """
     return f"""
         CREATE OR REPLACE TEMP TABLE m_hit AS
+        WITH m_norm_pair AS MATERIALIZED (
+            SELECT r.receipt_id, r.ref_key, i.doc_no, i.scope_key
+            FROM m_ref r JOIN m_item i ON i.doc_no_norm = r.ref_norm WHERE r.ref_norm <> ''),
+        m_po_pair AS MATERIALIZED (
+            SELECT r.receipt_id, r.ref_key, i.doc_no, i.scope_key
+            FROM m_ref r JOIN m_item i ON i.po_norm = r.ref_norm WHERE i.po_norm <> ''
+            UNION
+            SELECT r.receipt_id, r.ref_key, i.doc_no, i.scope_key
+            FROM m_ref r JOIN m_item i ON i.po_norm = r.po_norm WHERE i.po_norm <> '')
         SELECT r.receipt_id, r.ref_key, i.doc_no, 'exact' AS tier
         FROM m_ref r JOIN m_item i ON i.doc_no = r.ref_upper
         UNION
-        SELECT r.receipt_id, r.ref_key, i.doc_no, 'normalized'
-        FROM m_ref r JOIN m_payer_scope s ON s.receipt_id = r.receipt_id
-        JOIN m_item i ON i.doc_no_norm = r.ref_norm AND i.scope_key = s.scope_key
-        WHERE r.ref_norm <> ''
+        SELECT n.receipt_id, n.ref_key, n.doc_no, 'normalized'
+        FROM m_norm_pair n JOIN m_payer_scope s ON s.receipt_id = n.receipt_id AND s.scope_key = n.scope_key
         UNION
         SELECT r.receipt_id, r.ref_key, i.doc_no, 'normalized'
         FROM m_ref r JOIN m_payer_scope s ON s.receipt_id = r.receipt_id
@@ -226,23 +235,21 @@ def hits_sql() -> str:
         FROM ({unknown_refs_sql()}) u JOIN m_item i ON i.doc_no_norm = u.ref_norm
         WHERE u.ref_norm IN (SELECT doc_no_norm FROM m_item GROUP BY doc_no_norm HAVING count(*) = 1)
         UNION
-        SELECT r.receipt_id, r.ref_key, i.doc_no, 'po'
-        FROM m_ref r JOIN m_payer_scope s ON s.receipt_id = r.receipt_id
-        JOIN m_item i ON i.scope_key = s.scope_key AND i.po_norm <> '' AND (i.po_norm = r.ref_norm OR i.po_norm = r.po_norm)
-        WHERE r.ref_norm <> '' OR r.po_norm <> ''"""
+        SELECT p.receipt_id, p.ref_key, p.doc_no, 'po'
+        FROM m_po_pair p JOIN m_payer_scope s ON s.receipt_id = p.receipt_id AND s.scope_key = p.scope_key"""
 
 
-def fuzzy_pairs_sql() -> str:
-    """The fuzzy pass's input: references of receipts whose scope is known that no exact, normalized
-    or PO pass found in the payer's scope (an exact hit on another customer's document does not stop
-    the search for a near miss of the payer's own, which may agree on the amount), or whose hits
-    there do not agree on the amount (a mistyped number often lands on another document of the
-    payer: a line whose paid amount closes none of its hits; bank text whose documents named in
-    the scope do not add up to the receipt). Each against every open document of that scope whose
-    normalized length is within $max_distance (an edit distance is never below the difference in length).
+def fuzzy_refs_sql() -> str:
+    """The fuzzy pass's references, numbered (``ref_idx``), each with its payer's scope: references of
+    receipts whose scope is known that no exact, normalized or PO pass found in the payer's scope
+    (an exact hit on another customer's document does not stop the search for a near miss of the
+    payer's own, which may agree on the amount), or whose hits there do not agree on the amount (a
+    mistyped number often lands on another document of the payer: a line whose paid amount closes
+    none of its hits; bank text whose documents named in the scope do not add up to the receipt).
 
-    Columns: receipt_id, ref_key, ref_norm, doc_no, doc_no_norm."""
+    Columns: ref_idx, receipt_id, ref_key, norm, norm_len, scope_key."""
     return f"""
+        CREATE OR REPLACE TEMP TABLE m_fuzzy_ref AS
         WITH scoped AS (
             SELECT DISTINCT h.receipt_id, h.ref_key, hi.doc_no, hi.open_cents
             FROM m_hit h JOIN m_item hi ON hi.doc_no = h.doc_no
@@ -265,10 +272,68 @@ def fuzzy_pairs_sql() -> str:
                              AND sc.open_cents = r.paid_cents + coalesce(r.discount_cents, 0)
                                                  + coalesce(r.adjustment_cents, 0)))
                    OR (r.source = 'text' AND r.receipt_id NOT IN (SELECT receipt_id FROM text_explained))))
-        SELECT u.receipt_id, u.ref_key, u.norm, i.doc_no, i.doc_no_norm
-        FROM u JOIN m_item i ON i.scope_key = u.scope_key AND i.open_cents <> 0
-        WHERE abs(length(i.doc_no_norm) - length(u.norm)) <= $max_distance
-        ORDER BY u.receipt_id, u.ref_key, i.doc_no"""
+        SELECT CAST(row_number() OVER (ORDER BY receipt_id, ref_key, scope_key) - 1 AS INTEGER) AS ref_idx,
+               receipt_id, ref_key, norm, length(norm) AS norm_len, scope_key
+        FROM u"""
+
+
+def fuzzy_docs_sql() -> str:
+    """The open documents of the scopes the fuzzy references search, numbered (``doc_idx``).
+
+    Columns: doc_idx, doc_no, doc_no_norm, norm_len, scope_key."""
+    return """
+        CREATE OR REPLACE TEMP TABLE m_fuzzy_doc AS
+        SELECT CAST(row_number() OVER (ORDER BY doc_no) - 1 AS INTEGER) AS doc_idx, doc_no, doc_no_norm,
+               length(doc_no_norm) AS norm_len, scope_key
+        FROM m_item WHERE open_cents <> 0 AND scope_key IN (SELECT scope_key FROM m_fuzzy_ref)"""
+
+
+def fuzzy_pair_index_sql() -> str:
+    """The fuzzy pass's pairs as numbers, not strings: (ref_idx, doc_idx) of every reference of
+    ``m_fuzzy_ref`` against every document of ``m_fuzzy_doc`` of its scope whose normalized length
+    is within $max_distance (an edit distance is never below the difference in length)."""
+    return """
+        SELECT u.ref_idx, i.doc_idx
+        FROM m_fuzzy_ref u JOIN m_fuzzy_doc i ON i.scope_key = u.scope_key
+        WHERE i.norm_len BETWEEN u.norm_len - $max_distance AND u.norm_len + $max_distance"""
+
+
+def fuzzy_ref_columns_sql() -> str:
+    """(receipt_id, ref_key, norm) of the fuzzy references, by ref_idx."""
+    return "SELECT receipt_id, ref_key, norm FROM m_fuzzy_ref ORDER BY ref_idx"
+
+
+def fuzzy_doc_columns_sql() -> str:
+    """(doc_no, doc_no_norm) of the fuzzy pass's documents, by doc_idx."""
+    return "SELECT doc_no, doc_no_norm FROM m_fuzzy_doc ORDER BY doc_idx"
+
+
+def contested_sql() -> str:
+    """Documents claimed by exact or normalized references of two or more receipts of the same value
+    date for more than is open: (receipt_id, doc_no, the other receipts' ids in order).
+
+    A receipt's claim on a document is the most any of its references naming it pays (the line's
+    paid amount, else the whole receipt), and never below nothing."""
+    return """
+        WITH claim AS (
+            SELECT h.receipt_id, h.doc_no, p.value_date,
+                   greatest(0, max(coalesce(r.paid_cents, p.amount_cents))) AS claim
+            FROM m_hit h JOIN m_pending p ON p.receipt_id = h.receipt_id
+            LEFT JOIN m_ref r ON r.receipt_id = h.receipt_id AND r.ref_key = h.ref_key
+            WHERE h.tier IN ('exact', 'normalized') AND h.doc_no IN (SELECT doc_no FROM m_item)
+            GROUP BY h.receipt_id, h.doc_no, p.value_date),
+        contested AS (
+            SELECT c.doc_no, c.value_date
+            FROM claim c JOIN m_item i ON i.doc_no = c.doc_no
+            GROUP BY c.doc_no, c.value_date
+            HAVING count(*) >= 2 AND sum(c.claim) > any_value(i.open_cents))
+        SELECT c.receipt_id, c.doc_no, list(o.receipt_id ORDER BY o.receipt_id) AS others
+        FROM claim c
+        JOIN contested k ON k.doc_no = c.doc_no AND k.value_date IS NOT DISTINCT FROM c.value_date
+        JOIN claim o ON o.doc_no = c.doc_no AND o.value_date IS NOT DISTINCT FROM c.value_date
+                    AND o.receipt_id <> c.receipt_id
+        GROUP BY c.receipt_id, c.doc_no
+        ORDER BY c.receipt_id, c.doc_no"""
 
 
 ITEM_COLUMNS = ("doc_no", "doc_type", "customer_no", "doc_date", "amount_cents", "open_cents", "scope_key",
@@ -346,11 +411,6 @@ def payment_refs_sql() -> str:
     return "SELECT receipt_id, payment_ref FROM receipt WHERE receipt_id IN (SELECT unnest($ids))"
 
 
-def insert_notice_sql() -> str:
-    """Append one match notice: run, receipt, kind, document, earlier receipt, detail, when, who."""
-    return "INSERT INTO match_notice VALUES (nextval('match_notice_seq'), ?, ?, ?, ?, ?, ?, ?, ?)"
-
-
 def run_open_cents_sql() -> str:
     """(doc_no, open_cents, amount_cents) of the run's documents as the run read them (``m_item``), for the
     ledger's limit checks: the same snapshot, without a second pass over the whole ledger."""
@@ -370,12 +430,163 @@ def insert_traces_sql(source: str) -> str:
 
 
 def set_payers_from_sql(source: str) -> str:
-    """The payer a run identified, kept on the receipt (``source`` holds receipt_id, payer_customer_no)."""
-    return (f"UPDATE receipt r SET payer_customer_no = t.payer_customer_no FROM {source} t "
+    """The payer a run identified, kept on the receipt (``source`` holds receipt_id, payer_customer_no).
+
+    A receipt whose files state no currency and whose payer the import could not name (a payer
+    found only in bank text, by a fuzzy name) takes its payer's currency from the master now."""
+    return (f"UPDATE receipt r SET payer_customer_no = t.payer_customer_no, "
+            "currency = coalesce(r.currency, (SELECT c.currency FROM customer c WHERE c.customer_no = t.payer_customer_no)) "
+            f"FROM {source} t "
             "WHERE t.receipt_id = r.receipt_id AND t.payer_customer_no IS NOT NULL "
-            "AND r.payer_customer_no IS DISTINCT FROM t.payer_customer_no")
+            "AND (r.payer_customer_no IS DISTINCT FROM t.payer_customer_no OR r.currency IS NULL)")
 
 
 def temp_table_from_sql(name: str, source: str) -> str:
     """A temp table of the run (``name``, from code) as a copy of the registered Arrow table ``source``."""
     return f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {source}"
+
+
+# -- a run's bookkeeping and reading back its temp tables ---------------------------------------------
+def next_run_id_sql() -> str:
+    return "SELECT nextval('match_run_seq')"
+
+
+def insert_run_sql() -> str:
+    """A match run begins: run_id, started_at, run_by."""
+    return "INSERT INTO match_run (run_id, started_at, run_by) VALUES (?, ?, ?)"
+
+
+def finish_run_sql() -> str:
+    """A match run ends: finished_at, receipts, counts (JSON), for run_id."""
+    return "UPDATE match_run SET finished_at = ?, receipts = ?, counts = ? WHERE run_id = ?"
+
+
+def pending_count_sql() -> str:
+    return "SELECT count(*) FROM m_pending"
+
+
+def pending_columns_sql() -> str:
+    """What the decisions need of each pending receipt, amounts in cents."""
+    return ("SELECT receipt_id, payment_ref, value_date, amount_cents, payer_name, payer_account, bank_text, has_lines "
+            "FROM m_pending")
+
+
+def all_scope_rows_sql() -> str:
+    """Every customer's scope row (customer_no, name, customer_type, scope_key, primary_no): the name pass's last resort."""
+    return "SELECT customer_no, name, customer_type, scope_key, primary_no FROM m_scope"
+
+
+def hit_columns_sql() -> str:
+    """The reference hits of the exact, normalized and PO passes as the run reads them."""
+    return "SELECT receipt_id, ref_key, doc_no, tier FROM m_hit"
+
+
+def ref_columns_sql() -> str:
+    """Every pending receipt's references (rules.Ref's fields after receipt_id), in reference order."""
+    return ("SELECT receipt_id, ref_key, source, reference, paid_cents, gross_cents, discount_cents, adjustment_cents, "
+            "reason_code, ref_type FROM m_ref ORDER BY receipt_id, ref_key")
+
+
+def book_sql() -> str:
+    """(scope_key, doc_no, customer_no, open_cents) of the open documents of the scopes searched by amount
+    (``m_amount_scope``), in the order of ``rules.OpenBook``: scope, customer, date, number."""
+    return """
+        SELECT scope_key, doc_no, customer_no, open_cents FROM m_item
+        WHERE open_cents <> 0 AND scope_key IN (SELECT scope_key FROM m_amount_scope)
+        ORDER BY scope_key, customer_no, doc_date, doc_no"""
+
+
+def rejected_pending_sql() -> str:
+    """(receipt_id, doc_no) that a clerk rejected for the pending receipts."""
+    return f"""
+        SELECT receipt_id, doc_no FROM ({proposal_now_sql()})
+        WHERE status_now = 'rejected' AND doc_no IS NOT NULL AND receipt_id IN (SELECT receipt_id FROM m_pending)"""
+
+
+def next_id_sql(sequence: str) -> str:
+    """The next value of ``sequence`` (a name from code)."""
+    return f"SELECT nextval('{sequence}')"
+
+
+def reserve_ids_sql(sequence: str, count: int) -> str:
+    """Take ``count`` more values of ``sequence`` in one round trip (names and count from code), so that a
+    run's rows get consecutive ids after the one ``next_id_sql`` gave."""
+    return f"SELECT max(nextval('{sequence}')) FROM range({int(count)})"
+
+
+def insert_notices_sql(source: str) -> str:
+    """A run's notices from the registered Arrow table ``source``, ids included."""
+    return (f"INSERT INTO match_notice SELECT notice_id, run_id, receipt_id, kind, doc_no, earlier_receipt_id, detail, "
+            f"created_at, created_by FROM {source}")
+
+
+def update_pending_status_sql() -> str:
+    """``update_receipt_status_sql`` for the run's receipts (``m_pending``), without a list of ids."""
+    return f"""
+        UPDATE receipt r SET status = s.status
+        FROM ({receipt_status_sql()}) s
+        WHERE s.receipt_id = r.receipt_id AND r.receipt_id IN (SELECT receipt_id FROM m_pending)
+          AND r.status IS DISTINCT FROM s.status"""
+
+
+def payers_of_sql() -> str:
+    """(receipt_id, payer_name, payer_account) of the receipts in $ids, by id."""
+    return ("SELECT receipt_id, payer_name, payer_account FROM receipt WHERE receipt_id IN (SELECT unnest($ids)) "
+            "ORDER BY receipt_id")
+
+
+def missing_keys_sql() -> str:
+    return "SELECT payer_key FROM missing_customer"
+
+
+def missing_count_sql() -> str:
+    return "SELECT count(*) FROM missing_customer"
+
+
+def insert_missing_customer_sql() -> str:
+    """payer_key, proposed_customer_no, payer_name, payer_account, first_receipt_id, created_at, created_by."""
+    return "INSERT INTO missing_customer VALUES (?, ?, ?, ?, ?, ?, ?)"
+
+
+def missing_customers_sql() -> str:
+    return "SELECT * FROM missing_customer ORDER BY proposed_customer_no"
+
+
+def status_counts_sql() -> str:
+    return f"SELECT status, count(*) FROM ({receipt_status_sql()}) GROUP BY status"
+
+
+def notices_newest_first_sql() -> str:
+    return f"SELECT * FROM ({notices_sql()}) ORDER BY notice_id DESC"
+
+
+PROPOSAL_COLUMNS = ("proposal_id", "run_id", "receipt_id", "kind", "doc_no", "customer_no", "amount", "discount",
+                    "write_off", "deduction", "reason_code", "rule", "score", "evidence", "status_now", "entry_ids_now")
+
+
+def proposals_sql(*, by_ids: bool, by_receipt: bool, by_status: bool) -> str:
+    """Proposals with their current status, filtered by $ids, $rid and $status as asked, by id."""
+    conditions = [c for c, on in (("list_contains($ids, proposal_id)", by_ids), ("receipt_id = $rid", by_receipt),
+                                  ("status_now = $status", by_status)) if on]
+    return (f"SELECT {', '.join(PROPOSAL_COLUMNS)} FROM ({proposal_now_sql()}) "
+            f"WHERE {' AND '.join(conditions) or 'true'} ORDER BY proposal_id")
+
+
+def receipt_exists_sql() -> str:
+    return "SELECT 1 FROM receipt WHERE receipt_id = ?"
+
+
+def traces_of_sql() -> str:
+    """(run_id, trace) of one receipt (?), oldest run first."""
+    return "SELECT run_id, trace FROM match_trace WHERE receipt_id = ? ORDER BY run_id"
+
+
+def payer_of_sql() -> str:
+    return "SELECT payer_customer_no FROM receipt WHERE receipt_id = ?"
+
+
+def scope_customers_sql() -> str:
+    """The customers of $c's current group, and $c itself."""
+    return ("WITH g AS (SELECT group_id FROM group_member WHERE valid_to IS NULL AND customer_no = $c) "
+            "SELECT customer_no FROM group_member WHERE valid_to IS NULL AND group_id IN (SELECT group_id FROM g) "
+            "UNION SELECT $c")

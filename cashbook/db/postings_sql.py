@@ -68,30 +68,39 @@ def unbalanced_journals_sql() -> str:
         GROUP BY journal_no HAVING sum(debit) <> sum(credit)"""
 
 
+# -- recording an export: one insert per table from registered Arrow tables (names from code) ------------
 def next_export_id_sql() -> str:
     return "SELECT nextval('posting_export_seq')"
 
 
 def last_journal_seq_sql() -> str:
+    """The number of the last journal ever exported (0 before the first)."""
     return "SELECT coalesce(max(seq), 0) FROM posting_journal"
 
 
 def insert_export_sql() -> str:
-    """Parameters: export id, when, by whom, file name, journals."""
+    """export_id, exported_at, exported_by, file_name, journals."""
     return "INSERT INTO posting_export VALUES (?, ?, ?, ?, ?)"
 
 
-def insert_journal_sql() -> str:
-    return "INSERT INTO posting_journal VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+def insert_journals_sql(source: str) -> str:
+    """The export's journals from ``source`` (journal_no, seq, export_id, journal_type, receipt_id,
+    source_doc_no, posting_date, total)."""
+    return ("INSERT INTO posting_journal SELECT journal_no, seq, export_id, journal_type, receipt_id, source_doc_no, "
+            f"posting_date, total FROM {source}")
 
 
-def insert_line_sql() -> str:
-    return "INSERT INTO posting_line VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+def insert_lines_sql(source: str) -> str:
+    """The journals' lines from ``source`` (journal_no, line_no, account, customer_no, doc_no, debit, credit, description)."""
+    return ("INSERT INTO posting_line SELECT journal_no, line_no, account, customer_no, doc_no, debit, credit, "
+            f"description FROM {source}")
 
 
-def insert_posted_entry_sql() -> str:
-    return "INSERT INTO posted_entry VALUES (?, ?, ?)"
+def insert_posted_entries_sql(source: str) -> str:
+    """Which entries the export carried, from ``source`` (entry_id, export_id, journal_no)."""
+    return f"INSERT INTO posted_entry SELECT entry_id, export_id, journal_no FROM {source}"
 
 
-def insert_posted_event_sql() -> str:
-    return "INSERT INTO posted_deduction_event VALUES (?, ?, ?)"
+def insert_posted_events_sql(source: str) -> str:
+    """Which deduction resolutions the export carried, from ``source`` (event_id, export_id, journal_no)."""
+    return f"INSERT INTO posted_deduction_event SELECT event_id, export_id, journal_no FROM {source}"

@@ -281,19 +281,21 @@ def set_source_receipts_sql() -> str:
 
 
 def _master_currency_sql() -> str:
-    """The currency of a receipt no file stated it for (an advice alone, an X12 820 without CUR): the one
-    currency of the customer its payer id or account names, else of the documents its lines name exactly,
-    else of the customer its payer name is. Never a guess: NULL when these disagree or find nothing."""
+    """The currency of a receipt no file stated it for (an advice alone, an X12 820 without CUR, a BAI2
+    file naming none): the one currency of the customer its payer id or account names (from the bank
+    entry, else the advice), else of the documents its lines name exactly, else of the customer its
+    payer name is. Never a guess: NULL when these disagree or find nothing."""
     one = "HAVING count(DISTINCT {col}) = 1"
+    payer_id, account = "coalesce(b.payer_id, a.payer_id)", "coalesce(b.payer_account, a.payer_account)"
     return f"""coalesce(
-                   (SELECT min(c.currency) FROM customer c WHERE c.customer_no = a.payer_id {one.format(col='c.currency')}),
+                   (SELECT min(c.currency) FROM customer c WHERE c.customer_no = {payer_id} {one.format(col='c.currency')}),
                    (SELECT min(c.currency) FROM customer_bank_account ba JOIN customer c ON c.customer_no = ba.customer_no
-                    WHERE ba.account_norm = {squash_sql('a.payer_account')} AND {squash_sql('a.payer_account')} <> ''
+                    WHERE ba.account_norm = {squash_sql(account)} AND {squash_sql(account)} <> ''
                     {one.format(col='c.currency')}),
                    (SELECT min(o.currency) FROM payment_source_line l
                     JOIN open_item o ON o.doc_no_norm = {normalize_ref_sql('l.reference')}
-                    WHERE l.source_id = a.source_id {one.format(col='o.currency')}),
-                   (SELECT min(c.currency) FROM customer c WHERE upper(c.name) = upper(a.payer_name)
+                    WHERE l.source_id = coalesce(a.source_id, b.source_id) {one.format(col='o.currency')}),
+                   (SELECT min(c.currency) FROM customer c WHERE upper(c.name) = upper(coalesce(b.payer_name, a.payer_name))
                     {one.format(col='c.currency')}))"""
 
 

@@ -116,7 +116,7 @@ def _split_records(text: str, problems: list[tuple[str, str]]) -> list[_Raw]:
     return records
 
 
-def _places(currency: str) -> int:
+def _places(currency: str | None) -> int:
     if currency in _ZERO_DECIMALS:
         return 0
     if currency in _THREE_DECIMALS:
@@ -168,7 +168,7 @@ class _Group:
 @dataclass(slots=True)
 class _Account:
     number: str
-    currency: str
+    currency: str | None  # None: the file states none (amounts are read with two decimals)
     location: str
     records: int = 0
     total: int = 0  # every amount of its 03, 88 and 16 records, in minor units
@@ -282,10 +282,12 @@ class _Reader:
             self._close_open(record.location, group=False)
         fields = ",".join([record.body, *(c.body for c in continuations)]).split(",")
         number = _field(fields, 0)
-        currency = _field(fields, 1).upper() or self.group.currency or "USD"
-        if not _CURRENCY.match(currency):
+        # Neither the 03 nor the 02 names a currency: it is unknown, not USD. The receipt takes the
+        # currency of the advice linked to it, else of its payer in the master (issue 10, point 1).
+        currency = _field(fields, 1).upper() or self.group.currency or None
+        if currency is not None and not _CURRENCY.match(currency):
             self._problem(record.location, "currency", f"The currency '{currency}' is not a three-letter code.")
-            currency = "USD"
+            currency = None
         if not number:
             self._problem(record.location, "account number", "The account record has no account number.")
         self.account = _Account(number, currency, record.location)
@@ -527,7 +529,7 @@ def render(
     created = created or group_date
     accounts: dict[tuple[str, str], list[ParsedPayment]] = {}
     for payment in payments:
-        key = (payment.account or account, (payment.currency or "USD").upper())
+        key = (payment.account or account, (payment.currency or "").upper())  # none stated: a blank 03 currency
         accounts.setdefault(key, []).append(payment)
     out: list[str] = [f"01,{_plain(sender)},{_plain(receiver)},{created:%y%m%d},0000,1,,,2/\n"]
     out.append(f"02,{_plain(receiver)},{_plain(sender)},1,{group_date:%y%m%d},2400,,2/\n")

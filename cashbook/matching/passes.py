@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from rapidfuzz import fuzz, process, utils
@@ -36,16 +37,25 @@ class PayerFound:
     scopes: tuple[str, ...] = ()
 
 
+# A run asks for the same payer's keys once per receipt, and the master's names twice: cached.
+_name_key = lru_cache(maxsize=1 << 17)(payer_name_key)
+
+
 def alias_keys(payer_name: str | None, payer_account: str | None) -> list[str]:
     """The keys under which a clerk's confirmation teaches who a payer is."""
+    return list(_alias_keys(payer_name, payer_account))
+
+
+@lru_cache(maxsize=1 << 17)
+def _alias_keys(payer_name: str | None, payer_account: str | None) -> tuple[str, ...]:
     keys = []
     account = normalize_account(payer_account)
     if account:
         keys.append(f"A:{account}")
-    name = payer_name_key(payer_name)
+    name = _name_key(payer_name)
     if name:
         keys.append(f"N:{name}")
-    return keys
+    return tuple(keys)
 
 
 def identify_payers(receipts: Sequence[tuple[int, str | None, str | None]],
@@ -89,7 +99,7 @@ def identify_by_keys(receipts: Sequence[tuple[int, str | None, str | None]],
         if decided is not None:
             found[receipt_id] = decided
             continue
-        key = payer_name_key(name)
+        key = _name_key(name)
         if key:
             names_left.setdefault(key, []).append(receipt_id)
         else:
@@ -106,7 +116,7 @@ def identify_by_names(names_left: Mapping[str, Sequence[int]], customers: Mappin
         return found
     index: dict[str, list[str]] = {}
     for c in customers.values():
-        index.setdefault(payer_name_key(c.name), []).append(c.customer_no)
+        index.setdefault(_name_key(c.name), []).append(c.customer_no)
     fuzzy_keys = []
     for key, receipt_ids in names_left.items():
         nos = sorted(index.get(key, ()))
@@ -149,19 +159,23 @@ def _one(nos: Sequence[str], customers: Mapping[str, CustomerRow], method: str, 
     return None
 
 
-def fuzzy_reference_hits(pairs: Sequence[Sequence], max_distance: int) -> list[tuple[int, int, str, int]]:
-    """Near-miss references: (receipt_id, ref_key, doc_no, distance) within ``max_distance`` edits.
+def fuzzy_reference_hits(refs: Sequence[str], docs: Sequence[str], ref_idx: np.ndarray, doc_idx: np.ndarray,
+                         max_distance: int) -> tuple[np.ndarray, np.ndarray]:
+    """Near-miss references: the positions of the pairs within ``max_distance`` edits, and their distances.
 
-    ``pairs`` are five columns (receipt_id, ref_key, ref_norm, doc_no, doc_no_norm): every reference
-    against every open document of its payer's scope whose length is close enough, as the SQL
-    ``fuzzy_pairs_sql`` builds them. Distances are OSA (optimal string alignment): a swap of two
-    adjacent digits is one edit, the commonest typing error in invoice numbers. One ``cpdist``
-    over all pairs, instead of one ``cdist`` per scope whose thread start-up cost dominated.
+    ``refs`` and ``docs`` are the distinct normalized references and document numbers; a pair is
+    (``ref_idx[i]``, ``doc_idx[i]``), as the SQL ``fuzzy_pair_index_sql`` numbers them: every
+    reference against every open document of its payer's scope whose length is close enough. The
+    pairs travel as numbers and become strings only here, by indexing. Distances are OSA (optimal
+    string alignment): a swap of two adjacent digits is one edit, the commonest typing error in
+    invoice numbers. One ``cpdist`` over all pairs, instead of one ``cdist`` per scope whose thread
+    start-up cost dominated.
     """
-    receipt_ids, ref_keys, refs, doc_nos, docs = pairs
-    if not refs:
-        return []
-    distances = process.cpdist(refs, docs, scorer=OSA.distance, processor=None, score_cutoff=max_distance,
+    if not len(ref_idx):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32)
+    left = np.asarray(refs, dtype=object)[ref_idx]
+    right = np.asarray(docs, dtype=object)[doc_idx]
+    distances = process.cpdist(left, right, scorer=OSA.distance, processor=None, score_cutoff=max_distance,
                                workers=-1, dtype=np.int32)
     keep = np.nonzero(distances <= max_distance)[0]
-    return [(receipt_ids[i], ref_keys[i], doc_nos[i], int(distances[i])) for i in keep.tolist()]
+    return keep, distances[keep]

@@ -184,6 +184,30 @@ class OpenBook:
                     starts.append(i)
             self._members[scope] = (names, np.asarray(starts, dtype=np.int64))
 
+    @classmethod
+    def from_sorted(cls, scopes: Sequence[str], nos: Sequence[str], customers: Sequence[str],
+                    opens: Sequence[int]) -> OpenBook:
+        """The same book from columns already in book order (scope, then customer, date and number),
+        as the run's SQL sorts them: no Python sort and no Doc per document on a run's hot path."""
+        book = cls({}, {})
+        n = len(nos)
+        if not n:
+            return book
+        scope_arr, customer_arr = np.asarray(scopes, dtype=object), np.asarray(customers, dtype=object)
+        bounds = [0, *(np.nonzero(scope_arr[1:] != scope_arr[:-1])[0] + 1).tolist(), n]
+        new_member = np.ones(n, dtype=bool)
+        new_member[1:] = (customer_arr[1:] != customer_arr[:-1]) | (scope_arr[1:] != scope_arr[:-1])
+        values = np.asarray(opens, dtype=np.int64)
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            scope = scopes[a]
+            scope_nos = list(nos[a:b])
+            book._nos[scope] = scope_nos
+            book._open[scope] = values[a:b].copy()
+            starts = np.nonzero(new_member[a:b])[0].astype(np.int64)
+            book._members[scope] = ([customers[a + i] for i in starts.tolist()], starts)
+            book._where.update(zip(scope_nos, zip([scope] * (b - a), range(b - a))))
+        return book
+
     def set_open(self, doc_no: str, cents: int) -> None:
         where = self._where.get(doc_no)
         if where is not None:
@@ -554,8 +578,10 @@ def _mistyped(case: Case, ref: Ref, hits: list[Hit], docs: Mapping[str, Doc], op
     named = {h.doc_no for h in strong}
     near = [h for h in hits if h.tier == "fuzzy" and h.doc_no not in named and h.distance > 0
             and h.distance <= settings.fuzzy_ref_max_distance and _doc_ok_for_payer(case, docs[h.doc_no])[0]]
+    if not near or not (case.payer.known or case.payer.scopes):
+        return strong
     paid = ref.paid if ref.source == "line" else _implied_text_paid(case, ref)
-    if not near or paid is None or not (case.payer.known or case.payer.scopes):
+    if paid is None:
         return strong
 
     def agrees(h: Hit) -> bool:
@@ -724,8 +750,8 @@ def _choose(case: Case, ref: Ref, tier: str, hits: list[Hit], docs: Mapping[str,
 
 def _implied_text_paid(case: Case, ref: Ref) -> int | None:
     """A receipt whose bank text holds one reference pays that reference with all of its money."""
-    windows = [r for r in case.refs if r.source == "text"]
-    return case.amount if len({r.key for r in windows if any(h.ref_key == r.key for h in case.hits)}) <= 1 else None
+    hit_keys = {h.ref_key for h in case.hits}
+    return case.amount if sum(1 for r in case.refs if r.source == "text" and r.key in hit_keys) <= 1 else None
 
 
 def _reconcile(case: Case, pieces: list[_Piece], suggestions: list[_Piece], on_account_cash: int, text_only: bool,
