@@ -189,8 +189,13 @@ def test_a_progress_bar_on_a_terminal(day: Path, tmp_path: Path) -> None:
 
 
 INTERRUPTED_RUN = """
-import sys, time
+import signal, sys, time
 from pathlib import Path
+
+# A job a shell starts in the background (`cmd &`, as CI runners and cron wrappers may) inherits
+# Ctrl-C as ignored, and Python then never raises KeyboardInterrupt; a clerk's terminal command
+# runs in the foreground, where Ctrl-C arrives. Stand where the clerk stands.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 from cashbook import receipt_batch
 from cashbook.cli.main import main
 
@@ -221,7 +226,12 @@ def test_ctrl_c_mid_import_leaves_the_workspace_as_it_was(day: Path, tmp_path: P
         time.sleep(0.1)
     assert marker.exists(), process.communicate(timeout=10)
     process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=60)
+    try:
+        out, err = process.communicate(timeout=120)
+    except subprocess.TimeoutExpired:  # say where the command stood instead of leaving it running
+        process.kill()
+        out, err = process.communicate(timeout=10)
+        raise AssertionError(f"the import did not stop within 120 s of Ctrl-C; stderr: {err.decode()[-3000:]}") from None
     assert process.returncode == 130
     assert err.decode().strip().splitlines() == ["interrupted; nothing more was written"]
     assert b"Traceback" not in out + err
