@@ -64,8 +64,8 @@ class AllocationService(UsesSettings):
 
     @property
     def matching(self) -> MatchingService:
-        """The proposals' reader, with the settings of now."""
-        return MatchingService(self.db, self.user, self.settings)
+        """The proposals' reader, with the settings of the moment it reads."""
+        return MatchingService(self.db, self.user, self._settings_source)
 
     # -- lookups ------------------------------------------------------------------------------------
     def receipt_id(self, receipt_ref: str | int) -> int:

@@ -201,16 +201,10 @@ class Workspace:
     def receipts(self) -> ReceiptService:
         return ReceiptService(self.db, self.user)
 
-    @property
-    def matching(self) -> MatchingService:
-        """Matching, with the settings of now (MatchingService keeps them as a plain attribute)."""
-        service = self._matching
-        service.settings = self.settings
-        return service
-
     @cached_property
-    def _matching(self) -> MatchingService:
-        return MatchingService(self.db, self.user, self.settings)
+    def matching(self) -> MatchingService:
+        """Matching runs, explanations and candidates, with the settings of the moment each is used."""
+        return MatchingService(self.db, self.user, self._current_settings)
 
     @cached_property
     def allocation(self) -> AllocationService:

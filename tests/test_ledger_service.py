@@ -332,7 +332,7 @@ def test_missing_customers_become_provisional_and_merge(ws: Workspace, tmp_path:
 def test_a_changed_setting_applies_on_an_open_workspace(ws: Workspace, tmp_path: Path) -> None:
     """The app and notebooks keep one Workspace open: a setting changed meanwhile (here, or by another
     program on the same file) is the rule at the next action, in every area already handed out."""
-    allocation, accounts = ws.allocation, ws.accounts  # areas made before the change, as the app holds them
+    allocation, accounts, matching = ws.allocation, ws.accounts, ws.matching  # made before the change, as the app holds them
     with pytest.raises(ToleranceExceeded, match="over the tolerance of 5.00"):
         allocation.apply_manual("PAY1", "INV1", D("490.00"), write_off=D("10.00"))
     ws.set_setting("write_off_amount", "2.00")
@@ -346,5 +346,6 @@ def test_a_changed_setting_applies_on_an_open_workspace(ws: Workspace, tmp_path:
         other.close()
     allocation.apply_manual("PAY1", "INV1", D("490.00"), write_off=D("10.00"))  # 3% of 500 = 15.00 now allowed
     assert open_now(ws, "INV1") == D("0.00")
-    assert accounts.settings.write_off_amount == D("20.00") and ws.matching.settings.write_off_percent == D("3")
-    assert ws.allocation is allocation  # the same area object, not a new one
+    assert accounts.settings.write_off_amount == D("20.00") and matching.settings.write_off_percent == D("3")
+    assert allocation.matching.settings.write_off_amount == D("20.00")
+    assert ws.allocation is allocation and ws.matching is matching  # the same area objects, not new ones

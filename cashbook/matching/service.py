@@ -31,7 +31,7 @@ from cashbook.matching.guard import decision_problems, to_review
 from cashbook.matching.passes import (CustomerRow, alias_keys, fuzzy_reference_hits, identify_by_keys,
                                       identify_by_names)
 from cashbook.model import DecisionStatus, ProposalStatus
-from cashbook.settings import Settings
+from cashbook.settings import Settings, SettingsSource, UsesSettings
 
 Progress = Callable[[str, float], None]
 MONEY = pa.decimal128(18, 2)
@@ -108,13 +108,13 @@ _ROW_KEYS = ("receipt_id", "kind", "doc_no", "customer_no", "amount", "discount"
              "reason_code", "rule", "score", "evidence", "status")
 
 
-class MatchingService:
-    """Matching for one clerk in one workspace."""
+class MatchingService(UsesSettings):
+    """Matching for one clerk in one workspace; settings are read when a run or a lookup starts."""
 
-    def __init__(self, db: Database, user: str, settings: Settings | None = None) -> None:
+    def __init__(self, db: Database, user: str, settings: Settings | SettingsSource | None = None) -> None:
         self.db = db
         self.user = user
-        self.settings = settings or Settings()
+        self._use_settings(settings or Settings())
 
     # -- the run ------------------------------------------------------------------------------------
     def run(self, progress: Progress | None = None) -> MatchReport:
