@@ -88,6 +88,7 @@ def test_clerk_and_supervisor_each_see_their_own_and_the_audit_names_them(team, 
     url, db = team
     clerk = context()
     page = open_page(clerk, url)
+    page.get_by_role("button", name="Sign in").wait_for()  # the first run may not have drawn when the page is idle
     assert page.get_by_role("button", name="Sign in").count() == 1
     assert not page.locator("[data-testid='stSidebarNav']").count()  # nothing but the form
     sign_in(page, "alice", PASSWORDS["alice"])
