@@ -83,12 +83,16 @@ def _list(ws: Workspace, args: argparse.Namespace) -> int:
                 "no receipts" + (f" with status {args.status}" if args.status else ""))
 
 
-def _receipt_line(row: dict) -> str:
-    """One receipt on one line; every text field may be empty (a bank entry without a reference)."""
+def _receipt_head(row: dict) -> str:
+    """The columns every receipt line starts with; every text field may be empty (a bank entry without a reference)."""
     value_date = row["value_date"].isoformat() if row["value_date"] else "-"
     return (f"#{row['receipt_id']:<6} {value_date:<10} {format_money(row['amount']):>14} {row['currency'] or '':<3} "
-            f"{(row['payment_ref'] or '-')[:24]:<24} {(row['payer_name'] or '-')[:30]:<30} {row['status']:<12} "
-            f"{row['source_formats'] or '-'} ({row['lines']} lines)")
+            f"{(row['payment_ref'] or '-')[:24]:<24} {(row['payer_name'] or '-')[:30]:<30} {row['status']:<12}")
+
+
+def _receipt_line(row: dict) -> str:
+    """One receipt on one line, with where it came from."""
+    return f"{_receipt_head(row)} {row['source_formats'] or '-'} ({row['lines']} lines)"
 
 
 def _find(ws: Workspace, args: argparse.Namespace) -> int:
@@ -104,10 +108,8 @@ def _find(ws: Workspace, args: argparse.Namespace) -> int:
 
 
 def _found_line(row: dict) -> str:
-    value_date = row["value_date"].isoformat() if row["value_date"] else "-"
-    return (f"#{row['receipt_id']:<6} {value_date:<10} {format_money(row['amount']):>14} {row['currency'] or '':<3} "
-            f"{(row['payment_ref'] or '-')[:24]:<24} {(row['payer_name'] or '-')[:30]:<30} {row['status']:<12} "
-            f"found by: {row['found_by']}")
+    """One receipt found, with why."""
+    return f"{_receipt_head(row)} found by: {row['found_by']}"
 
 
 def _show(ws: Workspace, args: argparse.Namespace) -> int:
