@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from app_pages.widgets import cached, money, money_bars, frame_download
+from app_pages.widgets import bars, cached, money, money_bars, frame_download
 from app_pages import views
 from app_pages.grids import grid
 
@@ -21,7 +21,7 @@ left, right = st.columns(2)
 with left:
     st.subheader("Receipts by status")
     statuses = cached(views.status_counts)
-    st.bar_chart(statuses, x="status", y="receipts", x_label="status", y_label="receipts")
+    bars(st, statuses, "status", "receipts")
     frame_download("dash_status_dl", statuses, "receipts_by_status")
     st.subheader("Receipts per value date")
     volumes = cached(views.receipt_volumes)
