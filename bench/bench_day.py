@@ -81,11 +81,15 @@ def score(folder: Path) -> dict:
 
 def baseline(folder: Path) -> float:
     """DuckDB reading the open-items file into a table: the yardstick of every step."""
+    return baseline_of(folder / "erp/open_items.csv")
+
+
+def baseline_of(items: Path) -> float:
     import duckdb
 
     con = duckdb.connect()
     start = time.perf_counter()
-    con.execute("CREATE TABLE baseline AS SELECT * FROM read_csv(?)", [str(folder / "erp/open_items.csv")])
+    con.execute("CREATE TABLE baseline AS SELECT * FROM read_csv(?)", [str(items)])
     seconds = time.perf_counter() - start
     con.close()
     return seconds
@@ -96,7 +100,13 @@ def run_step(folder: Path, args: list[str], limit: float | None = None) -> tuple
 
     Past ``limit`` seconds the step gets Ctrl-C (SIGINT), as a clerk who gave up would: it rolls back
     and exits 130, and the day goes on without it."""
-    command = [shutil.which("cashbook") or "cashbook", "--db", str(folder / "day.duckdb"), "--user", "bench", *args]
+    return run_command(folder, folder / "day.duckdb", args, limit)
+
+
+def run_command(folder: Path, workspace: Path, args: list[str], limit: float | None = None
+                ) -> tuple[float, float, int, str]:
+    """``run_step`` on any workspace, run in ``folder`` (its step.out and step.err are left there)."""
+    command = [shutil.which("cashbook") or "cashbook", "--db", str(workspace), "--user", "bench", *args]
     err = folder / "step.err"
     start = time.perf_counter()
     with (folder / "step.out").open("wb") as out, err.open("wb") as errors:
@@ -116,8 +126,9 @@ def run_step(folder: Path, args: list[str], limit: float | None = None) -> tuple
     return seconds, usage.ru_maxrss / 1024, process.returncode, lines[-1] if lines else ""
 
 
-def steps(folder: Path) -> list[tuple[str, list[str]]]:
-    day = sorted(str(p) for p in (folder / "day").iterdir())  # the shell's DIR/*: bank and remittance files alike
+def steps(folder: Path, day: list[str] | None = None) -> list[tuple[str, list[str]]]:
+    if day is None:
+        day = sorted(str(p) for p in (folder / "day").iterdir())  # the shell's DIR/*: bank and remittance files alike
     return [("import customers", ["import", "customers", "erp/customers.csv"]),
             ("import items", ["import", "items", "erp/open_items.csv"]),
             ("import hierarchy", ["import", "hierarchy", "erp/hierarchy.csv"]),
@@ -140,6 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--dir", type=Path, default=None, help="where to write the day (default: a temp dir, removed)")
     parser.add_argument("--keep", action="store_true", help="keep the folder and workspace")
+    parser.add_argument("--until", choices=[name for name, _ in steps(Path("."), [])], default=None,
+                        help="stop after this step (with --keep: e.g. a matched day for bench_postings.py)")
     parser.add_argument("--step-limit", type=float, default=None,
                         help="interrupt (Ctrl-C) a step that runs longer than this many seconds; it is reported")
     parser.add_argument("--stage", choices=("write", "score"), default=None, help=argparse.SUPPRESS)
@@ -172,6 +185,10 @@ def main(argv: list[str] | None = None) -> int:
                   flush=True)
             if code:
                 failed.append(name)
+            if name == args.until:
+                break
+        if "match" not in timings:
+            return 0
         day = timings["import remittance"] + timings["match"]
         if "import remittance" in failed or "match" in failed:
             print(f"import remittance + match: FAIL (a step failed or was interrupted after {day:.1f}s)")
