@@ -33,12 +33,16 @@ from types import SimpleNamespace
 
 SCALES = {"tiny": (2_000, 1_000), "small": (12_500, 10_000), "full": (125_000, 100_000)}  # customers, receipts
 SPLIT = {"tiny": (20_000, 40), "small": (20_000, 40), "full": (20_000, 40)}  # entries a statement, advices an EDI file
+# Customers' sheets arrive as batches of this many payments (a bureau's or a shared service centre's
+# file for many payers), so the full day is several hundred files as issue 13 describes it;
+# --sheet-batch 0 writes one sheet per paying customer instead (some 5,000 small files at full scale).
+SHEET_BATCH = 100
 TARGETS = {"import items": 2.0, "export postings": 5.0}
 DAY_TARGET = 20.0  # import remittance plus match
 MEMORY_TARGET_MB = 4096
 
 
-def write_day(folder: Path, scale: str, seed: int) -> dict:
+def write_day(folder: Path, scale: str, seed: int, sheet_batch: int | None = SHEET_BATCH) -> dict:
     """The world's ERP files and a day's bank and remittance files; its payments pickled for scoring."""
     from cashbook.demo import build_world, customers_csv, hierarchy_csv, items_csv, payment_files
 
@@ -49,7 +53,8 @@ def write_day(folder: Path, scale: str, seed: int) -> dict:
     files = {"erp/customers.csv": customers_csv(world), "erp/open_items.csv": items_csv(world),
              "erp/hierarchy.csv": hierarchy_csv(world),
              **{f"day/{name.split('/', 1)[1]}": data
-                for name, data in payment_files(world, max_entries=max_entries, advices_per_file=advices_per_file).items()}}
+                for name, data in payment_files(world, max_entries=max_entries, advices_per_file=advices_per_file,
+                                             sheet_batch=sheet_batch or None).items()}}
     for name, data in files.items():
         path = folder / name
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -141,7 +146,7 @@ def steps(folder: Path, day: list[str] | None = None) -> list[tuple[str, list[st
 def _in_subprocess(stage: str, folder: Path, args: argparse.Namespace) -> dict:
     """Write or score in a fresh interpreter: the world's memory is not held while the steps run."""
     subprocess.run([sys.executable, __file__, "--stage", stage, "--dir", str(folder), "--scale", args.scale,
-                    "--seed", str(args.seed)], check=True)
+                    "--seed", str(args.seed), "--sheet-batch", str(args.sheet_batch)], check=True)
     return json.loads((folder / f"{stage}.json").read_text())
 
 
@@ -155,12 +160,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="stop after this step (with --keep: e.g. a matched day for bench_postings.py)")
     parser.add_argument("--step-limit", type=float, default=None,
                         help="interrupt (Ctrl-C) a step that runs longer than this many seconds; it is reported")
+    parser.add_argument("--sheet-batch", type=int, default=SHEET_BATCH,
+                        help="payments a customer sheet file (default %(default)s; 0: one sheet per paying customer)")
     parser.add_argument("--stage", choices=("write", "score"), default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     folder = args.dir or Path(tempfile.mkdtemp(prefix="cashbook-day-"))
     folder.mkdir(parents=True, exist_ok=True)
     if args.stage:
-        result = write_day(folder, args.scale, args.seed) if args.stage == "write" else score(folder)
+        result = write_day(folder, args.scale, args.seed, args.sheet_batch) if args.stage == "write" else score(folder)
         (folder / f"{args.stage}.json").write_text(json.dumps(result, indent=1))
         return 0
     for stale in (folder / "day.duckdb", folder / "day.duckdb.wal"):
