@@ -172,7 +172,7 @@ class MatchingService(UsesSettings):
         amount_scopes |= {s for p in payers.values() if not p.known for s in p.scopes}
         _temp_table(db, "m_amount_scope", pa.table({"scope_key": pa.array(sorted(amount_scopes), pa.string())}))
         cols = [_pylist(c) for c in db.arrow(msql.documents_sql()).columns]
-        docs = dict(zip(cols[0], map(rules.Doc._make, zip(*cols))))
+        docs = rules.DocColumns(cols)
         book_cols = db.arrow(msql.book_sql())
         refs: dict[int, list[rules.Ref]] = {}
         ref_cols = [_pylist(c) for c in db.arrow(msql.ref_columns_sql()).columns]
