@@ -202,10 +202,11 @@ def stage_journals_sql() -> str:
     return """
         CREATE OR REPLACE TEMP TABLE pj_journal AS
         WITH groups AS (
-            SELECT grp, bool_or(reversing) AS reversing, max(created_at) AS last_at,
-                   'Reversal of ' || string_agg(DISTINCT reverses_journal, ', ' ORDER BY reverses_journal) || ': '
-                       AS reversal_prefix
-            FROM pj_entry GROUP BY grp),
+            SELECT grp, bool_or(reversing) AS reversing, max(created_at) AS last_at FROM pj_entry GROUP BY grp),
+        prefixes AS (  -- a reversing journal names the journals it reverses
+            SELECT grp, 'Reversal of ' || string_agg(reverses_journal, ', ' ORDER BY reverses_journal) || ': ' AS prefix
+            FROM (SELECT DISTINCT grp, reverses_journal FROM pj_entry WHERE reversing) GROUP BY grp),
+        kept AS (SELECT DISTINCT grp FROM pj_net WHERE src = 0),  -- a group netted to nothing has no journal
         heads AS (
             SELECT 0 AS src, g.grp,
                    CASE WHEN g.reversing THEN 'reversal' WHEN f.receipt_id IS NOT NULL THEN 'receipt' ELSE 'credit' END
@@ -213,10 +214,9 @@ def stage_journals_sql() -> str:
                    CASE WHEN NOT g.reversing AND f.receipt_id IS NOT NULL AND f.value_date IS NOT NULL
                         THEN f.value_date ELSE CAST(g.last_at AS DATE) END AS posting_date,
                    f.receipt_id, f.payment_ref, CASE WHEN f.receipt_id IS NULL THEN f.source_doc_no END AS source_doc_no,
-                   coalesce(nullif(f.currency, ''), $currency) AS currency,
-                   CASE WHEN g.reversing THEN g.reversal_prefix ELSE '' END AS prefix
-            FROM groups g JOIN pj_entry f ON f.entry_id = g.grp
-            WHERE EXISTS (SELECT 1 FROM pj_net n WHERE n.src = 0 AND n.grp = g.grp)
+                   coalesce(nullif(f.currency, ''), $currency) AS currency, coalesce(p.prefix, '') AS prefix
+            FROM groups g JOIN kept k ON k.grp = g.grp JOIN pj_entry f ON f.entry_id = g.grp
+            LEFT JOIN prefixes p ON p.grp = g.grp
             UNION ALL
             SELECT 1, event_id, 'deduction', CAST(created_at AS DATE), NULL, payment_ref, doc_no,
                    coalesce(nullif(currency, ''), $currency), ''
