@@ -89,7 +89,8 @@ def _settings(ws: Workspace, args: argparse.Namespace) -> int:
 
 
 def _demo(ws: None, args: argparse.Namespace) -> int:
-    from cashbook.demo import build_demo_workspace, has_demo_files, write_demo  # the demo world loads only for `demo`
+    # loaded for this command only: the demo worlds' generators cost every other command a second under load
+    from cashbook.demo import build_demo_workspace, has_demo_files, write_demo
 
     if args.from_files:
         if not has_demo_files(args.dir):
