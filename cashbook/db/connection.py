@@ -11,10 +11,12 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pyarrow as pa
+
+if TYPE_CHECKING:  # Arrow is loaded by the modules that hand tables over, not by every command
+    import pyarrow as pa
 
 from cashbook.errors import InputUnreadable, WorkspaceError
 

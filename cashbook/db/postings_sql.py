@@ -62,12 +62,36 @@ ENTRY_KINDS = ("document", "on_account", "unidentified", "credit", "refund")
 
 
 def stage_entries_sql() -> str:
-    return f"""
+    """pj_entry: what ``unposted_entries_sql`` reads, with each entry's group. Read in one pass: the open
+    items (a day's million and a half) are scanned once for the documents the entries name, and the
+    groups are one aggregate joined back (a window over every entry took longer)."""
+    return """
         CREATE OR REPLACE TEMP TABLE pj_entry AS
-        SELECT u.*, reverses_journal IS NOT NULL AS reversing,
-               min(entry_id) OVER (PARTITION BY reverses_journal IS NOT NULL, receipt_id IS NULL, receipt_id,
-                                   CASE WHEN receipt_id IS NULL THEN source_doc_no END) AS grp
-        FROM ({_UNPOSTED_ENTRIES}) u"""
+        WITH todo AS MATERIALIZED (
+            SELECT * FROM allocation_entry a
+            WHERE NOT EXISTS (SELECT 1 FROM posted_entry p WHERE p.entry_id = a.entry_id)),
+        docs AS MATERIALIZED (
+            SELECT doc_no, customer_no, currency FROM open_item
+            WHERE doc_no IN (SELECT doc_no FROM todo UNION ALL SELECT source_doc_no FROM todo)),
+        keyed AS (
+            SELECT e.entry_id, e.receipt_id, e.kind, e.doc_no, coalesce(e.customer_no, d.customer_no) AS customer_no,
+                   e.source_doc_no, s.customer_no AS source_customer_no, e.amount, e.discount, e.write_off,
+                   e.deduction, e.reason_code, e.reverses, e.created_at, r.payment_ref, r.value_date,
+                   coalesce(r.currency, d.currency, s.currency) AS currency,
+                   nullif(op.journal_no, '') AS reverses_journal, nullif(op.journal_no, '') IS NOT NULL AS reversing,
+                   e.receipt_id IS NULL AS no_receipt, CASE WHEN e.receipt_id IS NULL THEN e.source_doc_no END AS memo
+            FROM todo e
+            LEFT JOIN receipt r ON r.receipt_id = e.receipt_id
+            LEFT JOIN docs d ON d.doc_no = e.doc_no
+            LEFT JOIN docs s ON s.doc_no = e.source_doc_no
+            LEFT JOIN posted_entry op ON op.entry_id = e.reverses),
+        groups AS (
+            SELECT reversing, no_receipt, receipt_id, memo, min(entry_id) AS grp
+            FROM keyed GROUP BY reversing, no_receipt, receipt_id, memo)
+        SELECT k.* EXCLUDE (no_receipt, memo), g.grp
+        FROM keyed k JOIN groups g
+          ON g.reversing = k.reversing AND g.no_receipt = k.no_receipt
+         AND g.receipt_id IS NOT DISTINCT FROM k.receipt_id AND g.memo IS NOT DISTINCT FROM k.memo"""
 
 
 def stage_events_sql() -> str:
@@ -178,10 +202,11 @@ def stage_journals_sql() -> str:
     return """
         CREATE OR REPLACE TEMP TABLE pj_journal AS
         WITH groups AS (
-            SELECT grp, bool_or(reversing) AS reversing, max(created_at) AS last_at,
-                   'Reversal of ' || string_agg(DISTINCT reverses_journal, ', ' ORDER BY reverses_journal) || ': '
-                       AS reversal_prefix
-            FROM pj_entry GROUP BY grp),
+            SELECT grp, bool_or(reversing) AS reversing, max(created_at) AS last_at FROM pj_entry GROUP BY grp),
+        prefixes AS (  -- a reversing journal names the journals it reverses
+            SELECT grp, 'Reversal of ' || string_agg(reverses_journal, ', ' ORDER BY reverses_journal) || ': ' AS prefix
+            FROM (SELECT DISTINCT grp, reverses_journal FROM pj_entry WHERE reversing) GROUP BY grp),
+        kept AS (SELECT DISTINCT grp FROM pj_net WHERE src = 0),  -- a group netted to nothing has no journal
         heads AS (
             SELECT 0 AS src, g.grp,
                    CASE WHEN g.reversing THEN 'reversal' WHEN f.receipt_id IS NOT NULL THEN 'receipt' ELSE 'credit' END
@@ -189,10 +214,9 @@ def stage_journals_sql() -> str:
                    CASE WHEN NOT g.reversing AND f.receipt_id IS NOT NULL AND f.value_date IS NOT NULL
                         THEN f.value_date ELSE CAST(g.last_at AS DATE) END AS posting_date,
                    f.receipt_id, f.payment_ref, CASE WHEN f.receipt_id IS NULL THEN f.source_doc_no END AS source_doc_no,
-                   coalesce(nullif(f.currency, ''), $currency) AS currency,
-                   CASE WHEN g.reversing THEN g.reversal_prefix ELSE '' END AS prefix
-            FROM groups g JOIN pj_entry f ON f.entry_id = g.grp
-            WHERE EXISTS (SELECT 1 FROM pj_net n WHERE n.src = 0 AND n.grp = g.grp)
+                   coalesce(nullif(f.currency, ''), $currency) AS currency, coalesce(p.prefix, '') AS prefix
+            FROM groups g JOIN kept k ON k.grp = g.grp JOIN pj_entry f ON f.entry_id = g.grp
+            LEFT JOIN prefixes p ON p.grp = g.grp
             UNION ALL
             SELECT 1, event_id, 'deduction', CAST(created_at AS DATE), NULL, payment_ref, doc_no,
                    coalesce(nullif(currency, ''), $currency), ''
@@ -269,16 +293,26 @@ def _csv_cell(expr: str) -> str:
             f"THEN '\"' || replace({expr}, '\"', '\"\"') || '\"' ELSE {expr} END")
 
 
+_CSV_COLUMNS = (("journal_no", True), ("line_no", False), ("payment_ref", True), ("posting_date", False),
+                ("account", True), ("customer_no", True), ("doc_no", True), ("debit", False), ("credit", False),
+                ("currency", True), ("description", True), ("journal_type", True))  # EXPORT_COLUMNS: text or not
+
+
 def staged_csv_sql() -> str:
-    """The staged lines as the body of the postings CSV (EXPORT_COLUMNS), one line each without the last newline."""
-    cells = [_csv_cell("j.journal_no"), "CAST(l.line_no AS VARCHAR)", _csv_cell("j.payment_ref"),
-             "CAST(j.posting_date AS VARCHAR)", _csv_cell("l.account"), _csv_cell("l.customer_no"),
-             _csv_cell("l.doc_no"), "CAST(l.debit AS VARCHAR)", "CAST(l.credit AS VARCHAR)", _csv_cell("j.currency"),
-             _csv_cell("l.description"), _csv_cell("j.journal_type")]
-    line = " || ',' || ".join(cells)
+    """The staged lines as the body of the postings CSV (EXPORT_COLUMNS), one line each without the last newline.
+
+    A line whose cells hold no comma (it has exactly its 11 separators), no quote and no newline needs no
+    quoting and is the cells joined; any other is quoted cell by cell (``_csv_cell``)."""
+    plain = "concat(" + ", ',', ".join(f"x.{c}" for c, _ in _CSV_COLUMNS) + ")"
+    quoted = " || ',' || ".join(_csv_cell(f"x.{c}") if text else f"CAST(x.{c} AS VARCHAR)" for c, text in _CSV_COLUMNS)
     return f"""
-        SELECT string_agg({line}, chr(10) ORDER BY l.seq, l.line_no)
-        FROM pj_line l JOIN pj_journal j ON j.seq = l.seq"""
+        SELECT string_agg(CASE WHEN strlen(plain) - strlen(replace(plain, ',', '')) = {len(_CSV_COLUMNS) - 1}
+                                    AND NOT contains(plain, '"') AND NOT contains(plain, chr(10))
+                               THEN plain ELSE {quoted} END, chr(10) ORDER BY x.seq, x.line_no)
+        FROM (SELECT *, {plain} AS plain
+              FROM (SELECT l.seq, l.line_no, j.journal_no, j.payment_ref, j.posting_date, l.account, l.customer_no,
+                           l.doc_no, l.debit, l.credit, j.currency, l.description, j.journal_type
+                    FROM pj_line l JOIN pj_journal j ON j.seq = l.seq) x) x"""
 
 
 def staged_rows_sql() -> str:
