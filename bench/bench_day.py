@@ -33,12 +33,16 @@ from types import SimpleNamespace
 
 SCALES = {"tiny": (2_000, 1_000), "small": (12_500, 10_000), "full": (125_000, 100_000)}  # customers, receipts
 SPLIT = {"tiny": (20_000, 40), "small": (20_000, 40), "full": (20_000, 40)}  # entries a statement, advices an EDI file
+# Customers' sheets arrive as batches of this many payments (a bureau's or a shared service centre's
+# file for many payers), so the full day is several hundred files as issue 13 describes it;
+# --sheet-batch 0 writes one sheet per paying customer instead (some 5,000 small files at full scale).
+SHEET_BATCH = 100
 TARGETS = {"import items": 2.0, "export postings": 5.0}
 DAY_TARGET = 20.0  # import remittance plus match
 MEMORY_TARGET_MB = 4096
 
 
-def write_day(folder: Path, scale: str, seed: int) -> dict:
+def write_day(folder: Path, scale: str, seed: int, sheet_batch: int | None = SHEET_BATCH) -> dict:
     """The world's ERP files and a day's bank and remittance files; its payments pickled for scoring."""
     from cashbook.demo import build_world, customers_csv, hierarchy_csv, items_csv, payment_files
 
@@ -49,7 +53,8 @@ def write_day(folder: Path, scale: str, seed: int) -> dict:
     files = {"erp/customers.csv": customers_csv(world), "erp/open_items.csv": items_csv(world),
              "erp/hierarchy.csv": hierarchy_csv(world),
              **{f"day/{name.split('/', 1)[1]}": data
-                for name, data in payment_files(world, max_entries=max_entries, advices_per_file=advices_per_file).items()}}
+                for name, data in payment_files(world, max_entries=max_entries, advices_per_file=advices_per_file,
+                                             sheet_batch=sheet_batch or None).items()}}
     for name, data in files.items():
         path = folder / name
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -81,11 +86,15 @@ def score(folder: Path) -> dict:
 
 def baseline(folder: Path) -> float:
     """DuckDB reading the open-items file into a table: the yardstick of every step."""
+    return baseline_of(folder / "erp/open_items.csv")
+
+
+def baseline_of(items: Path) -> float:
     import duckdb
 
     con = duckdb.connect()
     start = time.perf_counter()
-    con.execute("CREATE TABLE baseline AS SELECT * FROM read_csv(?)", [str(folder / "erp/open_items.csv")])
+    con.execute("CREATE TABLE baseline AS SELECT * FROM read_csv(?)", [str(items)])
     seconds = time.perf_counter() - start
     con.close()
     return seconds
@@ -96,7 +105,13 @@ def run_step(folder: Path, args: list[str], limit: float | None = None) -> tuple
 
     Past ``limit`` seconds the step gets Ctrl-C (SIGINT), as a clerk who gave up would: it rolls back
     and exits 130, and the day goes on without it."""
-    command = [shutil.which("cashbook") or "cashbook", "--db", str(folder / "day.duckdb"), "--user", "bench", *args]
+    return run_command(folder, folder / "day.duckdb", args, limit)
+
+
+def run_command(folder: Path, workspace: Path, args: list[str], limit: float | None = None
+                ) -> tuple[float, float, int, str]:
+    """``run_step`` on any workspace, run in ``folder`` (its step.out and step.err are left there)."""
+    command = [shutil.which("cashbook") or "cashbook", "--db", str(workspace), "--user", "bench", *args]
     err = folder / "step.err"
     start = time.perf_counter()
     with (folder / "step.out").open("wb") as out, err.open("wb") as errors:
@@ -116,8 +131,9 @@ def run_step(folder: Path, args: list[str], limit: float | None = None) -> tuple
     return seconds, usage.ru_maxrss / 1024, process.returncode, lines[-1] if lines else ""
 
 
-def steps(folder: Path) -> list[tuple[str, list[str]]]:
-    day = sorted(str(p) for p in (folder / "day").iterdir())  # the shell's DIR/*: bank and remittance files alike
+def steps(folder: Path, day: list[str] | None = None) -> list[tuple[str, list[str]]]:
+    if day is None:
+        day = sorted(str(p) for p in (folder / "day").iterdir())  # the shell's DIR/*: bank and remittance files alike
     return [("import customers", ["import", "customers", "erp/customers.csv"]),
             ("import items", ["import", "items", "erp/open_items.csv"]),
             ("import hierarchy", ["import", "hierarchy", "erp/hierarchy.csv"]),
@@ -130,7 +146,7 @@ def steps(folder: Path) -> list[tuple[str, list[str]]]:
 def _in_subprocess(stage: str, folder: Path, args: argparse.Namespace) -> dict:
     """Write or score in a fresh interpreter: the world's memory is not held while the steps run."""
     subprocess.run([sys.executable, __file__, "--stage", stage, "--dir", str(folder), "--scale", args.scale,
-                    "--seed", str(args.seed)], check=True)
+                    "--seed", str(args.seed), "--sheet-batch", str(args.sheet_batch)], check=True)
     return json.loads((folder / f"{stage}.json").read_text())
 
 
@@ -140,14 +156,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--dir", type=Path, default=None, help="where to write the day (default: a temp dir, removed)")
     parser.add_argument("--keep", action="store_true", help="keep the folder and workspace")
+    parser.add_argument("--until", choices=[name for name, _ in steps(Path("."), [])], default=None,
+                        help="stop after this step (with --keep: e.g. a matched day for bench_postings.py)")
     parser.add_argument("--step-limit", type=float, default=None,
                         help="interrupt (Ctrl-C) a step that runs longer than this many seconds; it is reported")
+    parser.add_argument("--sheet-batch", type=int, default=SHEET_BATCH,
+                        help="payments a customer sheet file (default %(default)s; 0: one sheet per paying customer)")
     parser.add_argument("--stage", choices=("write", "score"), default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     folder = args.dir or Path(tempfile.mkdtemp(prefix="cashbook-day-"))
     folder.mkdir(parents=True, exist_ok=True)
     if args.stage:
-        result = write_day(folder, args.scale, args.seed) if args.stage == "write" else score(folder)
+        result = write_day(folder, args.scale, args.seed, args.sheet_batch) if args.stage == "write" else score(folder)
         (folder / f"{args.stage}.json").write_text(json.dumps(result, indent=1))
         return 0
     for stale in (folder / "day.duckdb", folder / "day.duckdb.wal"):
@@ -172,6 +192,10 @@ def main(argv: list[str] | None = None) -> int:
                   flush=True)
             if code:
                 failed.append(name)
+            if name == args.until:
+                break
+        if "match" not in timings:
+            return 0
         day = timings["import remittance"] + timings["match"]
         if "import remittance" in failed or "match" in failed:
             print(f"import remittance + match: FAIL (a step failed or was interrupted after {day:.1f}s)")

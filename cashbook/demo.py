@@ -568,11 +568,12 @@ def hierarchy_csv(world: World) -> bytes:
                 ((c.group, c.customer_no, c.group_parent, "Y" if c.primary else "N") for c in world.group_members()))
 
 
-def payment_files(world: World, *, max_entries: int | None = None, advices_per_file: int | None = None) -> dict[str, bytes]:
+def payment_files(world: World, *, max_entries: int | None = None, advices_per_file: int | None = None,
+                  sheet_batch: int | None = None) -> dict[str, bytes]:
     """Bank and remittance files in every supported format, named as a bank or customer sends them
     (a varied world's statements and EDI advices split into parts when told: demo_varied.files)."""
     if world.conventions is not None:
-        return varied_files(world, max_entries=max_entries, advices_per_file=advices_per_file)
+        return varied_files(world, max_entries=max_entries, advices_per_file=advices_per_file, sheet_batch=sheet_batch)
     by_channel: dict[str, list[DemoPayment]] = {}
     for p in world.payments:
         by_channel.setdefault(p.channel, []).append(p)

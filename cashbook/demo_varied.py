@@ -171,12 +171,16 @@ def third_party_payer(rng: random.Random) -> tuple[str, str]:
 
 
 def files(world, *, max_entries: int | None = None,  # noqa: ANN001 - a demo World
-          advices_per_file: int | None = None) -> dict[str, bytes]:
+          advices_per_file: int | None = None, sheet_batch: int | None = None) -> dict[str, bytes]:
     """The varied world's bank and remittance files, one statement per bank, advices per customer habit.
 
     ``max_entries`` splits each bank's statement into parts of at most that many entries, and
     ``advices_per_file`` the X12 820 and EDIFACT advices into files of that many: a day's folder
     as a shared service centre receives it (the end-to-end benchmark, bench/bench_day.py).
+    ``sheet_batch`` sends the customers' sheets as batches of up to that many payments, as a
+    payables bureau or a group's shared service centre sends them: one file for many payers of
+    the same layout and currency, each payment with its Payment Ref, Payment Date and Payer
+    columns. Without it each customer sends its own sheet.
     """
 
     conventions: Conventions = world.conventions
@@ -202,14 +206,40 @@ def files(world, *, max_entries: int | None = None,  # noqa: ANN001 - a demo Wor
         out[f"remittance/x12_820_advices{part}.edi"] = x12_820.render(chunk)
     for part, chunk in _parts([a for _, a in advices.get("remadv", [])], advices_per_file):
         out[f"remittance/remadv{part}.edi"] = edifact.render(chunk)
-    by_payer: dict[str, list[ParsedPayment]] = {}  # a customer sends one sheet for the payments of a run
-    for payer_no, advice in advices.get("sheet", []):
+    sheets = advices.get("sheet", [])
+    out.update(_batched_sheets(conventions, sheets, sheet_batch) if sheet_batch else _customer_sheets(conventions, sheets))
+    return out
+
+
+def _customer_sheets(conventions: Conventions, sheets: Sequence[tuple[str, ParsedPayment]]) -> dict[str, bytes]:
+    """One sheet per paying customer for the payments of a run (a very long advice on a sheet of its own)."""
+    by_payer: dict[str, list[ParsedPayment]] = {}
+    for payer_no, advice in sheets:
         key = payer_no if len(advice.lines) < 500 else f"{payer_no} big"
         by_payer.setdefault(key, []).append(advice)
+    out: dict[str, bytes] = {}
     for n, (key, sheet_advices) in enumerate(by_payer.items(), start=1):
         style = conventions.customer(key.split(" ")[0])
         out[f"remittance/advice_{n:03d}.{style.sheet_fmt}"] = sheet.render(sheet_advices, fmt=style.sheet_fmt,
                                                                            style=style.sheet_style)
+    return out
+
+
+def _batched_sheets(conventions: Conventions, sheets: Sequence[tuple[str, ParsedPayment]],
+                    size: int) -> dict[str, bytes]:
+    """Sheets of up to ``size`` payments from many payers: one layout, file type and currency a file
+    (a file's slash dates are read by its currency), in the order the payments were made."""
+    by_layout: dict[tuple[str, str, str], list[ParsedPayment]] = {}
+    for payer_no, advice in sheets:
+        style = conventions.customer(payer_no)
+        key = (style.sheet_fmt, style.sheet_style, advice.currency or conventions.currency(payer_no))
+        by_layout.setdefault(key, []).append(advice)
+    out: dict[str, bytes] = {}
+    n = 0
+    for (fmt, layout, _currency), advices in sorted(by_layout.items()):
+        for start in range(0, len(advices), size):
+            n += 1
+            out[f"remittance/batch_{n:03d}.{fmt}"] = sheet.render(advices[start:start + size], fmt=fmt, style=layout)
     return out
 
 

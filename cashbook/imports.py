@@ -329,7 +329,8 @@ def import_table(db: Database, kind: str, data: bytes, file: str, *, profile: Ma
             if kind == "items":
                 report.booked = erp_sync.book_exports(db, report.import_id, user, now)
             params = {"import_id": report.import_id, "now": now}
-            for statement in (sql.apply_customers_sql() if kind == "customers" else sql.apply_items_sql()):
+            apply = sql.apply_customers_sql() if kind == "customers" else sql.apply_items_sql(report.counts, report.rows)
+            for statement in apply:
                 db.execute(statement, {k: v for k, v in params.items() if f"${k}" in statement})
             if kind == "items":
                 report.conflicts = [c.line() for c in erp_sync.record_conflicts(db, report.import_id, user, now)]
@@ -347,6 +348,8 @@ def _type_and_check(db: Database, kind: str, file: str, staged: Staged, profile:
     From a lazy stage the typed table is the file's only copy: it is numbered afterwards, and
     the order of slash dates is read from it (re-reading dates only for a month-first file).
     """
+    if kind == "items" and _checked_items(db, file, staged, profile, window):
+        return []
     date_columns = ["raw_doc_date", "raw_due_date"]
     problems: list[Problem] = []
     formats = sql.DATE_FORMATS_DAY_FIRST
@@ -378,6 +381,30 @@ def _type_and_check(db: Database, kind: str, file: str, staged: Staged, profile:
     if kind == "customers":
         return problems + _collect(db, file, sql.customer_checks(), sql.customer_file_checks(), line_kind)
     return problems + _collect(db, file, sql.item_checks(window), sql.item_file_checks(), line_kind)
+
+
+def _checked_items(db: Database, file: str, staged: Staged, profile: MappingProfile | None,
+                   window: DateWindow) -> bool:
+    """True when the items file has no problem: then the temp table ``typed`` holds its converted values.
+
+    One pass reads and converts the file and tells each row's problems apart from none; only a file
+    with a problem (or a duplicate document) is typed again with its cells kept, for the messages.
+    Its slash dates are read day-first here: a date only a month-first reading makes sense of fails
+    that reading and so sends the file the slower way, which finds the file's order.
+    """
+    formats = [profile.date_format, "%Y-%m-%d"] if profile and profile.date_format else sql.DATE_FORMATS_DAY_FIRST
+    try:
+        db.read_input(sql.checked_items_sql(formats, window, numbered=not staged.lazy))
+    except InputUnreadable as exc:
+        raise FileRefused(file, [_unreadable_csv(file, exc)]) from exc
+    bad, rows = db.one(sql.checked_counts_sql())
+    if rows == 0:
+        raise FileRefused(file, [Problem(file, "", "", "the file has a header but no data rows")])
+    if bad or db.one(sql.first_duplicate_sql("doc_no")) is not None:
+        db.execute(sql.drop_temp_table_sql("typed"))
+        return False
+    staged.rows = int(rows)
+    return True
 
 
 def read_file(path: str | Path) -> bytes:

@@ -195,7 +195,7 @@ class PostingService(UsesSettings):
         require(self.db, self.user, Role.SUPERVISOR, "exporting postings")
         with self._postings_run():
             data, report = postings.postings_bytes(self.db, self.user, self.settings, fmt, file_name)
-        return data, len(report.journals)
+        return data, report.journals
 
     @contextmanager
     def _postings_run(self) -> Iterator[None]:

@@ -17,6 +17,9 @@ ZERO = Decimal("0.00")
 MAX_INTEGER_DIGITS = 15  # DECIMAL(18,2) holds 16; one digit of headroom for sums of a customer's documents
 LARGEST = Decimal(10) ** MAX_INTEGER_DIGITS
 
+# What nearly every file writes: digits, a point and at most two places. Read at once, without the
+# checks for every other way of writing an amount (a bank statement holds tens of thousands).
+_SIMPLE = re.compile(r"-?[0-9]{1,15}(?:\.([0-9]{1,2}))?")
 _PLAIN = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 _GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
 
@@ -77,6 +80,11 @@ def parse_money(text: object, *, max_places: int = 2, decimal_comma: bool = Fals
     program would read but a person did not mean: scientific notation, underscores, NaN,
     infinity and more than 15 integer digits. ``decimal_comma`` reads "1234,56" (SWIFT, EDIFACT).
     """
+    if type(text) is str and max_places >= 2:
+        simple = _SIMPLE.fullmatch(text)
+        if simple is not None and not (decimal_comma and simple.group(1) is not None):
+            value = Decimal(text)
+            return value.quantize(CENT) if max_places == 2 else value
     if isinstance(text, bool) or isinstance(text, float):
         raise MoneyFormatError(f"{text!r} is a binary float; pass the amount as text or Decimal")
     if isinstance(text, Decimal):

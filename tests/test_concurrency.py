@@ -141,4 +141,4 @@ def test_crash_while_writing_postings_records_nothing(ws: Workspace, tmp_path: P
     assert not (tmp_path / "p.csv").exists() and not list(tmp_path.glob(".p.csv.*"))
     assert ws.db.scalar("SELECT count(*) FROM posted_entry") == 0
     assert ws.db.scalar("SELECT count(*) FROM posting_journal") == 0
-    assert ws.postings.export(tmp_path / "p.csv").journals[0].journal_no == "CP000001"
+    assert ws.postings.export(tmp_path / "p.csv").first_journal == "CP000001"

@@ -104,3 +104,32 @@ def test_cli_writes_a_varied_demo(tmp_path: Path):
                  "--no-workspace"]) == 0
     banks = sorted(p.name for p in (folder / "bank").iterdir())
     assert len(banks) >= 3 and any(n.endswith(".bai") for n in banks) and any(n.endswith(".sta") for n in banks)
+
+
+def _sheet_payments(files: dict[str, bytes]) -> tuple[Counter, dict[str, int]]:
+    """Every payment the customers' sheets carry (reference, amount, payer, lines), and payments a file."""
+    seen: Counter = Counter()
+    per_file: dict[str, int] = {}
+    for name, data in files.items():
+        if not name.endswith((".csv", ".xlsx")):
+            continue
+        parsed = parse_payment_file(data, name.split("/")[1])
+        assert parsed.ok, (name, parsed.problems[:3])
+        per_file[name] = len(parsed.payments)
+        for p in parsed.payments:
+            seen[(p.payment_ref, p.value_date, p.amount,
+                  tuple((l.reference, l.paid_amount, l.discount, l.adjustment, l.reason_code) for l in p.lines))] += 1
+    return seen, per_file
+
+
+def test_batched_sheets_carry_the_same_payments_as_one_sheet_per_customer(varied):
+    """The day benchmark's bureau batches (issue 13): fewer, larger files, read back to the same payments."""
+    alone, _ = _sheet_payments(payment_files(varied))
+    small, small_files = _sheet_payments(payment_files(varied, sheet_batch=2))
+    large, large_files = _sheet_payments(payment_files(varied, sheet_batch=10_000))
+    assert small == alone and large == alone and sum(alone.values()) > 20
+    assert max(small_files.values()) <= 2 < max(large_files.values())
+    layouts = {(s.sheet_fmt, s.sheet_style, varied.conventions.currency(p.payer_no))
+               for p in varied.payments if p.advice is not None and p.channel.endswith("+sheet")
+               for s in [varied.conventions.customer(p.payer_no)]}
+    assert len(large_files) <= len(layouts), "one file per layout, file type and currency when the batch is big"

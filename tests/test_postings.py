@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from collections import defaultdict
 from decimal import Decimal as D
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from cashbook.postings import EXPORT_COLUMNS
 from cashbook.service import Workspace
 from tests.test_ledger_service import ws  # noqa: F401  (fixture)
 
@@ -35,7 +37,7 @@ def test_one_balanced_journal_per_receipt(ws: Workspace, tmp_path: Path) -> None
     path = tmp_path / "postings.csv"
     report = ws.postings.export(path)
     journals = _journals(path)
-    assert list(journals) == ["CP000001", "CP000002"] and len(report.journals) == 2
+    assert list(journals) == ["CP000001", "CP000002"] and report.journals == 2
     _assert_balanced(journals)
     lines = {(r["account"], r["customer_no"], r["doc_no"]): (r["debit"], r["credit"]) for r in journals["CP000001"]}
     assert lines == {
@@ -52,7 +54,7 @@ def test_one_balanced_journal_per_receipt(ws: Workspace, tmp_path: Path) -> None
                                             "debit", "credit", "description"}
     # the next export carries only what is new
     again = ws.postings.export(tmp_path / "again.csv")
-    assert again.journals == () and _journals(tmp_path / "again.csv") == {}
+    assert again.journals == 0 and _journals(tmp_path / "again.csv") == {}
 
 
 def test_unapply_after_export_yields_reversing_journal(ws: Workspace, tmp_path: Path) -> None:  # noqa: F811
@@ -76,7 +78,7 @@ def test_apply_and_unapply_before_export_net_out(ws: Workspace, tmp_path: Path) 
     ws.allocation.apply_manual("PAY2", "INV1", D("100.00"))
     ws.allocation.unapply("PAY2")
     report = ws.postings.export(tmp_path / "p.csv")
-    assert report.journals == () and report.netted_entries == 2
+    assert report.journals == 0 and report.netted_entries == 2
     assert ws.db.scalar("SELECT count(*) FROM posted_entry") == 2
     assert ws.postings.export(tmp_path / "q.csv").netted_entries == 0
 
@@ -126,7 +128,7 @@ def test_postings_bytes_records_the_export_like_a_file(ws: Workspace, tmp_path: 
     assert ws.db.scalar("SELECT count(*) FROM posted_entry WHERE export_id = ?", [export[0]]) == 2
     # exactly what export_postings records: the next export, bytes or file, carries nothing again
     assert ws.postings.as_bytes("xlsx")[1] == 0
-    assert ws.postings.export(tmp_path / "again.csv").journals == ()
+    assert ws.postings.export(tmp_path / "again.csv").journals == 0
     # without a name, the export is recorded as postings_<export id>.<fmt>
     ws.allocation.apply_manual("PAY1", "INV2", D("300.00"))
     data, journals = ws.postings.as_bytes("xlsx")
@@ -143,3 +145,59 @@ def test_postings_bytes_refuses_an_unknown_format_and_records_nothing(ws: Worksp
         ws.postings.as_bytes("pdf")
     assert ws.db.scalar("SELECT count(*) FROM posting_export") == 0
     assert ws.postings.as_bytes("csv")[1] == 1
+
+
+def test_the_file_is_byte_for_byte_the_python_reference(ws: Workspace, tmp_path: Path) -> None:  # noqa: F811
+    """Journals are built in SQL and the CSV written by DuckDB: every kind of journal, netting, reversals of
+    two journals at once, deduction resolutions, awkward references (commas, quotes, line breaks) and
+    numbers that outgrow their digits must read exactly as the Python builder wrote them."""
+    from tests.postings_reference import expected_csv
+
+    ws.set_setting("journal_digits", "1")
+    ws.db.execute("UPDATE receipt SET payment_ref = 'PAY,1 \"quoted\"' WHERE payment_ref = 'PAY1'")
+    ws.db.execute("UPDATE receipt SET payment_ref = 'PAY3' || chr(10) || 'next' WHERE payment_ref = 'PAY3'")
+    ws.db.execute("UPDATE receipt SET payment_ref = 'PAY9' || chr(13) || 'line' WHERE payment_ref = 'PAY9'")
+    ws.db.execute("UPDATE receipt SET payment_ref = '' WHERE payment_ref = 'PAY2'")  # falls back to 'receipt #'
+    pay1 = ws.db.scalar("SELECT receipt_id FROM receipt WHERE payment_ref LIKE 'PAY,1%'")
+    files = []
+
+    def export() -> None:
+        expected = expected_csv(ws.db, ws.settings)
+        path = tmp_path / f"{len(files)}.csv"
+        ws.postings.export(path)
+        files.append(path.read_bytes())
+        assert files[-1] == expected, len(files)
+
+    ws.allocation.apply_manual(pay1, "INV1", D("440.00"), discount=D("5.00"), write_off=D("5.00"), deduction=D("50.00"),
+                               reason_code='SHORT, "damaged"')
+    ws.allocation.apply_manual(pay1, "INV2", D("100.00"))
+    ws.allocation.apply_manual("PAY2", "INV3", D("60.00"))
+    ws.allocation.apply_manual("PAY9", "INV9", D("300.00"), deduction=D("100.00"), reason_code="PRICING")
+    ws.allocation.unidentified("PAY3")
+    ws.credits.apply("CRN1", "INV3", D("30.00"))
+    ws.credits.refund("CRN1", D("20.00"))
+    export()
+    deductions = sorted(ws.credits.deductions(), key=lambda d: d["deduction_id"])
+    ws.credits.resolve_deduction(deductions[0]["deduction_id"], "write_off")
+    ws.credits.resolve_deduction(deductions[1]["deduction_id"], "rebill", new_doc_no="DBN,7")
+    ws.allocation.unapply(pay1, "INV2")  # a reversing journal
+    ws.allocation.apply_manual(pay1, "INV2", D("120.00"))
+    ws.allocation.apply_manual("PAY2", "INV2", D("5.00"))  # applied and unapplied before any export: nets out
+    ws.allocation.unapply("PAY2", "INV2")
+    ws.allocation.apply_manual("PAY2", "INV2", D("10.00"))
+    export()
+    ws.allocation.unapply("PAY2")  # reverses entries of two journals at once
+    ws.credits.unapply("CRN1", "INV3")
+    for _ in range(4):  # past journal 9: the numbers outgrow their one digit
+        ws.allocation.apply_manual(pay1, "INV2", D("1.00"))
+        export()
+    export()
+    text = b"".join(files)
+    # quoted as Python's csv module quotes (a carriage return alone is not: the file has always been so)
+    assert b',"PAY,1 ""quoted""",' in text and b',"PAY3\nnext",' in text and b",PAY9\rline," in text
+    assert re.search(rb"Reversal of CP\d+, CP\d+: ", text) and b"Receipt receipt #2," in text
+    assert re.search(rb"\nCP10,1,", text) and re.search(rb"\nCP11,1,", text)
+    types = {t for (t,) in ws.db.rows("SELECT DISTINCT journal_type FROM posting_journal")}
+    assert types == {"receipt", "reversal", "credit", "deduction"}
+    assert files[-1] == ",".join(EXPORT_COLUMNS).encode() + b"\n"  # nothing new: the header alone
+    assert ws.ledger.verify() == []

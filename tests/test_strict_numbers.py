@@ -159,3 +159,28 @@ def test_a_negative_credit_limit_is_refused_in_every_form(tmp_path: Path, limit:
         data = f"customer_no,name,currency,credit_limit\nC1,One,GBP,\"{limit}\"\n".encode()
         with pytest.raises(FileRefused, match="is negative; a credit limit is zero or more"):
             workspace.import_customers(data, file_name="customers.csv")
+
+
+def test_the_quick_reading_of_plain_amounts_agrees_with_the_full_one():
+    """Plain amounts ("1234.5", "-0.07") are read at once; a leading space takes them the long way."""
+    import random
+
+    from cashbook.money import MoneyFormatError, parse_money
+
+    rng = random.Random(3)
+    texts = ["0", "-0", "7", "-7.5", "007.50", "1.", ".5", "12.345", "1234,56", "999999999999999.99",
+             "1000000000000000", "-1000000000000000.00", "١٢٣", "12.5", "5.00"]
+    texts += [f"{rng.choice(['', '-'])}{rng.randint(0, 10 ** rng.randint(1, 16))}"
+              f"{rng.choice(['', '.', '.' + str(rng.randint(0, 9)), '.' + str(rng.randint(0, 99)).zfill(2), '.123'])}"
+              for _ in range(2_000)]
+
+    def read(text, **options):
+        try:
+            value = parse_money(text, **options)
+            return ("ok", value, str(value))
+        except MoneyFormatError as error:
+            return ("refused", error.reason)
+
+    for text in texts:
+        for options in ({}, {"decimal_comma": True}, {"max_places": 4}, {"max_places": 0}):
+            assert read(text, **options) == read(" " + text, **options), (text, options)

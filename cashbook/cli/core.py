@@ -8,7 +8,6 @@ from pathlib import Path
 from cashbook.cli.main import Parsers, print_json
 from cashbook.cli.progress import progress
 from cashbook.names import shown_file_name
-from cashbook.demo import build_demo_workspace, has_demo_files, write_demo
 from cashbook.errors import CashbookError
 from cashbook.service import Workspace
 
@@ -90,6 +89,9 @@ def _settings(ws: Workspace, args: argparse.Namespace) -> int:
 
 
 def _demo(ws: None, args: argparse.Namespace) -> int:
+    # loaded for this command only: the demo worlds' generators cost every other command a second under load
+    from cashbook.demo import build_demo_workspace, has_demo_files, write_demo
+
     if args.from_files:
         if not has_demo_files(args.dir):
             raise CashbookError(f"{args.dir} holds no demo files (erp/customers.csv, erp/open_items.csv, "

@@ -24,6 +24,16 @@ _DAMAGE_SIGNS = ("could not read enough bytes", "checksum", "corrupt", "not a va
                  "failed to read", "the file is not a valid")
 _FULL_SIGNS = ("no space left", "disk full", "errno 28", "quota")
 _DENIED_SIGNS = ("permission denied", "read-only file system", "operation not permitted")
+_READ_ONLY = re.compile(r"\s*(SELECT|FROM|VALUES|PRAGMA|DESCRIBE|SHOW|EXPLAIN)\b", re.IGNORECASE)
+_WITH_READ = re.compile(r"\s*WITH\b", re.IGNORECASE)
+_WRITE_WORD = re.compile(r"\b(INSERT|UPDATE|DELETE|MERGE|COPY|CREATE|DROP|ALTER)\b", re.IGNORECASE)
+
+
+def reads_only(sql: str) -> bool:
+    """Whether a statement only reads (a SELECT, or a WITH that names no writing keyword)."""
+    if _READ_ONLY.match(sql):
+        return True
+    return bool(_WITH_READ.match(sql)) and not _WRITE_WORD.search(sql)
 
 
 def describe_failure(exc: BaseException, path: str = "") -> WorkspaceError:
@@ -68,6 +78,8 @@ class Database:
         self._con = con
         self.path = path
         self._local = threading.local()
+        self.writes = 0  # statements through this connection that may have written: see ``one_between_writes``
+        self._kept: dict[str, tuple[int, tuple | None]] = {}
 
     # -- plumbing ---------------------------------------------------------------------------
     def cursor(self) -> duckdb.DuckDBPyConnection:
@@ -76,6 +88,8 @@ class Database:
         return current if current is not None else self._con.cursor()
 
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> duckdb.DuckDBPyConnection:
+        if not reads_only(sql):
+            self.writes += 1
         cur = self.cursor()
         try:
             return cur.execute(sql, params) if params is not None else cur.execute(sql)
@@ -88,6 +102,7 @@ class Database:
     def read_input(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> None:
         """Run a statement that reads a user's file (DuckDB's CSV reader): any failure is the file's fault,
         raised as InputUnreadable with DuckDB's first line, for the import to refuse the file by name."""
+        self.writes += 1
         cur = self.cursor()
         try:
             cur.execute(sql, params) if params is not None else cur.execute(sql)
@@ -99,6 +114,16 @@ class Database:
 
     def one(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> tuple | None:
         return self.execute(sql, params).fetchone()
+
+    def one_between_writes(self, sql: str) -> tuple | None:
+        """The row of a reading statement without parameters, asked again only once this connection has
+        written since. The app's cache token is read by every cached view of a page: once a script run is enough."""
+        kept = self._kept.get(sql)
+        if kept is not None and kept[0] == self.writes:
+            return kept[1]
+        row = self.one(sql)
+        self._kept[sql] = (self.writes, row)
+        return row
 
     def scalar(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> Any:
         row = self.one(sql, params)
@@ -114,6 +139,8 @@ class Database:
 
         Through a relation (``sql``), not an executed cursor: DuckDB then hands Arrow the rows without a copy.
         """
+        if not reads_only(sql):
+            self.writes += 1
         try:
             return self.cursor().sql(sql, params=params).to_arrow_table()
         except duckdb.Error as exc:
@@ -121,6 +148,7 @@ class Database:
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         """One statement for many rows of values (small batches; large ones go through ``registered`` Arrow)."""
+        self.writes += 1
         try:
             self.cursor().executemany(sql, rows)
         except duckdb.Error as exc:
@@ -147,6 +175,7 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """All or nothing: a failure inside rolls every statement back."""
+        self.writes += 1  # statements run on the yielded cursor bypass ``execute``
         if getattr(self._local, "tx", None) is not None:
             yield self._local.tx  # nested: join the outer transaction
             return
@@ -168,6 +197,7 @@ class Database:
                 ) from exc
         finally:
             self._local.tx = None
+            self.writes += 1
             cur.close()
 
     def close(self) -> None:

@@ -279,25 +279,95 @@ def apply_customers_sql() -> list[str]:
 
 
 # -- open items ---------------------------------------------------------------------------------
-def typed_items_sql(formats: list[str], table: str = "typed") -> str:
-    """The file with its raw cells (raw_*) and converted values; bad cells convert to NULL."""
-    return f"""
-        CREATE OR REPLACE TEMP TABLE {table} AS
-        SELECT s.*, {cell('doc_no')} AS doc_no,
+def item_values_sql(formats: list[str]) -> str:
+    """The converted values of an items stage row ``s``; bad cells convert to NULL.
+
+    The currency is not among them: a blank one is the customer's, which needs the master (see
+    typed_items_sql). The normalized document number is computed where rows are written.
+    """
+    return f"""{cell('doc_no')} AS doc_no,
                {enum_sql(cell('doc_type'), DOC_TYPE_SYNONYMS)} AS doc_type,
                {cell('customer_no')} AS customer_no,
                {date_sql(cell('doc_date'), formats)} AS doc_date,
                {date_sql(cell('due_date'), formats)} AS due_date_given,
                coalesce(due_date_given, doc_date) AS due_date,
-               coalesce(upper({cell('currency')}), c.currency) AS currency,
                {money_sql(cell('amount'))} AS amount,
                {money_sql(cell('open_amount'))} AS open_amount_given,
                coalesce(open_amount_given, amount) AS open_amount,
                {cell('po_number')} AS po_number,
                TRY_CAST(rtrim({cell('discount_pct')}, '%') AS DECIMAL(9,4)) AS discount_pct,
-               TRY_CAST({cell('discount_days')} AS INTEGER) AS discount_days,
-               {normalize_ref_sql(cell('doc_no'))} AS doc_no_norm
+               TRY_CAST({cell('discount_days')} AS INTEGER) AS discount_days"""
+
+
+def typed_items_sql(formats: list[str], table: str = "typed") -> str:
+    """The file with its raw cells (raw_*) and converted values; bad cells convert to NULL."""
+    return f"""
+        CREATE OR REPLACE TEMP TABLE {table} AS
+        SELECT s.*, {item_values_sql(formats)},
+               coalesce(upper({cell('currency')}), c.currency) AS currency
         FROM stage s LEFT JOIN customer c ON c.customer_no = {cell('customer_no')}"""
+
+
+def _plain_money_sql(column: str, typed_column: str) -> str:
+    """True when an amount cell is written exactly as DuckDB writes its DECIMAL(18,2) value ("-1234.50").
+
+    Such a cell passes money_checks: it matches MONEY_2DP_RE, converted, and has at most 15 digits.
+    """
+    return f"(length({cell(column)}) <= {money.MAX_INTEGER_DIGITS} AND CAST(s.{typed_column} AS VARCHAR) = {cell(column)})"
+
+
+def item_clean_sql(window: money.DateWindow) -> str:
+    """A condition, cheap to test, under which no check of item_checks can fire on a row.
+
+    It only ever errs towards "not clean": a row it does not call clean is judged by the checks
+    themselves. ``s`` holds the raw cells and item_values_sql, ``c`` the row's customer.
+    """
+    earliest, latest = f"DATE {q(window.earliest.isoformat())}", f"DATE {q(window.latest.isoformat())}"
+    codes = ", ".join(q(c) for c in ISO_CURRENCIES)
+    pct, days, currency = cell("discount_pct"), cell("discount_days"), cell("currency")
+    return " AND ".join([
+        f"{cell('doc_no')} IS NOT NULL", "c.customer_no IS NOT NULL",  # the customer is known, so its number is given
+        f"{cell('doc_type')} IN ('INV', 'CRN', 'DBN')",
+        f"s.doc_date BETWEEN {earliest} AND {latest}",
+        f"({cell('due_date')} IS NULL OR s.due_date_given BETWEEN {earliest} AND {latest})",
+        "s.due_date >= s.doc_date",
+        _plain_money_sql("amount", "amount"),
+        f"(CASE WHEN {cell('doc_type')} = 'CRN' THEN s.amount < 0 ELSE s.amount > 0 END)",
+        f"({cell('open_amount')} IS NULL OR ({_plain_money_sql('open_amount', 'open_amount_given')} "
+        "AND sign(s.open_amount_given) IN (0, sign(s.amount)) AND abs(s.open_amount_given) <= abs(s.amount)))",
+        f"({currency} IS NULL OR ({currency} = c.currency AND {currency} IN ({codes})))",
+        f"({pct} IS NULL OR (regexp_full_match({pct}, {q(PCT_RE)}) AND s.discount_pct <= 100))",
+        f"({days} IS NULL OR regexp_full_match({days}, {q(INT_RE)}))",
+        f"({pct} IS NULL OR {days} IS NOT NULL OR s.discount_pct <= 0)",
+    ])
+
+
+def checked_items_sql(formats: list[str], window: money.DateWindow, *, numbered: bool) -> str:
+    """The temp table ``typed`` of converted values only, and ``bad``: whether any check of item_checks fires.
+
+    One pass over the file: the checks are worked out only for rows item_clean_sql does not pass,
+    and no raw cell is kept. A file with a bad row is typed again with its cells (typed_items_sql)
+    for the messages. ``numbered``: the stage has rn and line (kept, for the same order).
+    """
+    conditions = " OR ".join(f"({condition})" for condition, _, _ in item_checks(window))
+    return f"""
+        CREATE OR REPLACE TEMP TABLE typed AS
+        SELECT {'s.rn, s.line, ' if numbered else ''}s.doc_no, s.doc_type, s.customer_no, s.doc_date, s.due_date,
+               coalesce(upper({cell('currency')}), c.currency) AS currency, s.amount, s.open_amount, s.po_number,
+               s.discount_pct, s.discount_days,
+               CASE WHEN {item_clean_sql(window)} THEN false ELSE coalesce({conditions}, false) END AS bad
+        FROM (SELECT s.*, {item_values_sql(formats)} FROM stage s) s
+        LEFT JOIN customer c ON c.customer_no = {cell('customer_no')}"""
+
+
+def checked_counts_sql() -> str:
+    """(rows with a problem, rows) of the temp table ``typed`` made by checked_items_sql."""
+    return "SELECT count(*) FILTER (WHERE bad), count(*) FROM typed"
+
+
+def first_duplicate_sql(key: str) -> str:
+    """One value of ``key`` (a column from code) that appears more than once in ``typed``, if any."""
+    return f"SELECT {key} FROM typed GROUP BY {key} HAVING count(*) > 1 LIMIT 1"
 
 
 def retype_item_dates_sql(table: str, formats: list[str]) -> str:
@@ -388,20 +458,34 @@ def item_diff_sql() -> str:
         FROM open_item i WHERE i.status = 'open' AND NOT EXISTS (SELECT 1 FROM typed t WHERE t.doc_no = i.doc_no)"""
 
 
-def apply_items_sql() -> list[str]:
+def apply_items_sql(counts: dict[str, int], rows: int) -> list[str]:
+    """The statements that write an items file's ``diff`` (``counts``: keys per change; ``rows``: the file's).
+
+    Only the statements with something to do; the normalized document number is computed for the
+    rows written. When every row of the file is new, no row needs looking up before it is inserted.
+    """
     sets = ", ".join(f"{f} = t.{f}" for f in ITEM_FIELDS)
-    return [
-        f"""UPDATE open_item i SET {sets}, doc_no_norm = t.doc_no_norm, status = 'open', import_id = $import_id,
-                updated_at = $now
-            FROM typed t, diff d
-            WHERE t.doc_no = i.doc_no AND d.key = i.doc_no AND d.change IN ('changed', 'returned')""",
-        f"""INSERT INTO open_item (doc_no, {', '.join(ITEM_FIELDS)}, status, doc_no_norm, import_id, updated_at)
-            SELECT t.doc_no, {', '.join('t.' + f for f in ITEM_FIELDS)}, 'open', t.doc_no_norm, $import_id, $now
-            FROM typed t WHERE NOT EXISTS (SELECT 1 FROM open_item i WHERE i.doc_no = t.doc_no)""",
-        """UPDATE open_item i SET status = 'settled', import_id = $import_id, updated_at = $now
-            FROM diff d WHERE d.key = i.doc_no AND d.change = 'vanished'""",
-        "INSERT INTO master_change SELECT $import_id, 'item', key, change, detail FROM diff WHERE change <> 'new'",
-    ]
+    statements = []
+    if counts.get("changed") or counts.get("returned"):
+        statements.append(
+            f"""UPDATE open_item i SET {sets}, doc_no_norm = {normalize_ref_sql('t.doc_no')}, status = 'open',
+                    import_id = $import_id, updated_at = $now
+                FROM typed t, diff d
+                WHERE t.doc_no = i.doc_no AND d.key = i.doc_no AND d.change IN ('changed', 'returned')""")
+    if counts.get("new"):
+        new_rows = "" if counts["new"] == rows else "WHERE t.doc_no IN (SELECT key FROM diff WHERE change = 'new')"
+        statements.append(
+            f"""INSERT INTO open_item (doc_no, {', '.join(ITEM_FIELDS)}, status, doc_no_norm, import_id, updated_at)
+                SELECT t.doc_no, {', '.join('t.' + f for f in ITEM_FIELDS)}, 'open', {normalize_ref_sql('t.doc_no')},
+                       $import_id, $now
+                FROM typed t {new_rows}""")
+    if counts.get("vanished"):
+        statements.append("""UPDATE open_item i SET status = 'settled', import_id = $import_id, updated_at = $now
+            FROM diff d WHERE d.key = i.doc_no AND d.change = 'vanished'""")
+    if any(count for change, count in counts.items() if change != "new"):
+        statements.append(
+            "INSERT INTO master_change SELECT $import_id, 'item', key, change, detail FROM diff WHERE change <> 'new'")
+    return statements
 
 
 # -- staging and the import's own bookkeeping ---------------------------------------------------
@@ -446,6 +530,11 @@ def temp_view_sql(name: str, query: str) -> str:
 def temp_table_sql(name: str, query: str) -> str:
     """A temp table ``name`` (from code) made from ``query``."""
     return f"CREATE OR REPLACE TEMP TABLE {name} AS {query}"
+
+
+def drop_temp_table_sql(name: str) -> str:
+    """Drop the temp table ``name`` (from code)."""
+    return f"DROP TABLE IF EXISTS temp.main.{name}"
 
 
 def span_sql(table: str) -> str:

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -52,6 +52,34 @@ class Doc(NamedTuple):
     discount_days: int | None = None
     erp_conflict: bool = False  # on the Exceptions list: the ERP and Cashbook disagree, nothing is applied to it
     currency: str | None = None  # cash applies only within one currency
+
+
+class DocColumns(Mapping[str, Doc]):
+    """The run's documents by number, each made a ``Doc`` when a decision first reads it.
+
+    A run loads every open document of the scopes searched by amount (a million or more on a
+    big world) but its decisions read a small share of them; the rest need not become objects."""
+
+    def __init__(self, columns: Sequence[Sequence[Any]]) -> None:
+        self._columns = columns
+        self._row = {doc_no: i for i, doc_no in enumerate(columns[0])}
+        self._made: dict[str, Doc] = {}
+
+    def __getitem__(self, doc_no: str) -> Doc:
+        doc = self._made.get(doc_no)
+        if doc is None:
+            row = self._row[doc_no]
+            doc = self._made[doc_no] = Doc._make([column[row] for column in self._columns])
+        return doc
+
+    def __contains__(self, doc_no: object) -> bool:
+        return doc_no in self._row
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._row)
+
+    def __len__(self) -> int:
+        return len(self._row)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from cashbook.db import matching_sql as msql
 from cashbook.errors import CashbookError, NotFound
 from cashbook.exports import write_table
 from cashbook.ledger import CentsEntry, Ledger, cents_array
-from cashbook.matching import rules
+from cashbook.matching import parallel, rules
 from cashbook.matching.guard import currency_review, decision_problems, to_review
 from cashbook.matching.passes import (CustomerRow, alias_keys, fuzzy_reference_hits, identify_by_keys,
                                       identify_by_names)
@@ -173,7 +173,7 @@ class MatchingService(UsesSettings):
         amount_scopes |= {s for p in payers.values() if not p.known for s in p.scopes}
         _temp_table(db, "m_amount_scope", pa.table({"scope_key": pa.array(sorted(amount_scopes), pa.string())}))
         cols = [_pylist(c) for c in db.arrow(msql.documents_sql()).columns]
-        docs = dict(zip(cols[0], map(rules.Doc._make, zip(*cols))))
+        docs = rules.DocColumns(cols)
         book_cols = db.arrow(msql.book_sql())
         refs: dict[int, list[rules.Ref]] = {}
         ref_cols = [_pylist(c) for c in db.arrow(msql.ref_columns_sql()).columns]
@@ -198,32 +198,49 @@ class MatchingService(UsesSettings):
         order = sorted(receipt_ids, key=lambda r: (info[r][1] or date.min, info[r][0] or "", info[r][2], r))
         book = rules.OpenBook.from_sorted(*(_pylist(book_cols.column(i)) for i in range(3)),
                                           book_cols.column(3).to_numpy())
-        open_now: dict[str, int] = {}
-        decisions: list[rules.Decision] = []
-        notices: list[tuple[int, str, str, int | None]] = []  # (receipt, kind, doc, earlier receipt in this run)
-        settled_in_run: dict[str, int] = {}  # document -> the receipt of this run that last settled some of it
         no_rejections: frozenset[str] = frozenset()
         no_contest: dict[str, tuple[int, ...]] = {}
-        for rid in order:
-            pref, value_date, amount, text = info[rid]
-            case = rules.Case(rid, pref, value_date or date.min, amount, text or "", payers[rid],
-                              tuple(refs.get(rid, ())), tuple(hits.get(rid, ())), contested.get(rid, no_contest),
-                              frozenset(rejected[rid]) if rid in rejected else no_rejections, receipt_currency[rid])
-            decision = rules.decide(case, docs, open_now, book, settings)
-            decision = currency_review(decision, amount, case.currency, docs, currencies)
-            problems = decision_problems(decision, amount, docs, open_now)
-            if problems:  # one receipt never stops the run: this one goes to a clerk, the rest is written
-                decision = to_review(decision, amount, problems)
-            if decision.review:
-                report.reviewed.append((rid, pref or "", decision.review))
-            for kind, doc_no in decision.notices:
-                notices.append((rid, kind, doc_no, settled_in_run.get(doc_no)))
-            if decision.certain:
-                for doc_no, consumed in decision.consumed().items():
-                    open_now[doc_no] = open_now.get(doc_no, docs[doc_no].open_start) - consumed
-                    book.set_open(doc_no, open_now[doc_no])
-                    settled_in_run[doc_no] = rid
-            decisions.append(decision)
+
+        def decide_part(part: Sequence[int]) -> _Decided:
+            """Decide ``part`` in its order; what a receipt consumes is no longer open for a later one."""
+            open_now: dict[str, int] = {}
+            out = _Decided([], [], [])
+            settled_in_run: dict[str, int] = {}  # document -> the receipt of this run that last settled some of it
+            for rid in part:
+                pref, value_date, amount, text = info[rid]
+                case = rules.Case(rid, pref, value_date or date.min, amount, text or "", payers[rid],
+                                  tuple(refs.get(rid, ())), tuple(hits.get(rid, ())), contested.get(rid, no_contest),
+                                  frozenset(rejected[rid]) if rid in rejected else no_rejections,
+                                  receipt_currency[rid])
+                decision = rules.decide(case, docs, open_now, book, settings)
+                decision = currency_review(decision, amount, case.currency, docs, currencies)
+                problems = decision_problems(decision, amount, docs, open_now)
+                if problems:  # one receipt never stops the run: this one goes to a clerk, the rest is written
+                    decision = to_review(decision, amount, problems)
+                if decision.review:
+                    out.reviewed.append((rid, pref or "", decision.review))
+                for kind, doc_no in decision.notices:
+                    out.notices.append((rid, kind, doc_no, settled_in_run.get(doc_no)))
+                if decision.certain:
+                    for doc_no, consumed in decision.consumed().items():
+                        open_now[doc_no] = open_now.get(doc_no, docs[doc_no].open_start) - consumed
+                        book.set_open(doc_no, open_now[doc_no])
+                        settled_in_run[doc_no] = rid
+                out.decisions.append(decision)
+            return out
+
+        def scopes_of(rid: int) -> list[str]:
+            payer = payers[rid]
+            touched = [payer.scope_key or ""] if payer.known else []  # the amount book of the payer's scope
+            touched += payer.scopes
+            touched += [docs[h.doc_no].scope_key for h in hits.get(rid, ()) if h.doc_no in docs]
+            return touched
+
+        workers = parallel.worker_count(len(order))
+        parts = parallel.independent_parts(order, scopes_of, workers) if workers > 1 else [order]
+        decided = _Decided.merged(parallel.run_parts(parts, decide_part), order)
+        decisions, notices = decided.decisions, decided.notices
+        report.reviewed += decided.reviewed
         step("decide")
         self._write_notices(run_id, notices, report)  # before the run's entries: "earlier" means before this run
         self._write(run_id, decisions, report)
@@ -463,6 +480,25 @@ class MatchingService(UsesSettings):
                                 title="Payer unknown")
         rows = self.db.rows(msql.scope_customers_sql(), {"c": payer})
         return sorted(r[0] for r in rows)
+
+
+@dataclass
+class _Decided:
+    """What deciding some receipts gave: decisions, duplicate notices, receipts sent to review."""
+
+    decisions: list[rules.Decision]
+    notices: list[tuple[int, str, str, int | None]]  # (receipt, kind, doc, earlier receipt in this run)
+    reviewed: list[tuple[int, str, str]]
+
+    @classmethod
+    def merged(cls, parts: Sequence[_Decided], order: Sequence[int]) -> _Decided:
+        """The parts put back in the run's order, as one loop over ``order`` would have left them."""
+        if len(parts) == 1:
+            return parts[0]
+        at = {rid: i for i, rid in enumerate(order)}
+        return cls(sorted((d for p in parts for d in p.decisions), key=lambda d: at[d.receipt_id]),
+                   sorted((n for p in parts for n in p.notices), key=lambda n: at[n[0]]),
+                   sorted((r for p in parts for r in p.reviewed), key=lambda r: at[r[0]]))
 
 
 def _pylist(column: pa.ChunkedArray | pa.Array) -> list[Any]:

@@ -198,6 +198,8 @@ def test_customer_payment_history_and_dashboard(morning: Morning, page, tmp_path
     page.get_by_text(re.compile(r"^Log scale:")).wait_for()
     shot(page, "dashboard", tmp_path)
     # A table on screen downloads as it shows; the file is written when the button is clicked.
+    page.get_by_role("tab", name="Open receivables by age").click()
+    wait_idle(page)
     with page.expect_download() as info:
         page.get_by_role("button", name="Download aging.xlsx").click()
     aging = tmp_path / "aging.xlsx"
