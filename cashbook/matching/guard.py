@@ -81,7 +81,7 @@ def currency_review(decision: Decision, amount: int, currency: str | None, docs:
     """The decision with no cash across currencies: what would apply the receipt's cash to a document,
     or hold it on account for a customer, in another currency is taken out and the receipt goes to a
     clerk with the reason ("invoice INV-1 is in GBP, the receipt in USD"); a receipt whose currency
-    is not known (``currency`` None: no file states it, no identified payer gives it) is never
+    is not known (``currency`` None: no file, identified payer or company account gives it) is never
     applied to a document, only suggested. ``currencies`` maps customers to their master currency.
 
     The rules already keep other currencies out of every pass; this is the last word before the
@@ -106,7 +106,7 @@ def currency_review(decision: Decision, amount: int, currency: str | None, docs:
                  ", ".join(d.doc_no for d in found[:3]) + (f" and {len(found) - 3} more" if len(found) > 3 else "") + " are")
         reasons.insert(0, f"{named} in {other}, the receipt in {currency}")
     if currency is None and decision.certain and any(d.kind == EntryKind.DOCUMENT for d in keep):
-        reasons.append("the receipt's currency is not known (no file states it and no identified payer gives it)")
+        reasons.append("the receipt's currency is not known (no file, identified payer or company account gives it)")
     if not reasons:
         return decision
     why = "sent to review: " + "; ".join(dict.fromkeys(reasons))

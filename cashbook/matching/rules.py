@@ -134,7 +134,7 @@ class Case:
     hits: tuple[Hit, ...] = ()
     contested: Mapping[str, tuple[int, ...]] = field(default_factory=dict)  # doc -> other receipts, same date
     rejected: frozenset[str] = frozenset()  # documents a clerk rejected for this receipt
-    currency: str | None = None  # the receipt's, else its identified payer's; None: not known
+    currency: str | None = None  # the receipt's, else its identified payer's or account's; None: not known
 
     def same_currency(self, doc: Doc) -> bool:
         """Whether cash of this receipt may apply to the document automatically: both in one known currency."""
@@ -145,7 +145,7 @@ class Case:
         if self.same_currency(doc):
             return ""
         if self.currency is None:
-            return (f"the receipt's currency is not known (no file states it and no identified payer gives it); "
+            return (f"the receipt's currency is not known (no file, identified payer or company account gives it); "
                     f"{doc_label(doc)} {doc.doc_no} is in {doc.currency}")
         return f"{doc_label(doc)} {doc.doc_no} is in {doc.currency}, the receipt in {self.currency}"
 
