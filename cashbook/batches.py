@@ -12,8 +12,6 @@ from datetime import datetime
 from typing import Any
 from collections.abc import Sequence
 
-import pyarrow as pa
-
 from cashbook.db import Database
 from cashbook.names import shown_file_name
 from cashbook.db import batches_sql as sql
@@ -88,6 +86,8 @@ def record_imports(db: Database, rows: Sequence[tuple[int, ImportReport, dict[st
     """The batch rows of many files at once, each (import id, report, summary): one insert, not one a file."""
     if not rows:
         return
+    import pyarrow as pa  # a payment batch's rows go as Arrow; an ERP import records one row and never loads it
+
     table = pa.table({
         "import_id": pa.array([i for i, _, _ in rows], pa.int32()),
         "kind": pa.array([r.kind for _, r, _ in rows], pa.string()),

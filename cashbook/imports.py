@@ -19,8 +19,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-import pyarrow as pa
-
 from cashbook import erp_sync
 from cashbook.batches import ImportReport, previous_import, record_import
 from cashbook.db import Database
@@ -28,7 +26,6 @@ from cashbook.db import import_sql as sql
 from cashbook.errors import FileRefused, InputUnreadable, Problem
 from cashbook.formats.tabular import Sheet, TableReadError, decode_text, is_xlsx, looks_binary, read_sheet
 from cashbook.formats.base import MAX_FILE_BYTES, utf8_from_bom
-from cashbook.formats.detect import detect_format
 from cashbook.money import DEFAULT_DATE_WINDOW, DateWindow
 from cashbook.settings import current_user
 from cashbook.templates import (CUSTOMERS, ITEMS, TEMPLATES, MappingProfile, Template, header_score, map_headers,
@@ -50,6 +47,8 @@ def detect_kind(data: bytes, file_name: str) -> str:
     that template's kind, the template matching the most columns winning; otherwise a file one of
     the payment formats recognises is "payments". A clerk may still say otherwise: this is a default.
     """
+    from cashbook.formats.detect import detect_format  # the payment parsers load only when a file is not an ERP table
+
     return _template_kind(data, file_name) or ("payments" if detect_format(data, file_name) else "unknown")
 
 
@@ -138,6 +137,8 @@ def _has_blank_lines(data: bytes) -> bool:
 
 
 def _stage_rows(db: Database, data: bytes, file: str, template: Template, profile: MappingProfile | None) -> Staged:
+    import pyarrow as pa  # only small files and sheets are staged from Python: a large CSV never loads Arrow
+
     try:
         sheet: Sheet = read_sheet(data, file)
     except TableReadError as exc:

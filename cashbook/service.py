@@ -15,26 +15,28 @@ from typing import TYPE_CHECKING, Any
 
 from cashbook import access, imports
 from cashbook.access import Role
-from cashbook.allocation import AllocationService
 from cashbook.batch_runs import announce
 from cashbook.db import Database, open_database
 from cashbook.db import workspace_sql as sql
-from cashbook.erp_conflicts import ErpSyncService
 from cashbook.errors import CashbookError, FileRefused, Problem
-from cashbook.decisions import DecisionReport, apply_decisions, read_decisions, suggestions_xlsx
-from cashbook.hierarchy import HierarchyService, master_sync_warnings
 from cashbook.errors import WorkspaceError
 from cashbook.batches import ImportReport
 from cashbook.imports import Progress
-from cashbook.ledger_service import AccountService, CreditService, LedgerService, PostingService
-from cashbook.matching.service import MatchingService
 from cashbook.model import ImportKind
 from cashbook.names import shown_file_name
-from cashbook.receipts import ReceiptService
 from cashbook.settings import Settings, checked_user, current_user, load_settings, settings_file
 from cashbook.templates import MappingProfile
 
+# Each area's service is loaded when first used: a command such as `cashbook import items` then
+# starts without loading the matcher, the ledger, the parsers and what they load.
 if TYPE_CHECKING:
+    from cashbook.allocation import AllocationService
+    from cashbook.decisions import DecisionReport
+    from cashbook.erp_conflicts import ErpSyncService
+    from cashbook.hierarchy import HierarchyService
+    from cashbook.ledger_service import AccountService, CreditService, LedgerService, PostingService
+    from cashbook.matching.service import MatchingService
+    from cashbook.receipts import ReceiptService
     from cashbook.users import UserService
 
 DEFAULT_DB = "cashbook.duckdb"
@@ -188,51 +190,74 @@ class Workspace:
     def _import_table(self, kind: str, source: str | Path | bytes, file_name: str | None,
                       mapping: MappingProfile | str | Path | None, progress: Progress | None) -> ImportReport:
         data, name, path = _source(source, file_name)
+        warnings = None
+        if kind == "customers":
+            from cashbook.hierarchy import master_sync_warnings  # loaded when first used (see the imports above)
+
+            warnings = master_sync_warnings
         return imports.import_table(self.db, kind, data, name, profile=_profile(mapping), user=self.user,
                                     path=path, progress=progress, window=self.settings.date_window,
-                                    warnings=master_sync_warnings if kind == "customers" else None)
+                                    warnings=warnings)
 
     # -- areas ------------------------------------------------------------------------------
     @cached_property
     def hierarchy(self) -> HierarchyService:
+        from cashbook.hierarchy import HierarchyService  # loaded when first used (see the imports above)
+
         return HierarchyService(self.db, self.user)
 
     @cached_property
     def receipts(self) -> ReceiptService:
+        from cashbook.receipts import ReceiptService  # loaded when first used (see the imports above)
+
         return ReceiptService(self.db, self.user)
 
     @cached_property
     def matching(self) -> MatchingService:
         """Matching runs, explanations and candidates, with the settings of the moment each is used."""
+        from cashbook.matching.service import MatchingService  # loaded when first used (see the imports above)
+
         return MatchingService(self.db, self.user, self._current_settings)
 
     @cached_property
     def allocation(self) -> AllocationService:
         """Every clerk action on receipts' cash: apply, on account, suspense, unapply, accept, reject."""
+        from cashbook.allocation import AllocationService  # loaded when first used (see the imports above)
+
         return AllocationService(self.db, self.user, self._current_settings)
 
     @cached_property
     def credits(self) -> CreditService:
         """Credit memos and deductions."""
+        from cashbook.ledger_service import CreditService  # loaded when first used (see the imports above)
+
         return CreditService(self.db, self.user, self._current_settings)
 
     @cached_property
     def accounts(self) -> AccountService:
         """Customers' accounts, holds, statements, and customers missing from the master."""
+        from cashbook.ledger_service import AccountService  # loaded when first used (see the imports above)
+
         return AccountService(self.db, self.user, self._current_settings)
 
     @cached_property
     def postings(self) -> PostingService:
         """Journals for the ERP."""
+        from cashbook.ledger_service import PostingService  # loaded when first used (see the imports above)
+
         return PostingService(self.db, self.user, self._current_settings)
 
     @cached_property
     def ledger(self) -> LedgerService:
         """The ledger's integrity (``verify``)."""
+        from cashbook.ledger_service import LedgerService  # loaded when first used (see the imports above)
+
         return LedgerService(self.db, self.user)
 
     @cached_property
     def erp_sync(self) -> ErpSyncService:
+        from cashbook.erp_conflicts import ErpSyncService  # loaded when first used (see the imports above)
+
         return ErpSyncService(self.db, self.user, self._current_settings)
 
     @cached_property
@@ -292,6 +317,8 @@ class Workspace:
     # -- deciding in Excel ------------------------------------------------------------------
     def suggestions_xlsx(self) -> bytes:
         """Every suggestion waiting, as a workbook with a Decision column (cashbook.decisions)."""
+        from cashbook.decisions import suggestions_xlsx  # loaded when first used (see the imports above)
+
         return suggestions_xlsx(self.db)
 
     def decide_in_excel(self, data: bytes, file_name: str) -> DecisionReport:
@@ -300,6 +327,8 @@ class Workspace:
         A file with any unreadable row is refused whole (FileRefused); decisions the ledger refuses
         are reported with why, and the rest are applied together.
         """
+        from cashbook.decisions import apply_decisions, read_decisions  # loaded when first used (see the imports above)
+
         decisions, undecided = read_decisions(self.db, data, file_name)
         return apply_decisions(self.db, self.allocation, decisions, file_name, undecided)
 

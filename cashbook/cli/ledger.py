@@ -8,7 +8,6 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from cashbook import credits
 from cashbook.cli.main import Parsers, show
 from cashbook.cli.progress import progress
 from cashbook.errors import CashbookError
@@ -197,6 +196,8 @@ def _credit_refund(ws: Workspace, a: argparse.Namespace) -> int:
 
 
 def _credit_list(ws: Workspace, a: argparse.Namespace) -> int:
+    from cashbook import credits  # the ledger's code loads only for the commands that use it
+
     memos = ws.credits.memos()
     return show(a, [dict(zip(credits.EXPORT_COLUMNS, m.export_row())) for m in memos],
                 (f"{m.doc_no:<14} {m.customer_no:<10} {m.status.value:<15} amount {format_money(m.amount):>12} "

@@ -6,7 +6,6 @@ import argparse
 from decimal import Decimal
 from pathlib import Path
 
-from cashbook.decisions import suggestion_rows
 from cashbook.errors import CashbookError
 from cashbook.imports import read_file
 from cashbook.cli.main import Parsers, print_json
@@ -112,6 +111,8 @@ def _export_suggestions(ws: Workspace, args: argparse.Namespace) -> int:
         raise CashbookError(f"{args.file}: the suggestions workbook is an .xlsx file", title="Export refused")
     data = ws.suggestions_xlsx()
     args.file.write_bytes(data)
+    from cashbook.decisions import suggestion_rows  # the workbook code loads only for the commands that use it
+
     count = len(suggestion_rows(ws.db))
     print(f"wrote {count:,} suggestion{'s' if count != 1 else ''} to {args.file}; fill in the Decision column, "
           f"then `cashbook decide {args.file}`")

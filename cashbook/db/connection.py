@@ -11,10 +11,12 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pyarrow as pa
+
+if TYPE_CHECKING:  # Arrow is loaded by the modules that hand tables over, not by every command
+    import pyarrow as pa
 
 from cashbook.errors import InputUnreadable, WorkspaceError
 
@@ -124,6 +126,10 @@ class Database:
         row = self.one(sql)
         self._kept[sql] = (self.writes, row)
         return row
+
+    def forget_kept_reads(self) -> None:
+        """Ask every ``one_between_writes`` statement again: another connection may have written since."""
+        self._kept.clear()
 
     def scalar(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> Any:
         row = self.one(sql, params)
