@@ -1,7 +1,7 @@
 """Cashbook in the browser: the router. Each page lives in app_pages/; run with `cashbook app` (or `streamlit run app.py`).
 
 Each run opens the workspace, lets only a signed-in user past (once the workspace has users),
-offers the pages the user's role may use, and closes the workspace when the run ends.
+offers the pages the user's role may use, and gives the workspace back when the run ends (see app_pages.state).
 """
 
 from pathlib import Path

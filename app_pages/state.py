@@ -2,9 +2,9 @@
 
 Only the app imports this module (it imports Streamlit); the core, the CLI and notebooks never do.
 Pages read and write session values through ``state()`` instead of raw ``st.session_state`` keys,
-and get their Workspace from ``workspace()``: the workspace file opened for this one script run
-(``run_workspace``) and closed when the run ends, so that a batch run from the command line can
-have the file between two runs; every change the app makes carries the signed-in user's name.
+and get their Workspace from ``workspace()``: the workspace file held while script runs draw
+(``run_workspace``) and closed a moment after the last one ends, so that a batch run from the command
+line can have the file between two clicks; every change the app makes carries the signed-in user's name.
 """
 
 from __future__ import annotations
@@ -154,18 +154,90 @@ def _wait_for_batch(path: str, where: "st.delta_generator.DeltaGenerator") -> Da
         time.sleep(0.5)
 
 
+KEEP_SECONDS = 2.0  # how long the file stays open after a run, for the clerk's next click
+
+
+@dataclass
+class _Kept:
+    """The workspace file kept open between script runs: by how many runs now, and the timer that closes it."""
+
+    db: Database
+    runs: int = 0
+    timer: threading.Timer | None = None
+
+
+_KEEP_LOCK = threading.Lock()
+_KEPT: dict[str, _Kept] = {}
+
+
+def _borrow(path: str, where: "st.delta_generator.DeltaGenerator") -> Database:
+    """The kept connection when there is one and no batch run is announced; else a fresh open (after the batch).
+
+    Opening the file costs 0.1-0.5 s on a busy machine (DuckDB starts a database instance each time) and
+    its page cache starts cold: paid on every click, that was a third of a page switch on a full workspace."""
+    batch = running(path)
+    with _KEEP_LOCK:
+        kept = _KEPT.get(path)
+        if kept is not None and batch and kept.runs == 0:  # give the file to the batch run now
+            _KEPT.pop(path)
+            kept.db.close()
+        elif kept is not None and not batch:
+            if kept.timer is not None:
+                kept.timer.cancel()
+                kept.timer = None
+            kept.runs += 1
+            kept.db.forget_kept_reads()  # an in-process connection may have written since
+            return kept.db
+    db = _wait_for_batch(path, where)
+    with _KEEP_LOCK:
+        if path not in _KEPT:
+            _KEPT[path] = _Kept(db, runs=1)
+    return db
+
+
+def _give_back(path: str, db: Database) -> None:
+    """End a run's use of the file: a connection that is not the kept one closes; the kept one closes when the
+    last run using it ends and a batch run is waiting, else ``KEEP_SECONDS`` later unless a run borrows it."""
+    with _KEEP_LOCK:
+        kept = _KEPT.get(path)
+        if kept is None or kept.db is not db:
+            db.close()
+            return
+        kept.runs -= 1
+        if kept.runs > 0:
+            return
+        if running(path):
+            _KEPT.pop(path)
+            db.close()
+            return
+        kept.timer = threading.Timer(KEEP_SECONDS, _expire, args=(path, kept))
+        kept.timer.daemon = True
+        kept.timer.start()
+
+
+def _expire(path: str, kept: _Kept) -> None:
+    with _KEEP_LOCK:
+        if _KEPT.get(path) is kept and kept.runs == 0:
+            _KEPT.pop(path)
+            kept.db.close()
+
+
 @contextmanager
 def run_workspace() -> Iterator[Database]:
-    """The workspace file for one script run (app.py wraps the whole run): opened, then closed at its end."""
+    """The workspace file for one script run (app.py wraps the whole run). The file is held while runs draw and
+    for ``KEEP_SECONDS`` after the last one ends, so that clicking from page to page does not reopen it each
+    time; a command-line batch run announced meanwhile gets it at once when no run is drawing, else within
+    ``KEEP_SECONDS`` (it waits up to 30 s for the file)."""
     where = st.empty()
-    db = _wait_for_batch(opened().path, where)
+    path = opened().path
+    db = _borrow(path, where)
     where.empty()
     _RUN.db = db
     try:
         yield db
     finally:
         _RUN.db = None
-        db.close()
+        _give_back(path, db)
 
 
 def current_db() -> Database:

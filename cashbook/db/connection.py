@@ -127,6 +127,10 @@ class Database:
         self._kept[sql] = (self.writes, row)
         return row
 
+    def forget_kept_reads(self) -> None:
+        """Ask every ``one_between_writes`` statement again: another connection may have written since."""
+        self._kept.clear()
+
     def scalar(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> Any:
         row = self.one(sql, params)
         return None if row is None else row[0]
