@@ -23,7 +23,9 @@ from cashbook.formats.base import ParsedPayment, RemittanceLine
 from cashbook.money import ZERO, from_cents, round_money
 from cashbook.service import Workspace
 
-CURRENCY = "GBP"
+CURRENCY = "GBP"  # the standard world's: the company's own, which every customer invoices and pays in
+# US formats: their parsers state dollars, so only a payer who pays in dollars sends them.
+DOLLAR_CHANNELS = ("nacha_ctx", "lockbox")
 COMPANY_IBAN = "GB33BUKB20201555555555"
 
 GROUP_NAMES = ["Whitbread", "DHL", "Tesco Stores", "Compass Group", "Mitie", "Bunzl", "Sodexo UK", "Greene King",
@@ -451,6 +453,7 @@ def build_payments(rng: random.Random, world_customers: Sequence[Customer], item
             channel = "camt+sheet"
         if channel == "lockbox" and any((l.paid_amount or ZERO) < 0 for l in lines):
             channel = "camt_strd"  # a lockbox stub carries no credit notes
+        stated_lines = lines
         if channel == "lockbox":
             ref = f"{next(serial) + 100000}"  # a check number: digits only
             lines = [l if len(l.reference) <= 15 else replace(l, reference="".join(ch for ch in l.reference if ch.isdigit()))
@@ -465,6 +468,12 @@ def build_payments(rng: random.Random, world_customers: Sequence[Customer], item
         if channel == "lockbox":  # a US check: the payer's bank is known by routing and account number
             entry = replace(entry, payer_account=f"0{rng.randint(10**7, 10**8 - 1)}/{rng.randint(10**8, 10**9 - 1)}",
                             bank_text="")
+        if channel in DOLLAR_CHANNELS and CURRENCY != "USD":
+            # The world's customers pay in sterling: a transfer with its lines, not a US file (whose parser
+            # states dollars). Drawn as before, so that every other payment of the world stays as it was.
+            channel = "camt_strd"
+            entry = replace(entry, payer_account=payer.bank_accounts[0] if payer.bank_accounts else None,
+                            bank_text=f"{payer.name} {ref}", lines=tuple(stated_lines))
         advice = None
         if channel in ("camt+820", "camt+sheet", "camt+remadv"):
             # Some advices carry only "BACS" as reference; they are linked by amount, so not for overpayments.

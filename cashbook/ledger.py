@@ -28,7 +28,7 @@ import pyarrow as pa
 from cashbook.db import Database
 from cashbook import erp_sync
 from cashbook.db import ledger_sql
-from cashbook.errors import AllocationError, NotFound, OverAllocation
+from cashbook.errors import AllocationError, CurrencyMismatch, NotFound, OverAllocation
 from cashbook.model import CASH_KINDS, EntryKind
 from cashbook.money import ZERO, from_cents
 
@@ -281,7 +281,9 @@ class Ledger:
 
     def _check_limits(self, open_cents_sql: str | None) -> None:
         """No document beyond what is open now, no receipt beyond its unallocated amount: one query each;
-        nothing new on a document the ERP dropped or one in conflict with the ERP (cashbook.erp_sync)."""
+        nothing new on a document the ERP dropped or one in conflict with the ERP (cashbook.erp_sync);
+        no money across currencies."""
+        self._check_currencies()
         problems = self._blocked()
         for doc, settles, available, amount, reopens in self.db.rows(ledger_sql.document_limits_sql(open_cents_sql)):
             if available is None:
@@ -308,6 +310,21 @@ class Ledger:
             raise NotFound(f"receipt {', '.join(map(str, missing))} does not exist")
         if problems:
             raise OverAllocation("; ".join(problems[:20]) + (" (and more)" if len(problems) > 20 else ""))
+
+    def _check_currencies(self) -> None:
+        """Cash and credits apply only within one currency, whoever asks: a clerk, a match run, the credit centre."""
+        problems = []
+        for what, receipt_id, ref, currency, target, target_currency in self.db.rows(ledger_sql.currency_mismatches_sql()):
+            if what == "document":
+                problems.append(f"receipt {ref or receipt_id} is in {currency} and {target} in {target_currency}")
+            elif what == "on_account":
+                problems.append(f"receipt {ref or receipt_id} is in {currency} and customer {target} holds "
+                                f"{target_currency}")
+            else:
+                problems.append(f"credit memo {ref} is in {currency} and {target} in {target_currency}")
+        if problems:
+            raise CurrencyMismatch("; ".join(problems[:20]) + (" (and more)" if len(problems) > 20 else "")
+                                   + "; cash applies only within one currency")
 
     def _blocked(self) -> list[str]:
         """Why the staged entries may not settle some documents: settled in the ERP, or in conflict with it."""

@@ -27,7 +27,6 @@ from cashbook.settings import Settings
 
 EXPORT_COLUMNS = ("journal_no", "line_no", "payment_ref", "date", "account", "customer_no", "doc_no", "debit", "credit",
                   "currency", "description", "journal_type")
-NETTED = ""  # posted_entry.journal_no of entries that cancelled out with their reversal inside one export
 
 
 @dataclass(frozen=True)
@@ -77,9 +76,9 @@ def _file_bytes(db: Database, fmt: str) -> bytes:
     """The staged journals' lines as the file for the ERP: references exactly as received, no apostrophe
     against formulas (a file for a machine). The CSV is DuckDB's text, byte for byte what Python's csv
     module wrote before (``postings_sql.staged_csv_sql``)."""
-    header = table_bytes(EXPORT_COLUMNS, [], "csv", for_machine=True) if fmt == "csv" else b""
     if fmt != "csv":
         return table_bytes(EXPORT_COLUMNS, db.rows(sql.staged_rows_sql()), fmt, for_machine=True)
+    header = table_bytes(EXPORT_COLUMNS, [], "csv", for_machine=True)
     body = db.scalar(sql.staged_csv_sql())
     return header if body is None else header + body.encode("utf-8") + b"\n"
 

@@ -237,6 +237,27 @@ def staged_open_cents_sql() -> str:
             f"FROM ({open_items_now_sql(touched)})")
 
 
+def currency_mismatches_sql() -> str:
+    """Staged entries that would move money across currencies, at most 21: cash of a receipt to a
+    document or held on account for a customer in another currency, a credit memo applied to a
+    document in another. Rows (what, receipt_id, payment_ref, receipt or credit currency, target,
+    target currency); a side whose currency is not known (a receipt no file or master states it
+    for) is not refused here: a clerk decides it, and a match run never applies it (matching.guard)."""
+    return f"""
+        SELECT 'document' AS what, s.receipt_id, r.payment_ref, r.currency, s.doc_no, oi.currency
+        FROM {STAGED} s JOIN receipt r ON r.receipt_id = s.receipt_id JOIN open_item oi ON oi.doc_no = s.doc_no
+        WHERE s.kind = 'document' AND r.currency IS NOT NULL AND r.currency <> oi.currency
+        UNION ALL
+        SELECT 'on_account', s.receipt_id, r.payment_ref, r.currency, s.customer_no, c.currency
+        FROM {STAGED} s JOIN receipt r ON r.receipt_id = s.receipt_id JOIN customer c ON c.customer_no = s.customer_no
+        WHERE s.kind = 'on_account' AND r.currency IS NOT NULL AND r.currency <> c.currency
+        UNION ALL
+        SELECT 'credit', NULL, s.source_doc_no, src.currency, s.doc_no, oi.currency
+        FROM {STAGED} s JOIN open_item src ON src.doc_no = s.source_doc_no JOIN open_item oi ON oi.doc_no = s.doc_no
+        WHERE s.kind = 'credit' AND src.currency <> oi.currency
+        ORDER BY 1, 2, 5 LIMIT 21"""
+
+
 def blocked_documents_sql() -> str:
     """Documents the staged entries would settle although nothing new may be applied to them:
     (doc_no, conflict_id) — conflict_id NULL for a document the ERP dropped (settled there)."""

@@ -67,10 +67,20 @@ def update_receipt_status_sql() -> str:
 
 
 def pending_sql() -> str:
-    """Receipts not yet decided: money seen on the bank, nothing in the ledger, no proposal waiting or applied."""
+    """Receipts not yet decided: money seen on the bank, nothing in the ledger, no proposal waiting or applied.
+
+    ``account_currency``: the one currency of the receipts whose currency is known on the company
+    account this one arrived on (a bank account keeps one currency), NULL when they disagree or
+    none is known; the run gives it to a receipt no file and no identified payer gives one."""
     return f"""
         CREATE OR REPLACE TEMP TABLE m_pending AS
-        SELECT r.receipt_id, r.payment_ref, r.value_date, CAST(r.amount * 100 AS BIGINT) AS amount_cents,
+        WITH account_currency AS (
+            SELECT s.account, CASE WHEN count(DISTINCT r.currency) = 1 THEN min(r.currency) END AS currency
+            FROM receipt r JOIN payment_source s ON s.source_id = r.bank_source_id
+            WHERE s.account IS NOT NULL AND r.currency IS NOT NULL GROUP BY s.account)
+        SELECT r.receipt_id, r.payment_ref, r.value_date, CAST(r.amount * 100 AS BIGINT) AS amount_cents, r.currency,
+               (SELECT a.currency FROM payment_source s JOIN account_currency a ON a.account = s.account
+                WHERE s.source_id = r.bank_source_id) AS account_currency,
                r.payer_name, r.payer_account, r.payer_id, coalesce(r.bank_text, '') AS bank_text,
                {squash_sql('r.payer_account')} AS account_key, {squash_sql('r.payer_id')} AS payer_id_key,
                EXISTS (SELECT 1 FROM remittance_line l WHERE l.receipt_id = r.receipt_id) AS has_lines
@@ -85,7 +95,7 @@ def scope_sql() -> str:
     """Every customer's scope key (its current group, or itself) and the primary that holds unallocated cash."""
     return """
         CREATE OR REPLACE TEMP TABLE m_scope AS
-        SELECT c.customer_no, c.name, c.customer_type,
+        SELECT c.customer_no, c.name, c.customer_type, c.currency,
                coalesce('G:' || CAST(m.group_id AS VARCHAR), 'C:' || c.customer_no) AS scope_key,
                coalesce(p.customer_no, c.customer_no) AS primary_no
         FROM customer c
@@ -149,7 +159,7 @@ def items_sql() -> str:
                {normalize_ref_sql('oi.po_number')} AS po_norm, oi.discount_pct, oi.discount_days,
                coalesce(s.scope_key, 'C:' || oi.customer_no) AS scope_key,
                coalesce(s.primary_no, oi.customer_no) AS primary_no,
-               oi.doc_no IN (SELECT doc_no FROM ({open_conflicts_sql()})) AS erp_conflict
+               oi.doc_no IN (SELECT doc_no FROM ({open_conflicts_sql()})) AS erp_conflict, oi.currency
         FROM ({now}) oi LEFT JOIN m_scope s ON s.customer_no = oi.customer_no"""
 
 
@@ -313,14 +323,17 @@ def contested_sql() -> str:
     date for more than is open: (receipt_id, doc_no, the other receipts' ids in order).
 
     A receipt's claim on a document is the most any of its references naming it pays (the line's
-    paid amount, else the whole receipt), and never below nothing."""
+    paid amount, else the whole receipt), and never below nothing. A receipt in another currency
+    than the document's claims nothing (its cash never applies there); one whose currency is not
+    known yet still does."""
     return """
         WITH claim AS (
             SELECT h.receipt_id, h.doc_no, p.value_date,
                    greatest(0, max(coalesce(r.paid_cents, p.amount_cents))) AS claim
             FROM m_hit h JOIN m_pending p ON p.receipt_id = h.receipt_id
             LEFT JOIN m_ref r ON r.receipt_id = h.receipt_id AND r.ref_key = h.ref_key
-            WHERE h.tier IN ('exact', 'normalized') AND h.doc_no IN (SELECT doc_no FROM m_item)
+            JOIN m_item hi ON hi.doc_no = h.doc_no
+            WHERE h.tier IN ('exact', 'normalized') AND (p.currency IS NULL OR p.currency = hi.currency)
             GROUP BY h.receipt_id, h.doc_no, p.value_date),
         contested AS (
             SELECT c.doc_no, c.value_date
@@ -337,7 +350,7 @@ def contested_sql() -> str:
 
 
 ITEM_COLUMNS = ("doc_no", "doc_type", "customer_no", "doc_date", "amount_cents", "open_cents", "scope_key",
-                "primary_no", "discount_pct", "discount_days", "erp_conflict")
+                "primary_no", "discount_pct", "discount_days", "erp_conflict", "currency")
 
 
 def documents_sql() -> str:
@@ -467,8 +480,13 @@ def pending_count_sql() -> str:
 
 def pending_columns_sql() -> str:
     """What the decisions need of each pending receipt, amounts in cents."""
-    return ("SELECT receipt_id, payment_ref, value_date, amount_cents, payer_name, payer_account, bank_text, has_lines "
-            "FROM m_pending")
+    return ("SELECT receipt_id, payment_ref, value_date, amount_cents, payer_name, payer_account, bank_text, has_lines, "
+            "currency, account_currency FROM m_pending")
+
+
+def customer_currencies_sql() -> str:
+    """(customer_no, currency) of every customer: whose account may hold which receipt's cash."""
+    return "SELECT customer_no, currency FROM m_scope"
 
 
 def all_scope_rows_sql() -> str:

@@ -10,9 +10,10 @@ reason, while the rest of the run is written. Pure functions: no I/O, inputs nev
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 from cashbook.model import DecisionStatus, EntryKind
-from cashbook.matching.rules import SCORES, SUGGESTION_FACTOR, Decision, Doc, Draft, money_text
+from cashbook.matching.rules import SCORES, SUGGESTION_FACTOR, Decision, Doc, Draft, doc_label, money_text
 
 
 def decision_problems(decision: Decision, amount: int, docs: Mapping[str, Doc], open_now: Mapping[str, int]) -> list[str]:
@@ -69,6 +70,55 @@ def to_review(decision: Decision, amount: int, reasons: list[str]) -> Decision:
         kind = EntryKind.ON_ACCOUNT if payer.primary_no else EntryKind.UNIDENTIFIED
         rule = "no_match_on_account" if payer.primary_no else "unidentified"
         drafts.append(Draft(kind, amount, customer_no=payer.primary_no, rule=rule,
+                            score=round(SCORES[rule] * SUGGESTION_FACTOR, 3), evidence={"review": why}))
+    trace = decision.trace + (why, "verdict: suggested, nothing applied")
+    return Decision(decision.receipt_id, False, tuple(drafts), trace, decision.payer, DecisionStatus.SUGGESTED,
+                    review=why)
+
+
+def currency_review(decision: Decision, amount: int, currency: str | None, docs: Mapping[str, Doc],
+                    currencies: Mapping[str, str]) -> Decision:
+    """The decision with no cash across currencies: what would apply the receipt's cash to a document,
+    or hold it on account for a customer, in another currency is taken out and the receipt goes to a
+    clerk with the reason ("invoice INV-1 is in GBP, the receipt in USD"); a receipt whose currency
+    is not known (``currency`` None: no file, identified payer or company account gives it) is never
+    applied to a document, only suggested. ``currencies`` maps customers to their master currency.
+
+    The rules already keep other currencies out of every pass; this is the last word before the
+    ledger, which refuses such an entry too (``ledger._check_currencies``) and would fail the run."""
+    reasons: list[str] = []
+    keep: list[Draft] = []
+    foreign: dict[str, list[Doc]] = {}  # currency -> the documents in it
+    for d in decision.drafts:
+        doc = docs.get(d.doc_no or "") if d.kind == EntryKind.DOCUMENT else None
+        if doc is not None and currency is not None and doc.currency != currency:
+            if doc not in foreign.setdefault(str(doc.currency), []):
+                foreign[str(doc.currency)].append(doc)
+            continue
+        holder = currencies.get(d.customer_no or "") if d.kind == EntryKind.ON_ACCOUNT else None
+        if holder is not None and currency is not None and holder != currency:
+            reasons.append(f"customer {d.customer_no} holds {holder} and the receipt is in {currency}; "
+                           "its cash cannot stay on that account")
+            continue
+        keep.append(d)
+    for other, found in foreign.items():
+        named = (f"{doc_label(found[0])} {found[0].doc_no} is" if len(found) == 1 else
+                 ", ".join(d.doc_no for d in found[:3]) + (f" and {len(found) - 3} more" if len(found) > 3 else "") + " are")
+        reasons.insert(0, f"{named} in {other}, the receipt in {currency}")
+    if currency is None and decision.certain and any(d.kind == EntryKind.DOCUMENT for d in keep):
+        reasons.append("the receipt's currency is not known (no file, identified payer or company account gives it)")
+    if not reasons:
+        return decision
+    why = "sent to review: " + "; ".join(dict.fromkeys(reasons))
+    factor = SUGGESTION_FACTOR if decision.certain else 1.0
+    drafts = [replace(d, score=round(d.score * factor, 3), evidence={**d.evidence, "review": why}) for d in keep
+              if not (d.kind in (EntryKind.ON_ACCOUNT, EntryKind.UNIDENTIFIED) and d.amount <= 0)]
+    if not drafts:
+        holder_no = decision.payer.primary_no
+        holds = holder_no is not None and currency is not None and currencies.get(holder_no) in (None, currency)
+        rule = "no_match_on_account" if holds else "unidentified"
+        drafts.append(Draft(EntryKind.ON_ACCOUNT if holds else EntryKind.UNIDENTIFIED, amount,
+                            customer_no=holder_no if holds else None, rule=rule,
                             score=round(SCORES[rule] * SUGGESTION_FACTOR, 3), evidence={"review": why}))
     trace = decision.trace + (why, "verdict: suggested, nothing applied")
     return Decision(decision.receipt_id, False, tuple(drafts), trace, decision.payer, DecisionStatus.SUGGESTED,

@@ -51,6 +51,7 @@ class Doc(NamedTuple):
     discount_pct: Decimal | None = None
     discount_days: int | None = None
     erp_conflict: bool = False  # on the Exceptions list: the ERP and Cashbook disagree, nothing is applied to it
+    currency: str | None = None  # cash applies only within one currency
 
 
 class DocColumns(Mapping[str, Doc]):
@@ -133,6 +134,27 @@ class Case:
     hits: tuple[Hit, ...] = ()
     contested: Mapping[str, tuple[int, ...]] = field(default_factory=dict)  # doc -> other receipts, same date
     rejected: frozenset[str] = frozenset()  # documents a clerk rejected for this receipt
+    currency: str | None = None  # the receipt's, else its identified payer's or account's; None: not known
+
+    def same_currency(self, doc: Doc) -> bool:
+        """Whether cash of this receipt may apply to the document automatically: both in one known currency."""
+        return self.currency is not None and self.currency == doc.currency
+
+    def currency_reason(self, doc: Doc) -> str:
+        """Why the receipt's cash may not apply to ``doc`` automatically, in a clerk's words ("" when it may)."""
+        if self.same_currency(doc):
+            return ""
+        if self.currency is None:
+            return (f"the receipt's currency is not known (no file, identified payer or company account gives it); "
+                    f"{doc_label(doc)} {doc.doc_no} is in {doc.currency}")
+        return f"{doc_label(doc)} {doc.doc_no} is in {doc.currency}, the receipt in {self.currency}"
+
+
+DOC_LABELS = {"INV": "invoice", "CRN": "credit note", "DBN": "debit note"}
+
+
+def doc_label(doc: Doc) -> str:
+    return DOC_LABELS.get(doc.doc_type, "document")
 
 
 @dataclass(frozen=True)
@@ -462,6 +484,9 @@ def _payer_line(payer: Payer) -> str:
 
 def _doc_ok_for_payer(case: Case, doc: Doc) -> tuple[bool, str]:
     payer = case.payer
+    why = case.currency_reason(doc)
+    if why:
+        return False, why
     if payer.known:
         if doc.scope_key == payer.scope_key:
             return True, ""
@@ -527,6 +552,14 @@ def _by_reference(case: Case, docs: Mapping[str, Doc], open_now: Mapping[str, in
                 doc = docs[h.doc_no]
                 s = settle(ref, paid, doc, open_now.get(h.doc_no, doc.open_start), case.value_date, settings)
                 suggestions.append(_Piece(ref, doc, tier, s, False, uncertain_why))
+            continue
+        refused = [why for h in chosen for ok, why in [_doc_ok_for_payer(case, docs[h.doc_no])] if not ok]
+        if len(chosen) > 1 and refused:  # several documents, one of them not the payer's to pay
+            trace.append(f"    not certain: {refused[0]}")
+            for h in chosen[:MAX_SUGGESTIONS]:
+                doc = docs[h.doc_no]
+                s = settle(ref, paid, doc, open_now.get(h.doc_no, doc.open_start), case.value_date, settings)
+                suggestions.append(_Piece(ref, doc, tier, s, False, refused[0]))
             continue
         if len(chosen) > 1:  # one PO line paying several documents
             for h in chosen:
@@ -915,13 +948,17 @@ def _unknown(case: Case, trace: list[str]) -> Decision:
 def _ambiguous_by_amount(case: Case, docs: Mapping[str, Doc], book: OpenBook, settings: Settings,
                          trace: list[str]) -> Decision | None:
     """A payer name shared by several customers: the one open document of all their scopes with that amount."""
-    equal = [docs[d] for key in case.payer.scopes for d in book.equal(key, case.amount, case.rejected)[1]]
-    trace.append(f"pass amounts: {len(equal)} open documents of the candidate payers have exactly {money_text(case.amount)}")
+    equal, foreign = _in_currency(case, [docs[d] for key in case.payer.scopes
+                                         for d in book.equal(key, case.amount, case.rejected)[1]])
+    trace.append(f"pass amounts: {len(equal)} open documents of the candidate payers have exactly {money_text(case.amount)}"
+                 + _foreign_note(case, foreign))
+    if not equal and foreign:
+        return _foreign_by_amount(case, foreign, trace)
     if not equal:
         count, members = 0, []
         for key in case.payer.scopes:
             n, found_members = book.members(key, case.amount, case.rejected, settings.subset_max_candidates)
-            count, members = count + n, members + found_members
+            count, members = count + n, members + _members_in_currency(case, docs, found_members)
         found = _by_combination(case, docs, count, sorted(members), settings, trace, ambiguous=True)
         if found is not None and found.certain:
             doc = next(docs[d.doc_no] for d in found.drafts if d.doc_no)
@@ -956,9 +993,11 @@ def _dates_named(text: str, candidates: Sequence[date]) -> set[date]:
 def _by_amount(case: Case, docs: Mapping[str, Doc], book: OpenBook, settings: Settings, trace: list[str]) -> Decision:
     payer = case.payer
     live_count, equal_nos = book.equal(payer.scope_key or "", case.amount, case.rejected)
-    equal = [docs[d] for d in equal_nos]
+    equal, foreign = _in_currency(case, [docs[d] for d in equal_nos])
     trace.append(f"pass amounts: {live_count} open documents in scope, {len(equal)} with exactly "
-                 f"{money_text(case.amount)} open")
+                 f"{money_text(case.amount)} open" + _foreign_note(case, foreign))
+    if not equal and foreign:
+        return _foreign_by_amount(case, foreign, trace)
     if payer.customer_type == "walk_in" and equal:
         text = f"{case.bank_text} {case.payment_ref or ''}"
         dated = [d for d in equal if d.doc_date in _dates_named(text, [d.doc_date for d in equal])]
@@ -987,7 +1026,42 @@ def _by_amount(case: Case, docs: Mapping[str, Doc], book: OpenBook, settings: Se
         return Decision(case.receipt_id, False, drafts, tuple(trace + ["verdict: suggested, nothing applied"]), payer,
                         DecisionStatus.SUGGESTED)
     count, members = book.members(payer.scope_key or "", case.amount, case.rejected, settings.subset_max_candidates)
-    return _by_combination(case, docs, count, members, settings, trace)
+    return _by_combination(case, docs, count, _members_in_currency(case, docs, members), settings, trace)
+
+
+def _in_currency(case: Case, found: Sequence[Doc]) -> tuple[list[Doc], list[Doc]]:
+    """The documents an amount pass found, split: in the receipt's currency, and not (never applied)."""
+    return [d for d in found if case.same_currency(d)], [d for d in found if not case.same_currency(d)]
+
+
+def _members_in_currency(case: Case, docs: Mapping[str, Doc],
+                         members: Sequence[tuple[str, Sequence[tuple[str, int]]]]) -> list[tuple[str, list[tuple[str, int]]]]:
+    """Each member's open items a combination may use: those in the receipt's currency (none when it is not known)."""
+    out = []
+    for member, items in members:
+        kept = [(d, o) for d, o in items if case.same_currency(docs[d])]
+        if kept:
+            out.append((member, kept))
+    return out
+
+
+def _foreign_note(case: Case, foreign: Sequence[Doc]) -> str:
+    if not foreign:
+        return ""
+    return "; not in the receipt's currency: " + "; ".join(case.currency_reason(d) for d in foreign[:3])
+
+
+def _foreign_by_amount(case: Case, foreign: Sequence[Doc], trace: list[str]) -> Decision:
+    """Only documents in another currency (or a receipt whose currency is not known) have the amount:
+    a clerk decides; the matching guard (``guard.currency_review``) says why and applies nothing."""
+    why = case.currency_reason(foreign[0])
+    trace.append(f"  not certain: {why}")
+    drafts = tuple(Draft(EntryKind.DOCUMENT, case.amount, doc_no=d.doc_no, customer_no=d.customer_no, rule="unique_amount",
+                         score=round(SCORES["unique_amount"] * SUGGESTION_FACTOR / len(foreign), 3),
+                         evidence={"note": case.currency_reason(d)})
+                   for d in foreign[:MAX_SUGGESTIONS])
+    return Decision(case.receipt_id, False, drafts, tuple(trace + ["verdict: suggested, nothing applied"]), case.payer,
+                    DecisionStatus.SUGGESTED, review=f"sent to review: {why}")
 
 
 def _oldest_first(case: Case, docs: Mapping[str, Doc], members: Sequence[tuple[str, Sequence[tuple[str, int]]]],

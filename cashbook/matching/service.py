@@ -27,7 +27,7 @@ from cashbook.errors import CashbookError, NotFound
 from cashbook.exports import write_table
 from cashbook.ledger import CentsEntry, Ledger, cents_array
 from cashbook.matching import parallel, rules
-from cashbook.matching.guard import decision_problems, to_review
+from cashbook.matching.guard import currency_review, decision_problems, to_review
 from cashbook.matching.passes import (CustomerRow, alias_keys, fuzzy_reference_hits, identify_by_keys,
                                       identify_by_names)
 from cashbook.model import DecisionStatus, ProposalStatus
@@ -148,7 +148,8 @@ class MatchingService(UsesSettings):
     def _run(self, run_id: int, report: MatchReport, step: Callable[[str], None]) -> None:
         db, settings = self.db, self.settings
         pending = db.arrow(msql.pending_columns_sql())
-        receipt_ids, refs_p, dates, amounts, names, accounts, texts, has_lines = (_pylist(c) for c in pending.columns)
+        receipt_ids, refs_p, dates, amounts, names, accounts, texts, has_lines, stated, account_currencies = \
+            (_pylist(c) for c in pending.columns)
         payers = self._payers(receipt_ids, names, accounts)
         step("payers")
         scope_rows = [(rid, p.scope_key) for rid, p in payers.items() if p.scope_key] + \
@@ -184,6 +185,12 @@ class MatchingService(UsesSettings):
         contested: dict[int, dict[str, tuple[int, ...]]] = {}
         for rid, doc_no, others in db.rows(msql.contested_sql()):
             contested.setdefault(rid, {})[doc_no] = tuple(others)
+        currencies = dict(zip(*(_pylist(c) for c in db.arrow(msql.customer_currencies_sql()).columns)))
+        # A receipt no file states the currency of takes its identified payer's (as the run then writes
+        # it, ``set_payers_from_sql``), else that of the company account it arrived on; one with none
+        # of these is applied to no document.
+        receipt_currency = {rid: cur or (currencies.get(payers[rid].customer_no) if payers[rid].known else None)
+                            or held for rid, cur, held in zip(receipt_ids, stated, account_currencies)}
         step("load")
         info = {rid: (pref, d, amt, text) for rid, pref, d, amt, text in zip(receipt_ids, refs_p, dates, amounts, texts)}
         # Value-date order; receipts of one day by their payment reference and amount, not by import
@@ -203,8 +210,10 @@ class MatchingService(UsesSettings):
                 pref, value_date, amount, text = info[rid]
                 case = rules.Case(rid, pref, value_date or date.min, amount, text or "", payers[rid],
                                   tuple(refs.get(rid, ())), tuple(hits.get(rid, ())), contested.get(rid, no_contest),
-                                  frozenset(rejected[rid]) if rid in rejected else no_rejections)
+                                  frozenset(rejected[rid]) if rid in rejected else no_rejections,
+                                  receipt_currency[rid])
                 decision = rules.decide(case, docs, open_now, book, settings)
+                decision = currency_review(decision, amount, case.currency, docs, currencies)
                 problems = decision_problems(decision, amount, docs, open_now)
                 if problems:  # one receipt never stops the run: this one goes to a clerk, the rest is written
                     decision = to_review(decision, amount, problems)

@@ -114,9 +114,16 @@ def test_decide_in_excel_applies_two_decisions_as_the_clerk(app, demo_workspace)
     assert header[-1] == "Decision" and "Payment reference" in header
     assert sheet.cell(2, header.index("Amount") + 1).number_format == "#,##0.00"
     rows = list(sheet.iter_rows(min_row=2, values_only=True))
-    pid_at, kind_at = header.index("Proposal"), header.index("Kind")
-    rejected = next(r for r in rows if r[kind_at] == "document")[pid_at]
-    accepted = next(r for r in rows if r[kind_at] == "on_account")[pid_at]
+    pid_at, kind_at, ref_at = header.index("Proposal"), header.index("Kind"), header.index("Payment reference")
+    first = next(r for r in rows if r[kind_at] == "document")
+    rejected = first[pid_at]
+    # Accepted: a suggestion of another receipt that can still be applied as suggested (cash on account,
+    # or a document that still has the amount open and that no other suggestion names).
+    proposals = {p.proposal_id: p for p in ws.matching.proposals(ids=[r[pid_at] for r in rows])}
+    named = [p.doc_no for p in proposals.values() if p.doc_no]
+    open_now = ws.allocation.ledger.open_now(sorted(set(named)))
+    accepted = next(p.proposal_id for r in rows for p in [proposals[r[pid_at]]] if r[ref_at] != first[ref_at] and (
+        p.kind == "on_account" or (named.count(p.doc_no) == 1 and 0 < p.amount <= open_now.get(p.doc_no, Decimal(0)))))
     for r, row in enumerate(rows, start=2):
         if row[pid_at] == rejected:
             sheet.cell(r, len(header)).value = "reject"

@@ -32,8 +32,10 @@ class Morning:
     paid_ref: str
     pair_receipt: int  # a receipt with two or more document suggestions
     partial_receipt: int  # a receipt with cash left, its payer known
-    partial_doc: str  # an open invoice of that payer with more open than we apply
+    partial_doc: str  # an open invoice of that payer's group with more open than we apply
     partial_amount: Decimal
+    accept_pid: int  # a suggestion the clerk accepts in Excel: its document (if any) still has its amount open
+    reject_pid: int  # a document suggestion of another receipt, rejected in Excel
 
 
 @pytest.fixture(scope="module")
@@ -56,14 +58,29 @@ def morning(tmp_path_factory: pytest.TempPathFactory):
                             "AND kind = 'document' GROUP BY receipt_id HAVING count(*) >= 2 ORDER BY receipt_id LIMIT 1")
         partial, customer = ws.db.one(
             f"SELECT p.receipt_id, r.payer_customer_no FROM ({proposal_now_sql()}) p JOIN receipt r USING (receipt_id) "
-            "WHERE p.status_now = 'suggested' AND p.kind = 'on_account' AND r.payer_customer_no IS NOT NULL "
-            "AND p.receipt_id <> ? ORDER BY p.receipt_id LIMIT 1", [pair])
-        item = ws.db.scalar("SELECT doc_no FROM open_item WHERE customer_no = ? AND doc_type = 'INV' AND status = 'open' "
+            "WHERE p.status_now = 'suggested' AND r.payer_customer_no IS NOT NULL "
+            "AND p.receipt_id <> ? ORDER BY p.kind = 'on_account' DESC, p.receipt_id LIMIT 1", [pair])
+        item = ws.db.scalar("SELECT doc_no FROM open_item WHERE list_contains(?, customer_no) AND doc_type = 'INV' "
+                            "AND status = 'open' "
                             "AND open_amount > 500 AND doc_no NOT IN (SELECT doc_no FROM allocation_entry "
-                            "WHERE doc_no IS NOT NULL) ORDER BY doc_no LIMIT 1", [customer])
+                            "WHERE doc_no IS NOT NULL) AND doc_no NOT IN (SELECT doc_no FROM proposal "
+                            "WHERE doc_no IS NOT NULL) ORDER BY doc_no LIMIT 1", [ws.allocation.scope(customer)])
+        # In Excel: accept a suggestion of a third receipt that can still be applied as suggested (cash on
+        # account, or a document with the suggested amount open and named by no other suggestion), and
+        # reject a document suggestion of yet another receipt.
+        suggested = ws.db.rows(f"SELECT proposal_id, receipt_id, kind, doc_no, amount FROM ({proposal_now_sql()}) "
+                               "WHERE status_now = 'suggested' ORDER BY proposal_id")
+        named = [d for _, _, _, d, _ in suggested if d]
+        open_now = ws.allocation.ledger.open_now(sorted(set(named)))
+        accept_pid, accept_rid = next(
+            (pid, r) for pid, r, kind, d, amount in suggested if r not in (pair, partial)
+            and (kind == "on_account" or (d and named.count(d) == 1 and amount > 0
+                                          and open_now.get(d, Decimal(0)) >= amount)))
+        reject_pid = next(pid for pid, r, kind, _, _ in suggested
+                          if kind == "document" and r not in (accept_rid, pair))
     assert doc and pair and partial and item, "the demo world holds every case of the morning"
     with serve_app(folder) as url:
-        yield Morning(url, doc, int(rid), ref, int(pair), int(partial), item, Decimal("123.45"))
+        yield Morning(url, doc, int(rid), ref, int(pair), int(partial), item, Decimal("123.45"), accept_pid, reject_pid)
 
 
 def shot(page, name: str, tmp_path: Path) -> None:
@@ -147,12 +164,11 @@ def test_a_clerks_morning(morning: Morning, page, tmp_path: Path) -> None:
     kind = header.index("Kind") + 1
     rows = [r for r in range(2, sheet.max_row + 1) if sheet.cell(r, pid).value]
     assert len(rows) >= 2
-    receipt = header.index("Receipt") + 1
-    on_account = next(r for r in rows if sheet.cell(r, kind).value == "on_account"  # not the one paid in part above
-                      and sheet.cell(r, receipt).value != morning.partial_receipt)
-    document = next(r for r in rows if sheet.cell(r, kind).value == "document")
-    sheet.cell(on_account, decision).value = "accept"
-    sheet.cell(document, decision).value = "reject"
+    accepted = next(r for r in rows if sheet.cell(r, pid).value == morning.accept_pid)
+    rejected = next(r for r in rows if sheet.cell(r, pid).value == morning.reject_pid
+                    and sheet.cell(r, kind).value == "document")
+    sheet.cell(accepted, decision).value = "accept"
+    sheet.cell(rejected, decision).value = "reject"
     decided = io.BytesIO()
     book.save(decided)
     page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(files=[{
@@ -162,7 +178,7 @@ def test_a_clerks_morning(morning: Morning, page, tmp_path: Path) -> None:
     page.get_by_role("button", name="Apply the decisions").click()
     wait_idle(page)
     success(page, r"suggestions_decided\.xlsx: 2 decisions applied, 0 refused")
-    page.get_by_text(f"proposal #{sheet.cell(on_account, pid).value} of receipt").first.wait_for()
+    page.get_by_text(f"proposal #{morning.accept_pid} of receipt").first.wait_for()
     shot(page, "decide_in_excel", tmp_path)
 
 
